@@ -1,0 +1,95 @@
+"""The application factory and its lifespan: database, migrations, auth, integrations, scheduler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+
+from api import problems
+from api.middleware import RequestContext
+from api.routers import ROUTERS, health
+from integrations.supabase_auth import SupabaseAuthClient
+from services.core.auth import JwksCache, TokenVerifier
+from services.core.db import Database
+from services.core.embedded import start_embedded_postgres
+from services.core.jobs import build_scheduler, registered_jobs
+from services.core.migrations import migrate
+from services.core.settings import Settings, get_settings
+from services.members.directory import EmbeddedDirectory, SupabaseDirectory
+
+log = logging.getLogger("foxeo")
+
+API_DESCRIPTION = """JSON backend of Foxeo's Hub, Lab and One dashboards.
+
+Authenticate with a Supabase access token: `Authorization: Bearer <token>`. Errors are RFC 9457
+problem documents (`application/problem+json`) with a stable `code`. Lists use keyset pagination:
+pass the `next_cursor` of a page as `cursor` to get the next one."""
+
+
+def operation_id(route: APIRoute) -> str:
+    """`{tag}-{name}`: stable ids for the generated TypeScript client."""
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    dsn = settings.database_url or start_embedded_postgres(settings.data_dir)
+    if settings.auto_migrate:
+        await migrate(dsn)
+    db = Database(dsn, pool_size=settings.db_pool_size)
+    await db.open()
+    app.state.db = db
+    auth_client = SupabaseAuthClient(
+        settings.supabase_url,
+        settings.supabase_secret_key.get_secret_value() if settings.supabase_secret_key else None,
+    ) if settings.supabase_url else None
+    app.state.auth_client = auth_client
+    app.state.verifier = TokenVerifier(
+        hs256_secret=settings.jwt_secret(),
+        jwks=JwksCache(auth_client.fetch_jwks, ttl=settings.jwks_cache_seconds) if auth_client else None,
+    )
+    secret = settings.jwt_secret()
+    app.state.user_directory = (
+        SupabaseDirectory(db, auth_client) if auth_client is not None
+        else EmbeddedDirectory(db, secret) if secret else None)
+    scheduler = build_scheduler(db, registered_jobs()) if settings.run_scheduler else None
+    if scheduler is not None:
+        scheduler.start()
+    try:
+        yield
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        if auth_client is not None:
+            await auth_client.aclose()
+        await db.close()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Foxeo API", version="1.0.0", description=API_DESCRIPTION, lifespan=lifespan,
+        generate_unique_id_function=operation_id, responses=problems.responses(500),
+    )
+    app.state.settings = settings or get_settings()
+    problems.install(app)
+    app.include_router(health.router)
+    for router in ROUTERS:
+        app.include_router(router, prefix="/api/v1")
+    app.add_middleware(RequestContext)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)
+            app.openapi_schema = problems.problem_media_types(schema)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,48 @@
+"""The audit trail: every mutation records who did what to which entity, in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from services.audit import repository
+from services.audit.schemas import AuditEntryRead
+from services.core.db import AnySession, UserSession
+from services.core.errors import Forbidden
+from services.core.pagination import Page, decode_cursor, encode_cursor
+
+
+def _snapshot(value: BaseModel | dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is None or isinstance(value, dict):
+        return value
+    return value.model_dump(mode="json")
+
+
+async def record(session: AnySession, *, action: str, entity_type: str, entity_id: object,
+                 client_id: UUID | None, before: BaseModel | dict[str, Any] | None = None,
+                 after: BaseModel | dict[str, Any] | None = None) -> None:
+    await repository.insert(session, client_id=client_id, action=action, entity_type=entity_type,
+                            entity_id=None if entity_id is None else str(entity_id),
+                            before=_snapshot(before), after=_snapshot(after))
+
+
+async def list_entries(session: UserSession, *, client_id: UUID | None = None, actor_id: UUID | None = None,
+                       action: str | None = None, entity_type: str | None = None,
+                       entity_id: str | None = None, since: datetime | None = None,
+                       until: datetime | None = None, cursor: str | None = None,
+                       limit: int = 50) -> Page[AuditEntryRead]:
+    if not session.principal.is_operator:
+        raise Forbidden("only the operator can read the audit log")
+    after = None
+    if cursor:
+        (last_id,) = decode_cursor(cursor, 1)
+        after = (int(last_id),)
+    rows = await repository.list_entries(session, client_id=client_id, actor_id=actor_id, action=action,
+                                         entity_type=entity_type, entity_id=entity_id, since=since,
+                                         until=until, after=after, limit=limit)
+    items = [AuditEntryRead.model_validate(dict(r)) for r in rows[:limit]]
+    next_cursor = encode_cursor(items[-1].id) if len(rows) > limit and items else None
+    return Page[AuditEntryRead](items=items, next_cursor=next_cursor)

@@ -1,0 +1,117 @@
+"""Every query of the clients module. Hot reads return JSON rendered by Postgres."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from services.core.db import AnySession, UserSession
+
+COLUMNS = ("id, status, prospect_temperature, company_name, contact_first_name, contact_last_name, email,"
+           " phone, city, siret, tags, archived_at, created_at, updated_at")
+CRM_COLUMNS = ("photo_url", "birthday", "personal_notes", "background", "notes")
+SEARCH_EXPRESSION = ("lower(company_name || ' ' || coalesce(contact_first_name, '') || ' ' ||"
+                     " coalesce(contact_last_name, '') || ' ' || coalesce(email, '') || ' ' ||"
+                     " coalesce(city, ''))")
+SORT_EXPRESSIONS = {"created_at": "created_at", "updated_at": "updated_at",
+                    "company_name": "lower(company_name)"}
+SORT_CASTS = {"created_at": "timestamptz", "updated_at": "timestamptz", "company_name": "text"}
+
+# RLS hides the CRM row from members, so `crm` is null for them without a branch here.
+_DETAIL_JSON = f"""
+select row_to_json(t)::text from (
+  select {COLUMNS},
+    (select row_to_json(p) from (select {", ".join(CRM_COLUMNS)} from public.client_crm_profiles
+       where client_id = c.id) p) as crm
+  from public.clients c where c.id = $1) t"""
+
+
+async def detail_json(session: UserSession, client_id: UUID) -> str | None:
+    value: str | None = await session.fetchval(_DETAIL_JSON, client_id)
+    return value
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def list_json(session: UserSession, *, status: str | None, temperature: str | None, tag: str | None,
+                    q: str | None, sort: str, after: list[Any] | None, limit: int) -> list[asyncpg.Record]:
+    """Rows as (json, sort key, id), limit + 1 of them so the caller knows if a next page exists."""
+    conditions, args = [], []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    conditions.append(f"status = {arg(status)}" if status else "status <> 'archived'")
+    if temperature:
+        conditions.append(f"prospect_temperature = {arg(temperature)}")
+    if tag:
+        conditions.append(f"tags @> array[{arg(tag)}]::text[]")
+    if q:
+        conditions.append(f"{SEARCH_EXPRESSION} like {arg('%' + _escape_like(q.lower()) + '%')}")
+    field = sort.lstrip("-")
+    expression, descending = SORT_EXPRESSIONS[field], sort.startswith("-")
+    if after is not None:
+        op = "<" if descending else ">"
+        conditions.append(f"({expression}, id) {op} ({arg(after[0])}::{SORT_CASTS[field]}, {arg(after[1])}::uuid)")
+    direction = "desc" if descending else "asc"
+    order = f"{expression} {direction}, id {direction}"
+    return await session.fetch(
+        f"select row_to_json(t)::text as json, {expression} as sort_key, id from ("
+        f"select {COLUMNS} from public.clients where {' and '.join(conditions)}"
+        f" order by {order} limit {arg(limit + 1)}) t order by {order}", *args)
+
+
+async def get(session: AnySession, client_id: UUID) -> asyncpg.Record | None:
+    return await session.fetchrow(f"select {COLUMNS} from public.clients where id = $1", client_id)
+
+
+async def get_for_update(session: AnySession, client_id: UUID) -> asyncpg.Record | None:
+    return await session.fetchrow(f"select {COLUMNS} from public.clients where id = $1 for update",
+                                  client_id)
+
+
+async def get_crm(session: AnySession, client_id: UUID) -> asyncpg.Record | None:
+    return await session.fetchrow(
+        f"select {', '.join(CRM_COLUMNS)} from public.client_crm_profiles where client_id = $1", client_id)
+
+
+async def insert(session: AnySession, values: dict[str, Any]) -> asyncpg.Record:
+    names = list(values)
+    placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
+    row = await session.fetchrow(
+        f"insert into public.clients ({', '.join(names)}) values ({placeholders}) returning {COLUMNS}",
+        *values.values())
+    assert row is not None
+    return row
+
+
+async def update(session: AnySession, client_id: UUID, values: dict[str, Any]) -> asyncpg.Record:
+    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
+    row = await session.fetchrow(
+        f"update public.clients set {assignments}, updated_at = now() where id = $1 returning {COLUMNS}",
+        client_id, *values.values())
+    assert row is not None
+    return row
+
+
+async def upsert_crm(session: AnySession, client_id: UUID, values: dict[str, Any]) -> asyncpg.Record:
+    names = list(values)
+    placeholders = ", ".join(f"${i}" for i in range(2, len(names) + 2))
+    updates = ", ".join(f"{n} = excluded.{n}" for n in names) or "client_id = excluded.client_id"
+    row = await session.fetchrow(
+        f"insert into public.client_crm_profiles (client_id{''.join(', ' + n for n in names)})"
+        f" values ($1{', ' if names else ''}{placeholders}) on conflict (client_id) do update set {updates},"
+        f" updated_at = now() returning {', '.join(CRM_COLUMNS)}", client_id, *values.values())
+    assert row is not None
+    return row
+
+
+async def status_before_archive(session: AnySession, client_id: UUID) -> str | None:
+    value: str | None = await session.fetchval(
+        "select status_before_archive from public.clients where id = $1", client_id)
+    return value

@@ -1,0 +1,121 @@
+"""Clients and their CRM profile: the operator manages them; a member reads their own client."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from services.audit import service as audit
+from services.clients import repository
+from services.clients.errors import ClientAlreadyArchived, ClientNotArchived, ClientNotFound
+from services.clients.schemas import ClientCreate, ClientDetail, ClientRead, ClientUpdate, CrmProfile
+from services.config import service as config
+from services.core.db import UserSession
+from services.core.errors import Forbidden
+from services.core.pagination import decode_cursor, encode_cursor, page_bytes
+
+
+def _require_operator(session: UserSession) -> None:
+    if not session.principal.is_operator:
+        raise Forbidden("only the operator can manage clients")
+
+
+async def list_clients_json(session: UserSession, *, status: str | None, temperature: str | None,
+                            tag: str | None, q: str | None, sort: str, cursor: str | None,
+                            limit: int) -> bytes:
+    """A Page[ClientRead] as JSON bytes (rows rendered by Postgres)."""
+    _require_operator(session)
+    after = decode_cursor(cursor, 2) if cursor else None
+    rows = await repository.list_json(session, status=status, temperature=temperature,
+                                      tag=tag.strip().lower() if tag else None, q=q, sort=sort,
+                                      after=after, limit=limit)
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor(last["sort_key"], str(last["id"]))
+    return page_bytes([r["json"] for r in rows[:limit]], next_cursor)
+
+
+async def get_client_json(session: UserSession, client_id: UUID) -> bytes:
+    """A ClientDetail as JSON bytes; RLS decides whether the caller may see it."""
+    value = await repository.detail_json(session, client_id)
+    if value is None:
+        raise ClientNotFound()
+    return value.encode()
+
+
+async def get_client(session: UserSession, client_id: UUID) -> ClientDetail:
+    row = await repository.get(session, client_id)
+    if row is None:
+        raise ClientNotFound()
+    crm = await repository.get_crm(session, client_id)
+    return ClientDetail(**dict(row), crm=CrmProfile(**dict(crm)) if crm else None)
+
+
+async def require_client(session: UserSession, client_id: UUID, *, for_update: bool = False) -> ClientRead:
+    """The client if the caller can see it (404 otherwise): what other modules call."""
+    row = await (repository.get_for_update if for_update else repository.get)(session, client_id)
+    if row is None:
+        raise ClientNotFound()
+    return ClientRead(**dict(row))
+
+
+async def create_client(session: UserSession, data: ClientCreate) -> ClientDetail:
+    _require_operator(session)
+    values = data.model_dump(exclude={"crm"})
+    row = await repository.insert(session, values)
+    client = ClientRead(**dict(row))
+    crm = None
+    if data.crm is not None:
+        crm = CrmProfile(**dict(await repository.upsert_crm(session, client.id, data.crm.model_dump())))
+    await config.create_default_config(session, client.id, "one" if client.status == "one" else "lab")
+    detail = ClientDetail(**client.model_dump(), crm=crm)
+    await audit.record(session, action="client.created", entity_type="client", entity_id=client.id,
+                       client_id=client.id, after=detail)
+    return detail
+
+
+async def update_client(session: UserSession, client_id: UUID, data: ClientUpdate) -> ClientDetail:
+    _require_operator(session)
+    before = await get_client(session, client_id)
+    if before.status == "archived":
+        raise ClientAlreadyArchived("restore the client before editing it")
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True, exclude={"crm"})
+    row = await repository.update(session, client_id, changes) if changes else None
+    crm = before.crm
+    if "crm" in data.model_fields_set:
+        crm_changes = data.crm.model_dump(exclude_unset=True) if data.crm else dict.fromkeys(
+            repository.CRM_COLUMNS)
+        crm = CrmProfile(**dict(await repository.upsert_crm(session, client_id, crm_changes)))
+    after = ClientDetail(**(dict(row) if row else before.model_dump(exclude={"crm"})), crm=crm)
+    await audit.record(session, action="client.updated", entity_type="client", entity_id=client_id,
+                       client_id=client_id, before=before, after=after)
+    return after
+
+
+async def archive_client(session: UserSession, client_id: UUID) -> ClientRead:
+    _require_operator(session)
+    before = await require_client(session, client_id, for_update=True)
+    if before.status == "archived":
+        raise ClientAlreadyArchived("the client is already archived")
+    row = await repository.update(session, client_id, {
+        "status": "archived", "status_before_archive": before.status, "archived_at": datetime.now(UTC)})
+    after = ClientRead(**dict(row))
+    await audit.record(session, action="client.archived", entity_type="client", entity_id=client_id,
+                       client_id=client_id, before=before, after=after)
+    return after
+
+
+async def restore_client(session: UserSession, client_id: UUID) -> ClientRead:
+    _require_operator(session)
+    before = await require_client(session, client_id, for_update=True)
+    if before.status != "archived":
+        raise ClientNotArchived("only an archived client can be restored")
+    previous = await repository.status_before_archive(session, client_id)
+    row = await repository.update(session, client_id, {
+        "status": previous or "prospect", "status_before_archive": None, "archived_at": None})
+    after = ClientRead(**dict(row))
+    await audit.record(session, action="client.restored", entity_type="client", entity_id=client_id,
+                       client_id=client_id, before=before, after=after)
+    return after

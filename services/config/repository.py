@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from services.core.db import AnySession
+
+MODULE_COLUMNS = "key, name, kind, version, description, dashboards, depends_on, default_for, position"
+CONFIG_COLUMNS = "client_id, dashboard_type, active_modules, theme, custom_config, updated_at"
+
+
+async def list_modules(session: AnySession, *, kind: str | None = None,
+                       dashboard: str | None = None) -> list[asyncpg.Record]:
+    return await session.fetch(
+        f"select {MODULE_COLUMNS} from public.modules"
+        " where ($1::text is null or kind = $1) and ($2::text is null or $2 = any(dashboards))"
+        " order by position, key", kind, dashboard)
+
+
+async def get_module(session: AnySession, key: str) -> asyncpg.Record | None:
+    return await session.fetchrow(f"select {MODULE_COLUMNS} from public.modules where key = $1", key)
+
+
+async def insert_module(session: AnySession, values: dict[str, Any]) -> asyncpg.Record | None:
+    names = list(values)
+    placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
+    return await session.fetchrow(
+        f"insert into public.modules ({', '.join(names)}, kind) values ({placeholders}, 'specifique')"
+        f" on conflict (key) do nothing returning {MODULE_COLUMNS}", *values.values())
+
+
+async def update_module(session: AnySession, key: str, values: dict[str, Any]) -> asyncpg.Record:
+    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
+    row = await session.fetchrow(
+        f"update public.modules set {assignments}, updated_at = now() where key = $1"
+        f" returning {MODULE_COLUMNS}", key, *values.values())
+    assert row is not None
+    return row
+
+
+async def insert_config(session: AnySession, client_id: UUID, dashboard_type: str,
+                        active_modules: list[str]) -> asyncpg.Record:
+    row = await session.fetchrow(
+        f"insert into public.client_configs (client_id, dashboard_type, active_modules) values ($1, $2, $3)"
+        f" returning {CONFIG_COLUMNS}", client_id, dashboard_type, active_modules)
+    assert row is not None
+    return row
+
+
+async def get_config(session: AnySession, client_id: UUID, *, for_update: bool = False
+                     ) -> asyncpg.Record | None:
+    lock = " for update" if for_update else ""
+    return await session.fetchrow(
+        f"select {CONFIG_COLUMNS} from public.client_configs where client_id = $1{lock}", client_id)
+
+
+async def update_config(session: AnySession, client_id: UUID, values: dict[str, Any]) -> asyncpg.Record:
+    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
+    row = await session.fetchrow(
+        f"update public.client_configs set {assignments}, updated_at = now() where client_id = $1"
+        f" returning {CONFIG_COLUMNS}", client_id, *values.values())
+    assert row is not None
+    return row
+
+
+async def member_client_config(session: AnySession) -> asyncpg.Record | None:
+    """The signed-in member's client configuration (their first client if several)."""
+    return await session.fetchrow(
+        f"select {CONFIG_COLUMNS} from public.client_configs"
+        " where client_id = any((select private.my_client_ids())::uuid[]) order by client_id limit 1")

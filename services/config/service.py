@@ -1,0 +1,160 @@
+"""Per-client configuration and the module catalogue: what each dashboard shows."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from services.audit import service as audit
+from services.config import repository
+from services.config.errors import ConfigNotFound, ModuleExists, ModuleNotFound, ModuleRuleViolation
+from services.config.schemas import (
+    ClientConfigRead,
+    ClientConfigUpdate,
+    ModuleCreate,
+    ModuleRead,
+    ModuleUpdate,
+    NavigationItem,
+    NavigationRead,
+)
+from services.core.db import UserSession
+from services.core.errors import Forbidden
+
+
+def _require_operator(session: UserSession) -> None:
+    if not session.principal.is_operator:
+        raise Forbidden("only the operator can change configuration")
+
+
+async def catalogue(session: UserSession, *, kind: str | None = None,
+                    dashboard: str | None = None) -> list[ModuleRead]:
+    return [ModuleRead(**dict(r)) for r in await repository.list_modules(session, kind=kind,
+                                                                          dashboard=dashboard)]
+
+
+async def _module(session: UserSession, key: str) -> ModuleRead:
+    row = await repository.get_module(session, key)
+    if row is None:
+        raise ModuleNotFound(f"no module {key!r} in the catalogue")
+    return ModuleRead(**dict(row))
+
+
+async def _check_dependencies_exist(session: UserSession, key: str, depends_on: list[str]) -> None:
+    if key in depends_on:
+        raise ModuleRuleViolation(f"module {key!r} cannot depend on itself", field="depends_on")
+    known = {m.key for m in await catalogue(session)}
+    unknown = sorted(set(depends_on) - known)
+    if unknown:
+        raise ModuleRuleViolation(f"unknown dependencies: {', '.join(unknown)}", field="depends_on")
+
+
+async def register_module(session: UserSession, data: ModuleCreate) -> ModuleRead:
+    _require_operator(session)
+    await _check_dependencies_exist(session, data.key, data.depends_on)
+    row = await repository.insert_module(session, data.model_dump())
+    if row is None:
+        raise ModuleExists(f"a module {data.key!r} already exists")
+    module = ModuleRead(**dict(row))
+    await audit.record(session, action="module.registered", entity_type="module", entity_id=module.key,
+                       client_id=None, after=module)
+    return module
+
+
+async def update_module(session: UserSession, key: str, data: ModuleUpdate) -> ModuleRead:
+    _require_operator(session)
+    before = await _module(session, key)
+    if before.kind != "specifique":
+        raise ModuleRuleViolation(f"{before.kind} module {key!r} is part of the product and cannot be edited")
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True, exclude_none=True)
+    if "depends_on" in changes:
+        await _check_dependencies_exist(session, key, changes["depends_on"])
+    after = ModuleRead(**dict(await repository.update_module(session, key, changes))) if changes else before
+    await audit.record(session, action="module.updated", entity_type="module", entity_id=key,
+                       client_id=None, before=before, after=after)
+    return after
+
+
+async def create_default_config(session: UserSession, client_id: UUID, dashboard_type: str) -> ClientConfigRead:
+    """A new client's configuration: the métier modules that are on by default for its dashboard."""
+    defaults = [m.key for m in await catalogue(session, dashboard=dashboard_type)
+                if m.kind != "socle" and dashboard_type in m.default_for]
+    row = await repository.insert_config(session, client_id, dashboard_type, defaults)
+    return ClientConfigRead(**dict(row))
+
+
+async def get_config(session: UserSession, client_id: UUID, *, for_update: bool = False) -> ClientConfigRead:
+    row = await repository.get_config(session, client_id, for_update=for_update)
+    if row is None:
+        raise ConfigNotFound("no configuration for this client, or it is not yours to see")
+    return ClientConfigRead(**dict(row))
+
+
+async def update_config(session: UserSession, client_id: UUID, data: ClientConfigUpdate) -> ClientConfigRead:
+    _require_operator(session)
+    before = await get_config(session, client_id, for_update=True)
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True, exclude_none=True)
+    if "dashboard_type" in changes and changes["dashboard_type"] != before.dashboard_type:
+        modules = {m.key: m for m in await catalogue(session)}
+        incompatible = [k for k in before.active_modules
+                        if k in modules and changes["dashboard_type"] not in modules[k].dashboards]
+        if incompatible:
+            raise ModuleRuleViolation(
+                f"active modules not available on {changes['dashboard_type']}: {', '.join(incompatible)};"
+                " deactivate them first", field="dashboard_type")
+    after = ClientConfigRead(**dict(await repository.update_config(session, client_id, changes))) \
+        if changes else before
+    await audit.record(session, action="config.updated", entity_type="client_config", entity_id=client_id,
+                       client_id=client_id, before=before, after=after)
+    return after
+
+
+async def set_module_active(session: UserSession, client_id: UUID, key: str, active: bool) -> ClientConfigRead:
+    """Activate or deactivate one module for a client, enforcing compatibility and dependencies."""
+    _require_operator(session)
+    config = await get_config(session, client_id, for_update=True)
+    module = await _module(session, key)
+    if module.kind == "socle":
+        raise ModuleRuleViolation(f"{key!r} is a socle module: always on, it cannot be switched")
+    current = list(config.active_modules)
+    if active:
+        if key in current:
+            return config
+        if config.dashboard_type not in module.dashboards:
+            raise ModuleRuleViolation(
+                f"{key!r} is not available on the {config.dashboard_type} dashboard"
+                f" (only {', '.join(module.dashboards)})")
+        socle = {m.key for m in await catalogue(session, kind="socle")}
+        missing = [d for d in module.depends_on if d not in current and d not in socle]
+        if missing:
+            raise ModuleRuleViolation(f"{key!r} depends on {', '.join(missing)}: activate it first")
+        updated = [*current, key]
+    else:
+        if key not in current:
+            return config
+        dependants = [m.key for m in await catalogue(session) if m.key in current and key in m.depends_on]
+        if dependants:
+            raise ModuleRuleViolation(f"{', '.join(dependants)} depend(s) on {key!r}: deactivate it first")
+        updated = [k for k in current if k != key]
+    after = ClientConfigRead(**dict(await repository.update_config(session, client_id,
+                                                                      {"active_modules": updated})))
+    await audit.record(session, action="config.module_activated" if active else "config.module_deactivated",
+                       entity_type="client_config", entity_id=client_id, client_id=client_id,
+                       before=config, after=after)
+    return after
+
+
+async def navigation(session: UserSession) -> NavigationRead:
+    """The signed-in user's menu: socle modules, then the dashboard's active métier/spécifique ones."""
+    if session.principal.is_operator:
+        modules = await catalogue(session, dashboard="hub")
+        return NavigationRead(dashboard="hub", client_id=None, items=[
+            NavigationItem(key=m.key, name=m.name, kind=m.kind) for m in modules if m.kind != "specifique"])
+    row = await repository.member_client_config(session)
+    if row is None:
+        raise Forbidden("this account is not a member of any client")
+    config = ClientConfigRead(**dict(row))
+    active = set(config.active_modules)
+    modules = await catalogue(session, dashboard=config.dashboard_type)
+    items = [NavigationItem(key=m.key, name=m.name, kind=m.kind)
+             for m in modules if m.kind == "socle" or m.key in active]
+    return NavigationRead(dashboard=config.dashboard_type, client_id=config.client_id, items=items)

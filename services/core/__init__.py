@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every module builds on: settings, database sessions, errors, pagination."""

@@ -1,0 +1,145 @@
+"""Connection pool and the two session types: a user session under RLS and a service session.
+
+Each request is one transaction whose first round trip sets the JWT claims and `role
+authenticated` transaction-locally (what PostgREST does), so RLS policies decide what a user sees.
+The service session has no claims and runs as the connecting role: jobs, webhooks, the CLI.
+The two are distinct types so a service session cannot be passed where a user session is expected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import orjson
+
+from services.core.auth import Principal
+
+
+def _json_encode(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for typename in ("json", "jsonb"):
+        await conn.set_type_codec(typename, encoder=_json_encode, decoder=orjson.loads, schema="pg_catalog")
+
+
+def is_pooler(dsn: str) -> bool:
+    """Supavisor in transaction mode cannot keep server-side prepared statements."""
+    parts = urlsplit(dsn)
+    return parts.port == 6543 or "pooler.supabase.com" in (parts.hostname or "")
+
+
+def asyncpg_dsn(dsn: str) -> str:
+    return dsn.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def sql_literal(text: str) -> str:
+    """Quote for the simple-query protocol (standard_conforming_strings is on everywhere we run)."""
+    if "\x00" in text:
+        raise ValueError("NUL byte in SQL literal")
+    return "'" + text.replace("'", "''") + "'"
+
+
+class _Session:
+    """A connection inside an open transaction; queries use asyncpg's $n parameters."""
+
+    __slots__ = ("conn", "request_id")
+
+    def __init__(self, conn: asyncpg.Connection, request_id: str | None = None) -> None:
+        self.conn = conn
+        self.request_id = request_id
+
+    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        return await self.conn.fetch(query, *args)
+
+    async def fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
+        return await self.conn.fetchrow(query, *args)
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        return await self.conn.fetchval(query, *args)
+
+    async def execute(self, query: str, *args: Any) -> str:
+        return await self.conn.execute(query, *args)
+
+
+class UserSession(_Session):
+    """Runs as `authenticated` with the caller's claims: RLS applies."""
+
+    __slots__ = ("principal",)
+
+    def __init__(self, conn: asyncpg.Connection, principal: Principal, request_id: str | None = None) -> None:
+        super().__init__(conn, request_id)
+        self.principal = principal
+
+
+class ServiceSession(_Session):
+    """Runs as the service's own role, bypassing RLS: never handed to request code."""
+
+    __slots__ = ()
+
+
+AnySession = UserSession | ServiceSession
+
+
+class Database:
+    def __init__(self, dsn: str, *, pool_size: int = 10) -> None:
+        self.dsn = asyncpg_dsn(dsn)
+        self.pool_size = pool_size
+        self._pool: asyncpg.Pool | None = None
+        # Users whose profile row this process has already ensured (see private.ensure_profile).
+        self._profiled: set[str] = set()
+
+    async def open(self) -> None:
+        self._pool = await asyncpg.create_pool(
+            self.dsn,
+            min_size=min(2, self.pool_size),
+            max_size=self.pool_size,
+            init=_init_connection,
+            statement_cache_size=0 if is_pooler(self.dsn) else 256,
+            server_settings={"timezone": "UTC", "application_name": "foxeo"},
+        )
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("database pool is not open")
+        return self._pool
+
+    def _setup_sql(self, principal: Principal) -> str:
+        sql = (
+            "begin; select set_config('request.jwt.claims', "
+            f"{sql_literal(principal.claims_json)}, true); set local role authenticated;"
+        )
+        if principal.subject not in self._profiled:
+            sql += " select private.ensure_profile();"
+        return sql
+
+    @asynccontextmanager
+    async def user_session(self, principal: Principal, request_id: str | None = None
+                           ) -> AsyncIterator[UserSession]:
+        """One transaction as the user; commits on success, rolls back on any exception."""
+        async with self.pool.acquire() as conn:
+            # One round trip: begin + claims + role (+ the profile on first sight), simple protocol.
+            await conn.execute(self._setup_sql(principal))
+            self._profiled.add(principal.subject)
+            try:
+                yield UserSession(conn, principal, request_id)
+            except BaseException:
+                await conn.execute("rollback")
+                raise
+            await conn.execute("commit")
+
+    @asynccontextmanager
+    async def service_session(self, request_id: str | None = None) -> AsyncIterator[ServiceSession]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield ServiceSession(conn, request_id)

