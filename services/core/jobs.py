@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -43,5 +45,17 @@ def build_scheduler(db: Database, jobs: list[PeriodicJob]) -> AsyncIOScheduler:
 
 
 def registered_jobs() -> list[PeriodicJob]:
-    """Every module's periodic jobs; modules add theirs here."""
-    return []
+    """Every module's periodic jobs: a module lists them as `JOBS` in `services/<module>/jobs.py`."""
+    import services
+
+    jobs: list[PeriodicJob] = []
+    for module in pkgutil.iter_modules(services.__path__):
+        if module.ispkg and module.name != "core":
+            try:
+                found = importlib.import_module(f"services.{module.name}.jobs")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"services.{module.name}.jobs":
+                    raise
+                continue
+            jobs.extend(found.JOBS)
+    return jobs

