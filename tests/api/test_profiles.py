@@ -1,0 +1,63 @@
+"""The signed-in user's profile: created on first call, merged updates, validated preferences."""
+
+from __future__ import annotations
+
+import pytest
+
+
+async def test_profile_is_created_on_first_call_with_defaults(client, tenant_a, sql):
+    assert await sql.fetchval("select count(*) from profiles") == 0
+    r = await client.get("/api/v1/me", headers=tenant_a.member.headers)
+    assert r.status_code == 200, r.text
+    me = r.json()
+    assert me["client_ids"] == [str(tenant_a.id)] and me["is_operator"] is False
+    assert me["theme"] == "system" and me["quiet_hours"]["enabled"] is False
+    assert me["notification_prefs"]["validation_hub"]["priority"] == "high"
+    assert await sql.fetchval("select count(*) from profiles") == 1
+
+
+async def test_profile_row_exists_after_any_first_authenticated_call(client, tenant_a, sql):
+    await client.get(f"/api/v1/clients/{tenant_a.id}", headers=tenant_a.member.headers)
+    assert await sql.fetchval("select count(*) from profiles where user_id = $1", tenant_a.member.id) == 1
+
+
+async def test_patch_merges_nested_preferences(client, tenant_a, sql):
+    r = await client.patch("/api/v1/me", headers=tenant_a.member.headers, json={
+        "display_name": "Léa", "theme": "dark",
+        "notification_prefs": {"chat": {"sound": False}},
+        "quiet_hours": {"enabled": True, "time_zone": "America/Montreal"},
+        "onboarding": {"first_launch_done": True, "tooltips_seen": ["documents.filters"]}})
+    assert r.status_code == 200, r.text
+    me = r.json()
+    assert me["notification_prefs"]["chat"] == {"enabled": True, "sound": False, "badge": True, "priority": "normal"}
+    assert me["quiet_hours"] == {"enabled": True, "start": "22:00", "end": "08:00", "time_zone": "America/Montreal"}
+    assert me["onboarding"]["tooltips_seen"] == ["documents.filters"]
+    assert await sql.fetchval("select action from audit_log") == "profile.updated"
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"quiet_hours": {"start": "25:00"}}, "quiet_hours.start"),
+    ({"quiet_hours": {"end": "8h"}}, "quiet_hours.end"),
+    ({"quiet_hours": {"time_zone": "Mars/Olympus"}}, "quiet_hours.time_zone"),
+    ({"theme": "neon"}, "theme"),
+    ({"notification_prefs": {"chat": {"priority": "urgent"}}}, "notification_prefs.chat.priority"),
+    ({"notification_prefs": {"email": {"enabled": False}}}, "notification_prefs.email"),
+    ({"locale": "french"}, "locale"),
+])
+async def test_invalid_preferences_are_422_and_nothing_changes(client, tenant_a, sql, body, field):
+    await client.get("/api/v1/me", headers=tenant_a.member.headers)
+    r = await client.patch("/api/v1/me", headers=tenant_a.member.headers, json=body)
+    assert r.status_code == 422, r.text
+    assert any(e["field"] == field for e in r.json()["errors"]), r.json()
+    assert await sql.fetchval("select theme from profiles") == "system"
+
+
+async def test_quiet_hours_start_equal_to_end_after_merge_is_refused(client, tenant_a):
+    r = await client.patch("/api/v1/me", headers=tenant_a.member.headers, json={"quiet_hours": {"start": "08:00"}})
+    assert r.status_code == 422 and "differ" in r.json()["detail"]
+
+
+async def test_users_never_see_each_others_profile(client, tenant_a, tenant_b, sql):
+    await client.patch("/api/v1/me", headers=tenant_b.member.headers, json={"display_name": "Paul"})
+    r = await client.get("/api/v1/me", headers=tenant_a.member.headers)
+    assert r.json()["display_name"] is None and r.json()["user_id"] == str(tenant_a.member.id)
