@@ -131,7 +131,7 @@ class World:
         self.sql = sql
 
     async def user(self, email: str | None = None, *, operator: bool = False) -> User:
-        email = email or f"user-{uuid.uuid4().hex[:8]}@example.test"
+        email = email or f"user-{uuid.uuid4().hex[:8]}@example.com"
         user_id = uuid.uuid4()
         await self.sql.execute("insert into auth.users (id, email) values ($1, $2)", user_id, email)
         return User(user_id, email, mint_token(TEST_JWT_SECRET, user_id, email=email, operator=operator), operator)
@@ -156,7 +156,7 @@ def world(sql: asyncpg.Connection) -> World:
 
 @pytest.fixture
 async def operator(world: World) -> User:
-    return await world.user("mikl@example.test", operator=True)
+    return await world.user("mikl@example.com", operator=True)
 
 
 @pytest.fixture

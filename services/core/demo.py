@@ -14,10 +14,10 @@ from services.core.db import Database
 from services.core.migrations import migrate
 from services.core.settings import Settings
 
-OPERATOR_EMAIL = "mikl@foxeo.test"
+OPERATOR_EMAIL = "mikl@demo.foxeo.fr"
 DEMO_CLIENTS = (
-    ("lab", "Atelier Lumière", "lea@atelier-lumiere.test", "Léa", "Martin"),
-    ("one", "Boulangerie Dupont", "paul@boulangerie-dupont.test", "Paul", "Dupont"),
+    ("lab", "Atelier Lumière", "lea@demo.foxeo.fr", "Léa", "Martin"),
+    ("one", "Boulangerie Dupont", "paul@demo.foxeo.fr", "Paul", "Dupont"),
 )
 
 
