@@ -1,0 +1,56 @@
+"""SQL-level tenant isolation: connect as `authenticated` with a user's claims, exactly as PostgREST and
+the API do, and look at the tables directly."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import pytest
+
+
+def claims_for(user: Any) -> dict[str, Any]:
+    app_metadata = {"provider": "email", **({"role": "operator"} if user.operator else {})}
+    return {"sub": str(user.id), "aud": "authenticated", "role": "authenticated", "email": user.email,
+            "exp": int(time.time()) + 600, "app_metadata": app_metadata}
+
+
+@pytest.fixture
+def as_user(database_url: str) -> Callable[[Any], Any]:
+    """`async with as_user(user) as conn:` a transaction under RLS as that user, rolled back after."""
+
+    @asynccontextmanager
+    async def open_as(user: Any) -> AsyncIterator[asyncpg.Connection]:
+        conn = await asyncpg.connect(database_url)
+        try:
+            tx = conn.transaction()
+            await tx.start()
+            await conn.execute("select set_config('request.jwt.claims', $1, true)", json.dumps(claims_for(user)))
+            await conn.execute("set local role authenticated")
+            try:
+                yield conn
+            finally:
+                await tx.rollback()
+        finally:
+            await conn.close()
+
+    return open_as
+
+
+async def _denied(conn: asyncpg.Connection, statement: str, *args: Any) -> bool:
+    """True when RLS refuses the write: an error, or no row touched."""
+    try:
+        async with conn.transaction():  # a savepoint: the outer transaction survives the error
+            result = await conn.execute(statement, *args)
+    except (asyncpg.InsufficientPrivilegeError, asyncpg.CheckViolationError, asyncpg.ForeignKeyViolationError):
+        return True
+    return result.split()[-1] == "0"
+
+
+@pytest.fixture
+def denied() -> Callable[..., Any]:
+    return _denied

@@ -1,0 +1,96 @@
+"""Client A's user sees none of client B's rows and cannot write them, table by table, in SQL."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+
+@pytest.fixture
+async def arranged(sql, tenant_a, tenant_b, operator):
+    for tenant in (tenant_a, tenant_b):
+        await sql.execute("insert into client_crm_profiles (client_id, notes) values ($1, 'private')", tenant.id)
+        await sql.execute("insert into profiles (user_id) values ($1)", tenant.member.id)
+        await sql.execute("insert into audit_log (actor_role, client_id, action, entity_type) values"
+                          " ('operator', $1, 'client.created', 'client')", tenant.id)
+    return tenant_a, tenant_b
+
+
+TENANT_TABLES = {
+    # table: the column holding the client id
+    "clients": "id",
+    "client_members": "client_id",
+    "client_configs": "client_id",
+}
+
+
+@pytest.mark.parametrize("table, column", TENANT_TABLES.items())
+async def test_member_sees_only_own_client_rows(arranged, as_user, table, column):
+    tenant_a, tenant_b = arranged
+    async with as_user(tenant_a.member) as conn:
+        visible = {r[0] for r in await conn.fetch(f"select {column} from public.{table}")}
+        assert visible == {tenant_a.id}
+
+
+@pytest.mark.parametrize("table, column", TENANT_TABLES.items())
+async def test_member_cannot_update_or_delete_any_rows(arranged, as_user, denied, table, column):
+    tenant_a, tenant_b = arranged
+    async with as_user(tenant_a.member) as conn:
+        for tenant in (tenant_b, tenant_a):  # not even their own: only the operator manages these
+            assert await denied(conn, f"delete from public.{table} where {column} = $1", tenant.id)
+        assert await denied(conn, f"update public.{table} set {column} = {column} where {column} = $1", tenant_b.id)
+
+
+async def test_member_cannot_insert_into_another_client(arranged, as_user, denied):
+    tenant_a, tenant_b = arranged
+    async with as_user(tenant_a.member) as conn:
+        assert await denied(conn, "insert into public.clients (company_name) values ('intruder')")
+        assert await denied(conn, "insert into public.client_members (client_id, user_id, email)"
+                            " values ($1, $2, 'x@example.com')", tenant_b.id, tenant_a.member.id)
+        assert await denied(conn, "insert into public.client_configs (client_id) values ($1)", uuid.uuid4())
+
+
+async def test_crm_profiles_and_audit_are_operator_only(arranged, as_user, denied, operator):
+    tenant_a, _ = arranged
+    async with as_user(tenant_a.member) as conn:
+        assert await conn.fetchval("select count(*) from public.client_crm_profiles") == 0
+        assert await conn.fetchval("select count(*) from public.audit_log") == 0
+        assert await denied(conn, "update public.client_crm_profiles set notes = 'x'")
+        assert await denied(conn, "insert into public.audit_log (actor_role, action, entity_type)"
+                            " values ('member', 'forged', 'x')")
+    async with as_user(operator) as conn:
+        assert await conn.fetchval("select count(*) from public.client_crm_profiles") == 2
+        assert await conn.fetchval("select count(*) from public.audit_log") == 2
+
+
+async def test_profiles_are_private_to_their_user(arranged, as_user, denied):
+    tenant_a, tenant_b = arranged
+    async with as_user(tenant_a.member) as conn:
+        assert [r[0] for r in await conn.fetch("select user_id from public.profiles")] == [tenant_a.member.id]
+        assert await denied(conn, "update public.profiles set theme = 'dark' where user_id = $1", tenant_b.member.id)
+
+
+async def test_audit_entries_are_written_with_the_real_actor(arranged, as_user):
+    tenant_a, _ = arranged
+    async with as_user(tenant_a.member) as conn:
+        await conn.execute("select private.write_audit($1, 'x.done', 'x', null, null, null, null)", tenant_a.id)
+        assert await conn.fetchval("select count(*) from public.audit_log") == 0  # still unreadable
+        await conn.execute("reset role")
+        actor = await conn.fetchrow("select actor_id, actor_role from public.audit_log where action = 'x.done'")
+        assert (actor["actor_id"], actor["actor_role"]) == (tenant_a.member.id, "member")
+
+
+async def test_private_helpers_have_a_fixed_search_path(sql):
+    mutable = await sql.fetch(
+        "select p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
+        " where n.nspname in ('public', 'private') and p.prokind = 'f'"
+        " and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) c where c like 'search_path=%')")
+    assert [r[0] for r in mutable] == []
+
+
+async def test_every_public_table_has_rls_enabled(sql):
+    without = await sql.fetch(
+        "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+        " where n.nspname = 'public' and c.relkind = 'r' and not c.relrowsecurity")
+    assert [r[0] for r in without] == []
