@@ -2,44 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.middleware import TRANSACTION_KEY, RequestTransaction
 from services.core.auth import Principal, TokenVerifier
-from services.core.context import request_id_var
 from services.core.db import Database, UserSession
 from services.core.errors import Forbidden, Unauthorized
-
-_bearer = HTTPBearer(auto_error=False, description="Supabase access token")
-
 
 def get_database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-async def get_principal(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
-) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
+async def _principal(request: Request) -> Principal:
+    # Read the header directly rather than through a sub-dependency: this runs on every request
+    # and each FastAPI dependency level costs measurable time (bench/api_bench.py).
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
         raise Unauthorized("send an access token as 'Authorization: Bearer <token>'")
     verifier: TokenVerifier = request.app.state.verifier
-    return await verifier.verify(credentials.credentials)
+    return await verifier.verify(token.strip())
 
 
-async def get_session(
-    request: Request, principal: Principal = Depends(get_principal)
-) -> AsyncIterator[UserSession]:
-    # scope="function" (below) ends this before the response is sent: a failed commit is a 500,
-    # never a lost write behind a 200.
-    async with request.app.state.db.user_session(principal, request_id_var.get()) as session:
-        yield session
+async def get_principal(request: Request) -> Principal:
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        principal = request.state.principal = await _principal(request)
+    return principal
 
 
-async def require_operator(principal: Principal = Depends(get_principal)) -> Principal:
+async def get_session(request: Request) -> UserSession:
+    """The request's transaction under RLS; `RequestContext` commits or rolls it back."""
+    transaction: RequestTransaction = request.scope[TRANSACTION_KEY]
+    return await transaction.open(await get_principal(request))
+
+
+async def require_operator(request: Request) -> Principal:
+    principal = await get_principal(request)
     if not principal.is_operator:
         raise Forbidden("only the operator can do this")
     return principal
@@ -47,5 +48,5 @@ async def require_operator(principal: Principal = Depends(get_principal)) -> Pri
 
 CurrentUser = Annotated[Principal, Depends(get_principal)]
 Operator = Annotated[Principal, Depends(require_operator)]
-Session = Annotated[UserSession, Depends(get_session, scope="function")]
+Session = Annotated[UserSession, Depends(get_session)]
 Db = Annotated[Database, Depends(get_database)]

@@ -7,17 +7,55 @@ import re
 import time
 import uuid
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.core.auth import Principal
 from services.core.context import request_id_var
+from services.core.db import Database, UserSession
 
 log = logging.getLogger("foxeo.access")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
+TRANSACTION_KEY = "foxeo.transaction"
+
+
+class RequestTransaction:
+    """The request's one database transaction, opened on first use by the `Session` dependency and
+    ended by `RequestContext` just before the response starts: committed for a success status,
+    rolled back for an error status or an exception. A failed commit becomes a 500, never a lost
+    write behind a 200."""
+
+    __slots__ = ("db", "request_id", "session")
+
+    def __init__(self, db: Database, request_id: str) -> None:
+        self.db = db
+        self.request_id = request_id
+        self.session: UserSession | None = None
+
+    async def open(self, principal: Principal) -> UserSession:
+        if self.session is None:
+            self.session = await self.db.begin_user_session(principal, self.request_id)
+        return self.session
+
+    async def end(self, *, commit: bool) -> None:
+        session, self.session = self.session, None
+        if session is not None:
+            await self.db.end_user_session(session, commit=commit)
+
+
+def _commit_failed_response(request_id: str) -> tuple[Message, Message]:
+    body = orjson.dumps({"type": "https://foxeo.fr/problems/internal_error", "title": "Internal error",
+                         "status": 500, "code": "commit_failed", "request_id": request_id,
+                         "detail": "the change could not be saved; nothing was written"})
+    return ({"type": "http.response.start", "status": 500,
+             "headers": [(b"content-type", b"application/problem+json"),
+                         (b"content-length", str(len(body)).encode()), (b"x-request-id", request_id.encode())]},
+            {"type": "http.response.body", "body": body})
 
 
 class RequestContext:
-    """A request id on every response and log line (the caller's `X-Request-ID` if sane), and one
-    access log line per request."""
+    """A request id on every response and log line (the caller's `X-Request-ID` if sane), the
+    request's transaction boundary, and one access log line per request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -29,20 +67,34 @@ class RequestContext:
         incoming = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
         request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        transaction = scope[TRANSACTION_KEY] = RequestTransaction(scope["app"].state.db, request_id)
         started = time.perf_counter()
         status = 500
+        swallow = False
 
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
+        async def send_with_context(message: Message) -> None:
+            nonlocal status, swallow
+            if swallow:
+                return
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                if transaction.session is not None:
+                    try:
+                        await transaction.end(commit=status < 400)
+                    except Exception:
+                        log.exception("commit failed")
+                        status, swallow = 500, True
+                        for replacement in _commit_failed_response(request_id):
+                            await send(replacement)
+                        return
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_with_context)
         finally:
+            if transaction.session is not None:  # an exception, or no response at all
+                await transaction.end(commit=False)
             if log.isEnabledFor(logging.INFO):
                 log.info("request", extra={
                     "method": scope["method"], "path": scope["path"], "status": status,

@@ -103,11 +103,18 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def problem_media_types(schema: dict[str, Any]) -> dict[str, Any]:
-    """Error responses are `application/problem+json`, which FastAPI cannot declare by itself."""
+    """Error responses are `application/problem+json` (FastAPI would label them with the route's own
+    media type), and every route that can answer 401 requires the bearer token."""
+    schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearerAuth"] = {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+        "description": "A Supabase access token (or a `foxeo token` dev token in the embedded default)"}
     for path in schema.get("paths", {}).values():
         for operation in path.values():
-            for status, response in operation.get("responses", {}).items():
+            responses = operation.get("responses", {})
+            for status, response in responses.items():
                 content = response.get("content", {})
-                if status[0] in "45" and "application/json" in content:
-                    content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+                if status[0] in "45" and content:
+                    response["content"] = {PROBLEM_MEDIA_TYPE: next(iter(content.values()))}
+            if "401" in responses:
+                operation["security"] = [{"bearerAuth": []}]
     return schema

@@ -25,7 +25,7 @@ router = APIRouter(prefix="/clients", tags=["clients"])
 
 @router.get("", response_model=Page[ClientRead], responses=responses(401, 403, 422))
 async def list_clients(
-    _: Operator, session: Session,
+    session: Session,
     status: ClientStatus | None = Query(None, description="Default: every status but archived"),
     temperature: Temperature | None = Query(None, description="Prospect temperature"),
     tag: str | None = Query(None, max_length=40),

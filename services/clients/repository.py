@@ -20,7 +20,7 @@ SORT_EXPRESSIONS = {"created_at": "created_at", "updated_at": "updated_at",
 SORT_CASTS = {"created_at": "timestamptz", "updated_at": "timestamptz", "company_name": "text"}
 
 # RLS hides the CRM row from members, so `crm` is null for them without a branch here.
-_DETAIL_JSON = f"""
+DETAIL_JSON = f"""
 select row_to_json(t)::text from (
   select {COLUMNS},
     (select row_to_json(p) from (select {", ".join(CRM_COLUMNS)} from public.client_crm_profiles
@@ -29,7 +29,7 @@ select row_to_json(t)::text from (
 
 
 async def detail_json(session: UserSession, client_id: UUID) -> str | None:
-    value: str | None = await session.fetchval(_DETAIL_JSON, client_id)
+    value: str | None = await session.fetchval(DETAIL_JSON, client_id)
     return value
 
 
@@ -37,9 +37,9 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def list_json(session: UserSession, *, status: str | None, temperature: str | None, tag: str | None,
-                    q: str | None, sort: str, after: list[Any] | None, limit: int) -> list[asyncpg.Record]:
-    """Rows as (json, sort key, id), limit + 1 of them so the caller knows if a next page exists."""
+def list_query(*, status: str | None, temperature: str | None, tag: str | None, q: str | None, sort: str,
+               after: list[Any] | None, limit: int) -> tuple[str, list[Any]]:
+    """SQL returning (json, sort_key, id) rows, limit + 1 of them so the caller knows if a page follows."""
     conditions, args = [], []
 
     def arg(value: Any) -> str:
@@ -60,10 +60,15 @@ async def list_json(session: UserSession, *, status: str | None, temperature: st
         conditions.append(f"({expression}, id) {op} ({arg(after[0])}::{SORT_CASTS[field]}, {arg(after[1])}::uuid)")
     direction = "desc" if descending else "asc"
     order = f"{expression} {direction}, id {direction}"
-    return await session.fetch(
-        f"select row_to_json(t)::text as json, {expression} as sort_key, id from ("
-        f"select {COLUMNS} from public.clients where {' and '.join(conditions)}"
-        f" order by {order} limit {arg(limit + 1)}) t order by {order}", *args)
+    sql = (f"select row_to_json(t)::text as json, {expression} as sort_key, id from ("
+           f"select {COLUMNS} from public.clients where {' and '.join(conditions)}"
+           f" order by {order} limit {arg(limit + 1)}) t order by {order}")
+    return sql, args
+
+
+async def list_json(session: UserSession, **filters: Any) -> list[asyncpg.Record]:
+    sql, args = list_query(**filters)
+    return await session.fetch(sql, *args)
 
 
 async def get(session: AnySession, client_id: UUID) -> asyncpg.Record | None:

@@ -23,6 +23,13 @@ def _json_encode(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+async def no_session_reset(conn: asyncpg.Connection) -> None:
+    """Everything a request sets is transaction-local (`set local`, `set_config(..., true)`), and
+    asyncpg still rolls back an open transaction on release; skipping the default RESET ALL / UNLISTEN
+    query saves a round trip per request. Nothing may LISTEN or set session state on pooled
+    connections (the event listener has a dedicated connection)."""
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for typename in ("json", "jsonb"):
         await conn.set_type_codec(typename, encoder=_json_encode, decoder=orjson.loads, schema="pg_catalog")
@@ -100,6 +107,7 @@ class Database:
             min_size=min(2, self.pool_size),
             max_size=self.pool_size,
             init=_init_connection,
+            reset=no_session_reset,
             statement_cache_size=0 if is_pooler(self.dsn) else 256,
             server_settings={"timezone": "UTC", "application_name": "foxeo"},
         )
@@ -124,20 +132,35 @@ class Database:
             sql += " select private.ensure_profile();"
         return sql
 
+    async def begin_user_session(self, principal: Principal, request_id: str | None = None) -> UserSession:
+        """Acquire a connection and open the user's transaction; pair with `end_user_session`."""
+        conn = await self.pool.acquire()
+        try:
+            # One round trip: begin + claims + role (+ the profile on first sight), simple protocol.
+            await conn.execute(self._setup_sql(principal))
+        except BaseException:
+            await self.pool.release(conn)
+            raise
+        self._profiled.add(principal.subject)
+        return UserSession(conn, principal, request_id)
+
+    async def end_user_session(self, session: UserSession, *, commit: bool) -> None:
+        try:
+            await session.conn.execute("commit" if commit else "rollback")
+        finally:
+            await self.pool.release(session.conn)
+
     @asynccontextmanager
     async def user_session(self, principal: Principal, request_id: str | None = None
                            ) -> AsyncIterator[UserSession]:
         """One transaction as the user; commits on success, rolls back on any exception."""
-        async with self.pool.acquire() as conn:
-            # One round trip: begin + claims + role (+ the profile on first sight), simple protocol.
-            await conn.execute(self._setup_sql(principal))
-            self._profiled.add(principal.subject)
-            try:
-                yield UserSession(conn, principal, request_id)
-            except BaseException:
-                await conn.execute("rollback")
-                raise
-            await conn.execute("commit")
+        session = await self.begin_user_session(principal, request_id)
+        try:
+            yield session
+        except BaseException:
+            await self.end_user_session(session, commit=False)
+            raise
+        await self.end_user_session(session, commit=True)
 
     @asynccontextmanager
     async def service_session(self, request_id: str | None = None) -> AsyncIterator[ServiceSession]:
