@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import asyncpg
@@ -15,7 +15,7 @@ from services.core.migrations import migrate
 from services.core.settings import Settings
 
 OPERATOR_EMAIL = "mikl@demo.foxeo.fr"
-DEMO_CLIENTS = (
+DEMO_CLIENTS: tuple[tuple[Literal["lab", "one"], str, str, str, str], ...] = (
     ("lab", "Atelier Lumière", "lea@demo.foxeo.fr", "Léa", "Martin"),
     ("one", "Boulangerie Dupont", "paul@demo.foxeo.fr", "Paul", "Dupont"),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 from uuid import UUID
 
 from integrations.supabase_auth import SupabaseAuthClient
@@ -15,7 +15,7 @@ from services.core.db import Database
 @dataclass(frozen=True)
 class DirectoryUser:
     user_id: UUID
-    invitation: str
+    invitation: Literal["supabase_email", "embedded"]
     dev_token: str | None = None
 
 

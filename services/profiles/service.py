@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+from pydantic import BaseModel
 
 from services.audit import service as audit
 from services.core.db import UserSession
@@ -57,7 +58,8 @@ async def update_me(session: UserSession, data: ProfileUpdate) -> ProfileRead:
     for field in ("display_name", "avatar_url", "locale", "theme"):
         if field in changes:
             values[field] = changes[field]
-    nested = {"notification_prefs": NotificationPrefs, "quiet_hours": QuietHours, "onboarding": Onboarding}
+    nested: dict[str, type[BaseModel]] = {
+        "notification_prefs": NotificationPrefs, "quiet_hours": QuietHours, "onboarding": Onboarding}
     for field, model in nested.items():
         if changes.get(field):
             merged = _merge(getattr(before, field).model_dump(), changes[field])

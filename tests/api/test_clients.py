@@ -18,7 +18,8 @@ async def create(client, operator, **fields):
 
 async def test_create_read_update_archive_restore(client, operator, sql):
     created = await create(client, operator, siret=VALID_SIRET, tags=["Branding", "branding", "vip"],
-                           email="hello@nova.example.com", crm={"birthday": "1990-04-02", "personal_notes": "aime le vélo"})
+                           email="hello@nova.example.com",
+                           crm={"birthday": "1990-04-02", "personal_notes": "aime le vélo"})
     assert created["tags"] == ["branding", "vip"]
     assert created["crm"]["personal_notes"] == "aime le vélo"
     config = await sql.fetchrow("select dashboard_type, active_modules from client_configs where client_id = $1",

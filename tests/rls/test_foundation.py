@@ -27,7 +27,7 @@ TENANT_TABLES = {
 
 @pytest.mark.parametrize("table, column", TENANT_TABLES.items())
 async def test_member_sees_only_own_client_rows(arranged, as_user, table, column):
-    tenant_a, tenant_b = arranged
+    tenant_a, _ = arranged
     async with as_user(tenant_a.member) as conn:
         visible = {r[0] for r in await conn.fetch(f"select {column} from public.{table}")}
         assert visible == {tenant_a.id}
