@@ -48,7 +48,9 @@ def cmd_openapi(args: argparse.Namespace) -> int:
 
     schema = create_app().openapi()
     text = json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
-    Path(args.output).write_text(text)
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
     print(f"wrote {args.output}")
     return 0
 
