@@ -133,7 +133,9 @@ class World:
     async def user(self, email: str | None = None, *, operator: bool = False) -> User:
         email = email or f"user-{uuid.uuid4().hex[:8]}@example.com"
         user_id = uuid.uuid4()
-        await self.sql.execute("insert into auth.users (id, email) values ($1, $2)", user_id, email)
+        app_metadata = '{"provider": "email", "role": "operator"}' if operator else '{"provider": "email"}'
+        await self.sql.execute("insert into auth.users (id, email, raw_app_meta_data) values ($1, $2, $3::jsonb)",
+                               user_id, email, app_metadata)
         return User(user_id, email, mint_token(TEST_JWT_SECRET, user_id, email=email, operator=operator), operator)
 
     async def tenant(self, company: str = "Acme", *, status: str = "lab") -> Tenant:
