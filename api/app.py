@@ -21,6 +21,7 @@ from services.core.embedded import start_embedded_postgres
 from services.core.jobs import build_scheduler, registered_jobs
 from services.core.migrations import migrate
 from services.core.settings import Settings, get_settings
+from services.documents.storage import build_storage
 from services.members.directory import EmbeddedDirectory, SupabaseDirectory
 
 log = logging.getLogger("foxeo")
@@ -40,6 +41,10 @@ def operation_id(route: APIRoute) -> str:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    # First, so a storage misconfiguration fails before anything starts. Supabase Storage when
+    # configured (FOXEO_STORAGE_BACKEND / SUPABASE_URL + SUPABASE_SECRET_KEY), otherwise a local
+    # folder whose signed links api/routers/storage.py serves.
+    app.state.storage = build_storage(settings)
     dsn = settings.database_url or start_embedded_postgres(settings.data_dir)
     if settings.auto_migrate:
         await migrate(dsn)
@@ -69,6 +74,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             scheduler.shutdown(wait=False)
         if auth_client is not None:
             await auth_client.aclose()
+        await app.state.storage.aclose()
         await db.close()
 
 
@@ -76,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Foxeo API", version="1.0.0", description=API_DESCRIPTION, lifespan=lifespan,
         generate_unique_id_function=operation_id, responses=problems.responses(500),
+        # OpenTelemetry hooks cost time on every request; enable them when an exporter is set up.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings or get_settings()
     problems.install(app)

@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+DocumentType = Literal["livrable", "ressource", "devoir", "archive"]
+Visibility = Literal["shared", "internal"]
+Source = Literal["operator", "client", "orpheus", "elio", "meeting"]
+DocumentStatus = Literal["new", "validated"]
+Phase = Literal["lab", "one"]
+HomeworkState = Literal["due", "overdue", "completed"]
+DocumentSort = Literal["created_at", "-created_at", "updated_at", "-updated_at", "title", "-title",
+                       "homework_due_at", "-homework_due_at"]
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Sha256 = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[0-9a-fA-F]{64}$")]
+
+
+def _check_tags(tags: list[str]) -> list[str]:
+    cleaned: list[str] = []
+    for tag in tags:
+        tag = tag.strip().lower()
+        if not re.fullmatch(r"[\w\- ]{1,40}", tag):
+            raise ValueError(f"tag {tag!r} must be 1-40 letters, digits, spaces, '-' or '_'")
+        if tag not in cleaned:
+            cleaned.append(tag)
+    return cleaned
+
+
+Tags = Annotated[list[str], Field(max_length=30), AfterValidator(_check_tags)]
+
+
+class DocumentFields(BaseModel):
+    title: Title | None = Field(None, description="Defaults to the file name")
+    document_type: DocumentType = "ressource"
+    visibility: Visibility = Field("shared", description="`internal`: the operator only (operator sets)")
+    source: Source | None = Field(None, description="Who produced it; `client` for a client's upload, "
+                                                    "`operator` by default for the operator")
+    tags: Tags = []
+    project_id: UUID | None = None
+    homework_due_at: datetime | None = Field(None, description="Homework (`devoir`) only")
+
+
+class DocumentMeta(DocumentFields):
+    """A new document's metadata (JSON)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DocumentForm(DocumentFields):
+    """A new document's metadata as multipart form fields beside `file`."""
+
+
+class FileDeclaration(BaseModel):
+    """The file the caller is about to upload straight to storage."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file_name: str = Field(min_length=1, max_length=255)
+    size_bytes: int = Field(ge=1, description="Exact size in bytes; checked on confirm")
+    mime_type: str = Field(min_length=3, max_length=255, description="Checked against the allow-list and, "
+                                                                     "on confirm, the file's magic bytes")
+    sha256: Sha256 | None = Field(None, description="Optional; when given, checked on confirm")
+
+
+class NewDocumentUpload(FileDeclaration):
+    document: DocumentMeta = Field(default_factory=lambda: DocumentMeta.model_validate({}))
+
+
+class DocumentUpdate(BaseModel):
+    """Only the fields sent are changed; `null` clears an optional field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    tags: Tags | None = None
+    document_type: DocumentType | None = None
+    visibility: Visibility | None = None
+    status: DocumentStatus | None = None
+    project_id: UUID | None = None
+    homework_due_at: datetime | None = None
+
+
+class VersionRead(BaseModel):
+    id: UUID
+    version: int
+    file_name: str
+    size_bytes: int
+    mime_type: str
+    sha256: str
+    uploaded_by: UUID | None
+    created_at: datetime
+
+
+class DocumentRead(BaseModel):
+    id: UUID
+    client_id: UUID
+    project_id: UUID | None
+    title: str
+    tags: list[str]
+    document_type: DocumentType
+    visibility: Visibility
+    source: Source
+    status: DocumentStatus | None
+    phase: Phase
+    is_homework: bool
+    homework_due_at: datetime | None
+    homework_completed: bool
+    homework_completed_at: datetime | None
+    current_version: VersionRead | None
+    archived_at: datetime | None
+    created_by: UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class TypeCounts(BaseModel):
+    livrable: int
+    ressource: int
+    devoir: int
+    archive: int
+
+
+class HomeworkCounts(BaseModel):
+    due: int
+    overdue: int
+    completed: int
+
+
+class DocumentCounts(BaseModel):
+    total: int
+    by_type: TypeCounts
+    homework: HomeworkCounts
+
+
+class SignedUploadRead(BaseModel):
+    url: str = Field(description="Send the raw bytes here")
+    method: Literal["PUT"]
+    headers: dict[str, str] = Field(description="Headers to send with the bytes")
+    expires_at: datetime
+
+
+class UploadTicket(BaseModel):
+    """Send the bytes as `upload` says, then confirm the upload."""
+
+    upload_id: UUID
+    document_id: UUID
+    version: int
+    file_name: str
+    upload: SignedUploadRead
+    confirm_before: datetime
+
+
+class DownloadLink(BaseModel):
+    url: str
+    expires_at: datetime
+    version: int
+    file_name: str
+    mime_type: str
+    size_bytes: int
+
+
+class StoredObject(BaseModel):
+    """What a signed upload answers (Supabase Storage's shape)."""
+
+    Key: str = Field(description="`bucket/path` of the stored object")

@@ -1,0 +1,94 @@
+"""Every documents route: anonymous → 401, another client's member → 404 (or 403 for operator-only
+routes), and nothing of client A is ever readable or writable by client B."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+from documents.kit import PDF, row_counts
+
+ROUTES = [
+    ("GET", "/api/v1/documents"),
+    ("GET", "/api/v1/documents/counts"),
+    ("POST", "/api/v1/clients/{client}/documents"),
+    ("POST", "/api/v1/clients/{client}/documents/uploads"),
+    ("POST", "/api/v1/documents/uploads/{upload}/confirm"),
+    ("DELETE", "/api/v1/documents/uploads/{upload}"),
+    ("GET", "/api/v1/documents/{doc}"),
+    ("PATCH", "/api/v1/documents/{doc}"),
+    ("DELETE", "/api/v1/documents/{doc}"),
+    ("GET", "/api/v1/documents/{doc}/versions"),
+    ("POST", "/api/v1/documents/{doc}/versions"),
+    ("POST", "/api/v1/documents/{doc}/uploads"),
+    ("GET", "/api/v1/documents/{doc}/download"),
+    ("POST", "/api/v1/documents/{doc}/homework/complete"),
+    ("POST", "/api/v1/documents/{doc}/homework/reopen"),
+    ("POST", "/api/v1/documents/{doc}/archive"),
+    ("POST", "/api/v1/documents/{doc}/restore"),
+]
+FILE_DECLARATION = {"file_name": "x.pdf", "size_bytes": len(PDF), "mime_type": "application/pdf"}
+
+
+def request_kwargs(method: str, path: str) -> dict:
+    if path.endswith(("/documents", "/versions")) and method == "POST":
+        return {"files": {"file": ("x.pdf", PDF, "application/pdf")}}
+    if path.endswith("/uploads") and method == "POST":
+        return {"json": FILE_DECLARATION}
+    if method == "PATCH":
+        return {"json": {"title": "intrusion"}}
+    return {}
+
+
+@pytest.fixture
+async def a_side(docs, operator, tenant_a):
+    """Client A's documents (a homework, a pending upload) that client B's member will go after."""
+    homework = await docs.upload(operator, tenant_a.id, document_type="devoir")
+    own = await docs.upload(tenant_a.member, tenant_a.id)
+    ticket = (await docs.request(tenant_a.member, tenant_a.id)).json()
+    await docs.put(ticket, PDF)
+    return {"client": tenant_a.id, "doc": homework["id"], "own": own["id"], "upload": ticket["upload_id"]}
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+async def test_anonymous_is_refused(client, method, path):
+    url = path.format(client=uuid4(), doc=uuid4(), upload=uuid4())
+    r = await client.request(method, url, **request_kwargs(method, path))
+    assert r.status_code == 401, r.text
+    assert r.json()["code"] == "unauthorized"
+
+
+@pytest.mark.parametrize(("method", "path"), [r for r in ROUTES if "{" in r[1]])
+async def test_another_clients_member_reaches_nothing(client, sql, docs, a_side, tenant_b, method, path):
+    before = await row_counts(sql), docs.objects()
+    for doc in (a_side["doc"], a_side["own"]):
+        url = path.format(client=a_side["client"], doc=doc, upload=a_side["upload"])
+        r = await client.request(method, url, headers=tenant_b.member.headers, **request_kwargs(method, path))
+        expected = 403 if (method, path) == ("DELETE", "/api/v1/documents/{doc}") else 404
+        assert r.status_code == expected, (url, r.text)
+    assert (await row_counts(sql), docs.objects()) == before
+
+
+async def test_lists_and_counts_hold_only_my_clients(docs, client, a_side, tenant_a, tenant_b):
+    assert (await docs.list(tenant_b.member))["items"] == []
+    assert (await docs.list(tenant_b.member, client_id=str(tenant_a.id)))["items"] == []
+    r = await client.get("/api/v1/documents/counts", headers=tenant_b.member.headers)
+    assert r.json()["total"] == 0
+    assert len((await docs.list(tenant_a.member))["items"]) == 2
+
+
+async def test_a_member_cannot_confirm_or_cancel_someone_elses_upload(client, docs, world, a_side, tenant_a, sql):
+    colleague = await world.user()
+    await sql.execute("insert into client_members (client_id, user_id, email) values ($1, $2, $3)",
+                      tenant_a.id, colleague.id, colleague.email)
+    r = await docs.confirm(colleague, a_side["upload"])
+    assert r.status_code == 404
+    r = await client.delete(f"/api/v1/documents/uploads/{a_side['upload']}", headers=colleague.headers)
+    assert r.status_code == 404
+    assert (await docs.confirm(tenant_a.member, a_side["upload"])).status_code == 201
+
+
+async def test_operator_sees_and_manages_every_client(client, docs, a_side, operator):
+    assert len((await docs.list(operator))["items"]) == 2
+    r = await client.patch(f"/api/v1/documents/{a_side['own']}", headers=operator.headers, json={"tags": ["ok"]})
+    assert r.status_code == 200

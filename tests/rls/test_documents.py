@@ -1,0 +1,132 @@
+"""Documents in SQL under `authenticated`: a member sees their clients' shared documents only (never
+`internal` ones, never another client's), writes nothing of another client, and within their own
+client cannot forge what only the operator decides."""
+
+from __future__ import annotations
+
+import pytest
+
+SHA = "0" * 64
+
+
+async def _document(sql, client_id, *, source="operator", visibility="shared", document_type="ressource",
+                    created_by=None, phase="lab", title="doc"):
+    doc = await sql.fetchval(
+        "insert into documents (client_id, title, source, visibility, document_type, phase, created_by, status)"
+        " values ($1, $2, $3, $4, $5, $6, $7, case when $5 in ('livrable', 'devoir') then 'new' end)"
+        " returning id", client_id, title, source, visibility, document_type, phase, created_by)
+    version = await sql.fetchval(
+        "insert into document_versions (document_id, client_id, version, storage_path, file_name, size_bytes,"
+        " mime_type, sha256) values ($1, $2, 1, $3, 'f.pdf', 10, 'application/pdf', $4) returning id",
+        doc, client_id, f"clients/{client_id}/documents/{doc}/v1/f.pdf", SHA)
+    await sql.execute("update documents set current_version_id = $2 where id = $1", doc, version)
+    return doc
+
+
+@pytest.fixture
+async def library(sql, tenant_a, tenant_b):
+    out = {}
+    for tenant in (tenant_a, tenant_b):
+        out[tenant.id] = {
+            "shared": await _document(sql, tenant.id),
+            "internal": await _document(sql, tenant.id, visibility="internal", source="orpheus"),
+            "own": await _document(sql, tenant.id, source="client", created_by=tenant.member.id),
+            "homework": await _document(sql, tenant.id, document_type="devoir"),
+        }
+        out[tenant.id]["upload"] = await sql.fetchval(
+            "insert into document_uploads (client_id, document_id, is_new_document, version, storage_path,"
+            " file_name, size_bytes, mime_type, document, created_by, expires_at)"
+            " values ($1, gen_random_uuid(), true, 1, $2, 'x.pdf', 10, 'application/pdf', '{}', $3,"
+            " now() + interval '1 hour') returning id",
+            tenant.id, f"clients/{tenant.id}/pending/{tenant.member.id}", tenant.member.id)
+    return out
+
+
+async def test_member_sees_only_their_clients_shared_documents(library, as_user, operator, tenant_a):
+    mine = library[tenant_a.id]
+    async with as_user(tenant_a.member) as conn:
+        assert {r[0] for r in await conn.fetch("select id from documents")} == {
+            mine["shared"], mine["own"], mine["homework"]}
+        versions = await conn.fetch("select document_id, client_id from document_versions")
+        assert {r[0] for r in versions} == {mine["shared"], mine["own"], mine["homework"]}
+        assert {r[0] for r in await conn.fetch("select id from document_uploads")} == {mine["upload"]}
+    async with as_user(operator) as conn:
+        assert await conn.fetchval("select count(*) from documents") == 8
+        assert await conn.fetchval("select count(*) from document_versions") == 8
+        assert await conn.fetchval("select count(*) from document_uploads") == 2
+
+
+async def test_member_cannot_write_into_another_client(library, as_user, denied, tenant_a, tenant_b):
+    theirs = library[tenant_b.id]
+    member = tenant_a.member
+    async with as_user(member) as conn:
+        assert await denied(conn, "insert into documents (client_id, title, source, phase, created_by)"
+                            " values ($1, 'x', 'client', 'one', $2)", tenant_b.id, member.id)
+        for key in ("shared", "own", "homework", "internal"):
+            assert await denied(conn, "update documents set title = 'x' where id = $1", theirs[key])
+            assert await denied(conn, "delete from documents where id = $1", theirs[key])
+        assert await denied(conn, "update documents set homework_completed = true, homework_completed_at = now()"
+                            " where id = $1", theirs["homework"])
+        assert await denied(conn, "insert into document_versions (document_id, client_id, version, storage_path,"
+                            " file_name, size_bytes, mime_type, sha256, uploaded_by) values ($1, $2, 9, 'p', 'f',"
+                            " 1, 'application/pdf', $3, $4)", theirs["own"], tenant_b.id, SHA, member.id)
+        assert await denied(conn, "delete from document_versions where client_id = $1", tenant_b.id)
+        assert await denied(conn, "insert into document_uploads (client_id, document_id, is_new_document,"
+                            " version, storage_path, file_name, size_bytes, mime_type, document, created_by,"
+                            " expires_at) values ($1, gen_random_uuid(), true, 1, 'p2', 'f', 1, 'text/plain', '{}',"
+                            " $2, now())", tenant_b.id, member.id)
+        assert await denied(conn, "delete from document_uploads where id = $1", theirs["upload"])
+        assert await denied(conn, "update document_uploads set client_id = $2 where id = $1",
+                            library[tenant_a.id]["upload"], tenant_b.id)
+        # A version row cannot claim another client than its document's.
+        assert await denied(conn, "insert into document_versions (document_id, client_id, version, storage_path,"
+                            " file_name, size_bytes, mime_type, sha256, uploaded_by) values ($1, $2, 9, 'p3', 'f',"
+                            " 1, 'application/pdf', $3, $4)", library[tenant_a.id]["own"], tenant_b.id, SHA,
+                            member.id)
+
+
+async def test_member_cannot_forge_operator_decisions_in_their_own_client(library, as_user, denied, tenant_a):
+    mine = library[tenant_a.id]
+    member = tenant_a.member
+    insert = ("insert into documents (client_id, title, source, visibility, document_type, phase, created_by)"
+              " values ($1, 'x', $2, $3, $4, 'lab', $5)")
+    async with as_user(member) as conn:
+        assert await denied(conn, insert, tenant_a.id, "client", "internal", "ressource", member.id)
+        assert await denied(conn, insert, tenant_a.id, "orpheus", "shared", "ressource", member.id)
+        assert await denied(conn, insert, tenant_a.id, "client", "shared", "devoir", member.id)
+        assert not await denied(conn, insert, tenant_a.id, "client", "shared", "livrable", member.id)
+        for statement in ("update documents set visibility = 'internal' where id = $1",
+                          "update documents set source = 'operator' where id = $1",
+                          "update documents set document_type = 'devoir' where id = $1",
+                          "update documents set status = 'validated', document_type = 'livrable' where id = $1",
+                          "update documents set client_id = client_id, phase = 'one' where id = $1"):
+            assert await denied(conn, statement, mine["own"]), statement
+        for key in ("shared", "homework"):
+            assert await denied(conn, "update documents set title = 'renamed' where id = $1", mine[key])
+            assert await denied(conn, "update documents set archived_at = now() where id = $1", mine[key])
+        assert await denied(conn, "update documents set homework_due_at = now() where id = $1", mine["homework"])
+        assert await denied(conn, "update documents set title = 'x' where id = $1", mine["internal"])
+        assert await denied(conn, "delete from documents where id = $1", mine["own"])
+        assert await denied(conn, "insert into document_versions (document_id, client_id, version, storage_path,"
+                            " file_name, size_bytes, mime_type, sha256, uploaded_by) values ($1, $2, 2, 'p4', 'f',"
+                            " 1, 'application/pdf', $3, $4)", mine["shared"], tenant_a.id, SHA, member.id)
+        # What a member may do: their own document, and completing homework.
+        assert not await denied(conn, "update documents set title = 'mine', tags = '{a}' where id = $1", mine["own"])
+        assert not await denied(conn, "update documents set homework_completed = true,"
+                                " homework_completed_at = now() where id = $1", mine["homework"])
+
+
+async def test_lab_documents_are_read_only_once_the_client_is_on_one(library, sql, as_user, denied, tenant_a):
+    mine = library[tenant_a.id]
+    await sql.execute("update client_configs set dashboard_type = 'one' where client_id = $1", tenant_a.id)
+    async with as_user(tenant_a.member) as conn:
+        assert await denied(conn, "update documents set title = 'x' where id = $1", mine["own"])
+        assert await conn.fetchval("select count(*) from documents where phase = 'lab'") == 3
+
+
+async def test_next_version_number_is_only_told_for_visible_documents(library, as_user, tenant_a, tenant_b):
+    async with as_user(tenant_a.member) as conn:
+        assert await conn.fetchval("select private.next_document_version($1)", library[tenant_a.id]["own"]) == 2
+        assert await conn.fetchval("select private.next_document_version($1)", library[tenant_b.id]["own"]) is None
+        assert await conn.fetchval("select private.next_document_version($1)",
+                                   library[tenant_a.id]["internal"]) is None
