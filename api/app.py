@@ -22,6 +22,7 @@ from services.core.jobs import build_scheduler, registered_jobs
 from services.core.migrations import migrate
 from services.core.settings import Settings, get_settings
 from services.documents.storage import build_storage
+from services.events.broker import EventBroker
 from services.members.directory import EmbeddedDirectory, SupabaseDirectory
 
 log = logging.getLogger("foxeo")
@@ -64,6 +65,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.user_directory = (
         SupabaseDirectory(db, auth_client) if auth_client is not None
         else EmbeddedDirectory(db, secret) if secret else None)
+    # One LISTEN connection per process fanning committed chat/notification events out to SSE streams.
+    app.state.events = EventBroker(db, dsn)
+    await app.state.events.start()
     scheduler = build_scheduler(db, registered_jobs()) if settings.run_scheduler else None
     if scheduler is not None:
         scheduler.start()
@@ -72,6 +76,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        await app.state.events.stop()
         if auth_client is not None:
             await auth_client.aclose()
         await app.state.storage.aclose()

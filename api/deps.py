@@ -11,6 +11,7 @@ from services.core.auth import Principal, TokenVerifier
 from services.core.db import Database, UserSession
 from services.core.errors import Forbidden, Unauthorized
 
+
 def get_database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db

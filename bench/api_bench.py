@@ -138,7 +138,7 @@ def main() -> None:
     api = serve("api.app:create_app", api_port, env, args.workers)
     base = serve("bench.baseline_app:app", base_port, env, args.workers)
     cases = [("GET /api/v1/clients (operator, 50 rows)", "/api/v1/clients", operator_token),
-             (f"GET /api/v1/clients/{{id}} (member, 1 row)", f"/api/v1/clients/{member_client}", member_token)]
+             ("GET /api/v1/clients/{id} (member, 1 row)", f"/api/v1/clients/{member_client}", member_token)]
     try:
         print(f"wrk: {args.connections} connections, {args.seconds}s x {args.rounds} rounds, "
               f"{args.workers} uvicorn worker(s) each\n")
