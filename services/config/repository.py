@@ -70,3 +70,20 @@ async def member_client_config(session: AnySession) -> asyncpg.Record | None:
     return await session.fetchrow(
         f"select {CONFIG_COLUMNS} from public.client_configs"
         " where client_id = any((select private.my_client_ids())::uuid[]) order by client_id limit 1")
+
+
+async def get_elio_lab_enabled(session: AnySession, client_id: UUID) -> bool | None:
+    value: bool | None = await session.fetchval(
+        "select elio_lab_enabled from public.client_configs where client_id = $1", client_id)
+    return value
+
+
+async def set_dashboard(session: AnySession, client_id: UUID, *, dashboard_type: str, active_modules: list[str],
+                        elio_lab_enabled: bool) -> asyncpg.Record:
+    """Dashboard, modules and the Élio Lab switch in one statement (graduation, reactivation)."""
+    row = await session.fetchrow(
+        "update public.client_configs set dashboard_type = $2, active_modules = $3, elio_lab_enabled = $4,"
+        f" updated_at = now() where client_id = $1 returning {CONFIG_COLUMNS}, elio_lab_enabled",
+        client_id, dashboard_type, active_modules, elio_lab_enabled)
+    assert row is not None
+    return row

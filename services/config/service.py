@@ -158,3 +158,41 @@ async def navigation(session: UserSession) -> NavigationRead:
     items = [NavigationItem(key=m.key, name=m.name, kind=m.kind)
              for m in modules if m.kind == "socle" or m.key in active]
     return NavigationRead(dashboard=config.dashboard_type, client_id=config.client_id, items=items)
+
+
+async def elio_lab_enabled(session: UserSession, client_id: UUID) -> bool:
+    """The Élio Lab switch (off after graduation, back on when MiKL reopens the Lab)."""
+    value = await repository.get_elio_lab_enabled(session, client_id)
+    if value is None:
+        raise ConfigNotFound("no configuration for this client, or it is not yours to see")
+    return value
+
+
+async def switch_dashboard(session: UserSession, client_id: UUID, dashboard_type: str, *,
+                           elio_lab_enabled: bool, restore_modules: list[str] | None = None
+                           ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Move a client to another dashboard in one go (graduation, reactivation): modules the dashboard
+    does not offer are dropped (and those left without a dependency), its default modules are
+    switched on, `restore_modules` come back where available, and the Élio Lab switch is set.
+    Returns the (before, after) configurations, each with `elio_lab_enabled`."""
+    _require_operator(session)
+    current = await get_config(session, client_id, for_update=True)
+    before = {**current.model_dump(mode="json"),
+              "elio_lab_enabled": await repository.get_elio_lab_enabled(session, client_id)}
+    modules = {m.key: m for m in await catalogue(session)}
+
+    def offered(key: str) -> bool:
+        return key in modules and modules[key].kind != "socle" and dashboard_type in modules[key].dashboards
+
+    defaults = [m.key for m in modules.values() if offered(m.key) and dashboard_type in m.default_for]
+    active = list(dict.fromkeys(k for k in [*current.active_modules, *(restore_modules or []), *defaults]
+                                if offered(k)))
+    socle = {k for k, m in modules.items() if m.kind == "socle"}
+    while missing := [k for k in active if any(d not in active and d not in socle for d in modules[k].depends_on)]:
+        active = [k for k in active if k not in missing]
+    row = await repository.set_dashboard(session, client_id, dashboard_type=dashboard_type, active_modules=active,
+                                         elio_lab_enabled=elio_lab_enabled)
+    after = {**ClientConfigRead(**dict(row)).model_dump(mode="json"), "elio_lab_enabled": row["elio_lab_enabled"]}
+    await audit.record(session, action="config.dashboard_switched", entity_type="client_config",
+                       entity_id=client_id, client_id=client_id, before=before, after=after)
+    return before, after

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import ARRAY, Column, DateTime, ForeignKey, Integer, Table, Text, Uuid
+from sqlalchemy import ARRAY, Boolean, Column, DateTime, ForeignKey, Integer, Table, Text, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
 
 from services.core.tables import metadata
@@ -28,4 +28,6 @@ client_configs = Table(
     Column("theme", JSONB, nullable=False),
     Column("custom_config", JSONB, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Added by migrations/0033_lifecycle.sql (the Élio Lab switch).
+    Column("elio_lab_enabled", Boolean, nullable=False),
 )

@@ -1,0 +1,35 @@
+"""Arranging projects and journeys through the API (shared by the projects, validations, evolutions and
+lifecycle tests through their `pj` fixture)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+API = "/api/v1"
+
+
+class Projects:
+    def __init__(self, http: Any, operator: Any) -> None:
+        self.http, self.operator = http, operator
+
+    async def project(self, client_id, *, steps=("Cadrage", "Identité", "Offre"), **fields) -> dict:
+        body: dict[str, Any] = {"client_id": str(client_id), "name": "Projet", "status": "active",
+                                "steps": [{"title": t, "client_role": f"Rôle {t}"} for t in steps], **fields}
+        r = await self.http.post(f"{API}/projects", json=body, headers=self.operator.headers)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    async def template(self, *, steps=("Vision", "Marché", "Offre"), **fields) -> dict:
+        body = {"name": "Parcours création", "description": "De l'idée au business",
+                "steps": [{"title": t, "client_role": f"Tu prépares {t}", "duration_days": 7} for t in steps],
+                **fields}
+        r = await self.http.post(f"{API}/journey-templates", json=body, headers=self.operator.headers)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    async def journey(self, client_id, template_id=None, **fields) -> dict:
+        template_id = template_id or (await self.template())["id"]
+        r = await self.http.post(f"{API}/clients/{client_id}/journeys", headers=self.operator.headers,
+                                 json={"template_id": str(template_id), **fields})
+        assert r.status_code == 201, r.text
+        return r.json()
