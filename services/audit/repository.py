@@ -5,6 +5,7 @@ from typing import Any
 from uuid import UUID
 
 from services.core.db import AnySession, UserSession
+from services.core.sql import Params
 
 
 async def insert(session: AnySession, *, client_id: UUID | None, action: str, entity_type: str,
@@ -17,11 +18,8 @@ async def list_entries(session: UserSession, *, client_id: UUID | None, actor_id
                        action: str | None, entity_type: str | None, entity_id: str | None,
                        since: datetime | None, until: datetime | None,
                        after: tuple[int] | None, limit: int) -> list[Any]:
-    conditions, args = [], []
-
-    def arg(value: Any) -> str:
-        args.append(value)
-        return f"${len(args)}"
+    params, conditions = Params(), []
+    arg = params.add
 
     if client_id is not None:
         conditions.append(f"client_id = {arg(client_id)}")
@@ -44,4 +42,4 @@ async def list_entries(session: UserSession, *, client_id: UUID | None, actor_id
     return await session.fetch(
         f"select id, at, actor_id, actor_role, client_id, action, entity_type, entity_id, before, after,"
         f" request_id from public.audit_log where {where} order by id desc limit {arg(limit + 1)}",
-        *args)
+        *params.values)

@@ -8,6 +8,7 @@ from uuid import UUID
 import asyncpg
 
 from services.core.db import AnySession, UserSession
+from services.core.sql import Params, insert_returning, update_returning
 
 COLUMNS = ("id, status, prospect_temperature, company_name, contact_first_name, contact_last_name, email,"
            " phone, city, siret, tags, archived_at, created_at, updated_at")
@@ -40,12 +41,8 @@ def _escape_like(text: str) -> str:
 def list_query(*, status: str | None, temperature: str | None, tag: str | None, q: str | None, sort: str,
                after: list[Any] | None, limit: int) -> tuple[str, list[Any]]:
     """SQL returning (json, sort_key, id) rows, limit + 1 of them so the caller knows if a page follows."""
-    conditions, args = [], []
-
-    def arg(value: Any) -> str:
-        args.append(value)
-        return f"${len(args)}"
-
+    params, conditions = Params(), []
+    arg = params.add
     conditions.append(f"status = {arg(status)}" if status else "status <> 'archived'")
     if temperature:
         conditions.append(f"prospect_temperature = {arg(temperature)}")
@@ -63,7 +60,7 @@ def list_query(*, status: str | None, temperature: str | None, tag: str | None, 
     sql = (f"select row_to_json(t)::text as json, {expression} as sort_key, id from ("
            f"select {COLUMNS} from public.clients where {' and '.join(conditions)}"
            f" order by {order} limit {arg(limit + 1)}) t order by {order}")
-    return sql, args
+    return sql, params.values
 
 
 async def list_json(session: UserSession, **filters: Any) -> list[asyncpg.Record]:
@@ -86,21 +83,12 @@ async def get_crm(session: AnySession, client_id: UUID) -> asyncpg.Record | None
 
 
 async def insert(session: AnySession, values: dict[str, Any]) -> asyncpg.Record:
-    names = list(values)
-    placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
-    row = await session.fetchrow(
-        f"insert into public.clients ({', '.join(names)}) values ({placeholders}) returning {COLUMNS}",
-        *values.values())
-    assert row is not None
-    return row
+    return await insert_returning(session, "public.clients", values, COLUMNS)
 
 
 async def update(session: AnySession, client_id: UUID, values: dict[str, Any]) -> asyncpg.Record:
-    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
-    row = await session.fetchrow(
-        f"update public.clients set {assignments}, updated_at = now() where id = $1 returning {COLUMNS}",
-        client_id, *values.values())
-    assert row is not None
+    row = await update_returning(session, "public.clients", "id = $1", (client_id,), values, COLUMNS)
+    assert row is not None  # callers lock or read the row first
     return row
 
 

@@ -6,6 +6,7 @@ from uuid import UUID
 import asyncpg
 
 from services.core.db import AnySession
+from services.core.sql import update_returning
 
 MODULE_COLUMNS = "key, name, kind, version, description, dashboards, depends_on, default_for, position"
 CONFIG_COLUMNS = "client_id, dashboard_type, active_modules, theme, custom_config, updated_at"
@@ -32,10 +33,7 @@ async def insert_module(session: AnySession, values: dict[str, Any]) -> asyncpg.
 
 
 async def update_module(session: AnySession, key: str, values: dict[str, Any]) -> asyncpg.Record:
-    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
-    row = await session.fetchrow(
-        f"update public.modules set {assignments}, updated_at = now() where key = $1"
-        f" returning {MODULE_COLUMNS}", key, *values.values())
+    row = await update_returning(session, "public.modules", "key = $1", (key,), values, MODULE_COLUMNS)
     assert row is not None
     return row
 
@@ -57,10 +55,8 @@ async def get_config(session: AnySession, client_id: UUID, *, for_update: bool =
 
 
 async def update_config(session: AnySession, client_id: UUID, values: dict[str, Any]) -> asyncpg.Record:
-    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
-    row = await session.fetchrow(
-        f"update public.client_configs set {assignments}, updated_at = now() where client_id = $1"
-        f" returning {CONFIG_COLUMNS}", client_id, *values.values())
+    row = await update_returning(session, "public.client_configs", "client_id = $1", (client_id,), values,
+                                 CONFIG_COLUMNS)
     assert row is not None
     return row
 

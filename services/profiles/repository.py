@@ -5,6 +5,7 @@ from typing import Any
 import asyncpg
 
 from services.core.db import UserSession
+from services.core.sql import update_returning
 
 COLUMNS = ("user_id, display_name, avatar_url, locale, theme, notification_prefs, quiet_hours, onboarding,"
            " created_at, updated_at")
@@ -22,9 +23,7 @@ async def ensure_own(session: UserSession) -> None:
 
 
 async def update_own(session: UserSession, values: dict[str, Any]) -> asyncpg.Record:
-    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=1))
-    row = await session.fetchrow(
-        f"update public.profiles set {assignments}, updated_at = now() where user_id = (select auth.uid())"
-        f" returning {COLUMNS}, (select private.my_client_ids()) as client_ids", *values.values())
+    row = await update_returning(session, "public.profiles", "user_id = (select auth.uid())", (), values,
+                                 f"{COLUMNS}, (select private.my_client_ids()) as client_ids")
     assert row is not None
     return row
