@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
@@ -36,7 +37,7 @@ async def ready(request: Request) -> ReadyRead:
             waiting = await pending(conn)
     except MigrationError as exc:
         raise ServiceUnavailable(str(exc)) from None
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         raise ServiceUnavailable(f"database unreachable: {exc.__class__.__name__}") from None
     if waiting:
         raise ServiceUnavailable(f"migrations not applied: {', '.join(waiting)}")

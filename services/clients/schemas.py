@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
 ClientStatus = Literal["prospect", "lab", "one", "archived"]
 ActiveStatus = Literal["prospect", "lab", "one"]
@@ -99,6 +99,14 @@ class ClientUpdate(BaseModel):
     siret: Siret | None = None
     tags: Tags | None = None
     crm: CrmProfile | None = None
+
+    @model_validator(mode="after")
+    def _required_fields_cannot_be_cleared(self) -> ClientUpdate:
+        cleared = [f for f in ("company_name", "status", "tags")
+                   if f in self.model_fields_set and getattr(self, f) is None]
+        if cleared:
+            raise ValueError(f"{', '.join(cleared)} cannot be null")
+        return self
 
 
 class ClientRead(BaseModel):

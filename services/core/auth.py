@@ -12,7 +12,7 @@ from uuid import UUID
 import jwt
 import orjson
 
-from services.core.errors import Unauthorized
+from services.core.errors import ServiceUnavailable, Unauthorized
 
 AUDIENCE = "authenticated"
 ASYMMETRIC_ALGORITHMS = ("ES256", "RS256")
@@ -85,7 +85,8 @@ class JwksCache:
                     await self._refresh()
                 except Exception:
                     if not self._keys:
-                        raise Unauthorized("signing keys are unavailable") from None
+                        # Our dependency failed, not the caller's token: 503, not 401.
+                        raise ServiceUnavailable("the project's signing keys (JWKS) are unavailable") from None
         return self._keys.get(kid)
 
 

@@ -34,3 +34,12 @@ async def test_request_id_given_by_the_caller_is_recorded(client, operator, tena
 async def test_members_cannot_read_audit(client, tenant_a):
     r = await client.get("/api/v1/audit", headers=tenant_a.member.headers)
     assert r.status_code == 403
+
+
+async def test_time_filters_accept_naive_and_aware_timestamps(client, operator, tenant_a):
+    await client.patch(f"/api/v1/clients/{tenant_a.id}", json={"city": "Nice"}, headers=operator.headers)
+    for since in ("2020-01-01T00:00:00", "2020-01-01T00:00:00+02:00"):
+        r = await client.get("/api/v1/audit", params={"since": since}, headers=operator.headers)
+        assert r.status_code == 200 and len(r.json()["items"]) == 1
+    r = await client.get("/api/v1/audit", params={"until": "2020-01-01T00:00:00Z"}, headers=operator.headers)
+    assert r.status_code == 200 and r.json()["items"] == []

@@ -133,6 +133,13 @@ async def test_members_cannot_manage_clients(client, tenant_a, sql, method, path
     assert await sql.fetchval("select count(*) from audit_log") == 0
 
 
+@pytest.mark.parametrize("field", ["company_name", "status", "tags"])
+async def test_clearing_a_required_field_is_422_not_500(client, operator, tenant_a, sql, field):
+    r = await client.patch(f"/api/v1/clients/{tenant_a.id}", json={field: None}, headers=operator.headers)
+    assert r.status_code == 422 and field in r.json()["detail"]
+    assert await sql.fetchval("select count(*) from audit_log") == 0
+
+
 async def test_unknown_client_is_404(client, operator):
     r = await client.get(f"/api/v1/clients/{uuid.uuid4()}", headers=operator.headers)
     assert r.status_code == 404

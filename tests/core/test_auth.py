@@ -13,7 +13,7 @@ import respx
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from services.core.auth import JwksCache, TokenVerifier
-from services.core.errors import Unauthorized
+from services.core.errors import ServiceUnavailable, Unauthorized
 
 SECRET = "s" * 40
 SUPABASE_URL = "https://ref.supabase.co"
@@ -46,7 +46,9 @@ def rsa_key() -> rsa.RSAPrivateKey:
 
 async def fetch_jwks() -> dict[str, Any]:
     async with httpx.AsyncClient() as http:
-        return (await http.get(JWKS_URL)).json()
+        response = await http.get(JWKS_URL)
+        response.raise_for_status()
+        return response.json()
 
 
 def jwks_verifier(hs256_secret: str | None = None) -> TokenVerifier:
@@ -149,3 +151,11 @@ async def test_api_answers_401_problem_for_bad_tokens(client):
     expired = jwt.encode(claims(exp=int(time.time()) - 100), "test-secret-" + "x" * 40, algorithm="HS256")
     r = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {expired}"})
     assert r.status_code == 401 and "expired" in r.json()["detail"]
+
+
+async def test_unreachable_jwks_is_503_not_401(ec_key):
+    with respx.mock(assert_all_called=True) as mock:
+        mock.get(JWKS_URL).respond(404, json={"message": "no such project"})
+        verifier = jwks_verifier()
+        with pytest.raises(ServiceUnavailable, match="JWKS"):
+            await verifier.verify(jwt.encode(claims(), ec_key, algorithm="ES256", headers={"kid": "k1"}))
