@@ -8,18 +8,11 @@ from uuid import UUID
 from services.audit import service as audit
 from services.clients import service as clients
 from services.core.db import UserSession
-from services.core.errors import Conflict, Forbidden, NotFound
+from services.core.errors import Conflict, Forbidden
 from services.members import repository
 from services.members.directory import UserDirectory
+from services.members.errors import MemberExists, MemberNotFound
 from services.members.schemas import MemberInvite, MemberInvited, MemberRead
-
-
-class MemberExists(Conflict):
-    code = "member_exists"
-
-
-class MemberNotFound(NotFound):
-    code = "member_not_found"
 
 
 async def list_members(session: UserSession, client_id: UUID) -> list[MemberRead]:

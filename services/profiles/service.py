@@ -9,8 +9,9 @@ from pydantic import BaseModel
 
 from services.audit import service as audit
 from services.core.db import UserSession
-from services.core.errors import NotFound, Unprocessable
+from services.core.errors import Unprocessable
 from services.profiles import repository
+from services.profiles.errors import ProfileNotFound
 from services.profiles.schemas import (
     NotificationPrefs,
     Onboarding,
@@ -18,10 +19,6 @@ from services.profiles.schemas import (
     ProfileUpdate,
     QuietHours,
 )
-
-
-class ProfileNotFound(NotFound):
-    code = "profile_not_found"
 
 
 def _read(session: UserSession, row: asyncpg.Record) -> ProfileRead:
