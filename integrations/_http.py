@@ -15,9 +15,10 @@ from typing import Any
 
 import httpx
 
-from integrations.errors import NotFoundError, RequestError, TransientError
+from integrations.errors import IntegrationError, NotFoundError, RequestError, TransientError
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# The statuses that mean "try again later"; any other 5xx is still a TransientError, but not retried.
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 
 Sleep = Callable[[float], Awaitable[Any]]
@@ -150,8 +151,8 @@ class VendorHTTP:
     ) -> httpx.Response:
         """Send with retries and map failures to typed errors.
 
-        Only idempotent calls are retried after an ambiguous failure (read timeout, 5xx); any call is
-        retried when the vendor provably did not process it (connection never made, 429).
+        Only idempotent calls are retried after an ambiguous failure (read timeout, 502/503/504); any call
+        is retried when the vendor provably did not process it (connection never made, 429).
         `expected` lists non-2xx statuses the caller handles itself (returned, not raised).
         """
         method = method.upper()
@@ -171,8 +172,8 @@ class VendorHTTP:
             except httpx.TimeoutException as exc:
                 error = TransientError(self.vendor, f"timeout on {method} {url}: {exc.__class__.__name__}")
                 may_retry, wait = idempotent, self.retry.backoff(attempt)
-            except httpx.TransportError as exc:
-                error = TransientError(self.vendor, f"connection failed on {method} {url}: {exc!r}")
+            except httpx.RequestError as exc:  # transport failures, undecodable bodies, redirect loops
+                error = TransientError(self.vendor, f"request failed on {method} {url}: {exc!r}")
                 may_retry, wait = idempotent, self.retry.backoff(attempt)
             else:
                 status = response.status_code
@@ -188,7 +189,7 @@ class VendorHTTP:
                     retry_after=retry_after,
                 )
                 # 429 means "not processed", so even a POST may be sent again.
-                may_retry = idempotent or status == 429
+                may_retry = status in RETRYABLE_STATUSES and (idempotent or status == 429)
                 wait = retry_after if retry_after is not None else self.retry.backoff(attempt)
             # With an injected sleep the wall clock barely moves: count the waits themselves too.
             spent = max(time.monotonic() - started, slept)
@@ -211,4 +212,7 @@ class VendorHTTP:
         response = await self.request(method, url, **kwargs)
         if not response.content:
             return None
-        return response.json()
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise IntegrationError(self.vendor, f"response to {method} {url} is not JSON") from exc

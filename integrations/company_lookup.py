@@ -15,7 +15,7 @@ import httpx
 from pydantic import BaseModel
 
 from integrations._http import RateLimiter, RetryPolicy, VendorHTTP
-from integrations.errors import NotFoundError, RequestError
+from integrations.errors import IntegrationError, NotFoundError
 
 INSEE_VENDOR = "insee"
 INSEE_BASE_URL = "https://api.insee.fr/api-sirene/3.11"
@@ -224,15 +224,6 @@ def company_from_insee(etablissement: Mapping[str, Any], *, by: Literal["siret",
     )
 
 
-def _with_insee_message(exc: RequestError) -> RequestError:
-    """Sirene errors put their text in `header.message`, which the shared HTTP layer does not read."""
-    header = exc.body.get("header") if isinstance(exc.body, dict) else None
-    message = header.get("message") if isinstance(header, dict) else None
-    if not isinstance(message, str) or not message:
-        return exc
-    return type(exc)(exc.vendor, exc.status_code, message, exc.body)
-
-
 class InseeSireneClient:
     """Sirene 3.11 on portail-api.insee.fr (public plan: 30 requests / minute)."""
 
@@ -261,7 +252,10 @@ class InseeSireneClient:
     async def by_siret(self, siret: str) -> Company:
         siret = normalize_siret(siret)
         body = await self._get(f"/siret/{siret}")
-        return company_from_insee(body["etablissement"], by="siret")
+        etablissement = body.get("etablissement")
+        if not isinstance(etablissement, dict):
+            raise IntegrationError(INSEE_VENDOR, "Sirene response has no etablissement")
+        return company_from_insee(etablissement, by="siret")
 
     async def by_siren(self, siren: str) -> Company:
         """The legal unit, addressed at its head office (one call instead of /siren + /siret).
@@ -277,12 +271,10 @@ class InseeSireneClient:
         return company_from_insee(found[0], by="siren")
 
     async def _get(self, url: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            body = await self.http.json("GET", url, **kwargs)
-        except RequestError as exc:
-            raise _with_insee_message(exc) from None
+        # Error texts (`header.message`) are read by the shared layer's _error_message.
+        body = await self.http.json("GET", url, **kwargs)
         if not isinstance(body, dict):
-            raise RequestError(INSEE_VENDOR, 502, "unexpected Sirene response", body)
+            raise IntegrationError(INSEE_VENDOR, "unexpected Sirene response")
         return body
 
 
@@ -376,13 +368,8 @@ class RechercheEntreprisesClient:
 
     async def _search(self, query: str, siren: str) -> Mapping[str, Any]:
         # A 9- or 14-digit q is a direct identifier lookup on their side; other filters are ignored.
-        try:
-            body = await self.http.json("GET", "/search", params={"q": query, "page": 1, "per_page": 1})
-        except RequestError as exc:
-            message = exc.body.get("erreur") if isinstance(exc.body, dict) else None
-            if isinstance(message, str) and message:
-                raise type(exc)(exc.vendor, exc.status_code, message, exc.body) from None
-            raise
+        # A 400's `{"erreur": ...}` text is read by the shared layer's _error_message.
+        body = await self.http.json("GET", "/search", params={"q": query, "page": 1, "per_page": 1})
         results = body.get("results") if isinstance(body, dict) else None
         # Non-diffusible units are simply absent from results: that is a 404 for us too.
         match: Mapping[str, Any] | None = next(

@@ -16,7 +16,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from integrations._http import RetryPolicy, VendorHTTP
-from integrations.errors import IntegrationError, RequestError
+from integrations.errors import IntegrationError
 
 VENDOR = "open-meteo"
 FORECAST_BASE_URL = "https://api.open-meteo.com/v1"
@@ -165,14 +165,8 @@ class OpenMeteoClient:
     async def _get(self, url: str, params: dict[str, Any]) -> dict[str, Any]:
         if self._api_key:
             params = {**params, "apikey": self._api_key}
-        try:
-            body = await self.http.json("GET", url, params=params)
-        except RequestError as exc:
-            # Errors are `{"error": true, "reason": "..."}`, which the shared layer cannot read.
-            reason = exc.body.get("reason") if isinstance(exc.body, dict) else None
-            if isinstance(reason, str) and reason:
-                raise type(exc)(exc.vendor, exc.status_code, reason, exc.body) from None
-            raise
+        # Errors are `{"error": true, "reason": "..."}`: the shared layer's _error_message reads `reason`.
+        body = await self.http.json("GET", url, params=params)
         if not isinstance(body, dict):
             raise IntegrationError(VENDOR, "unexpected Open-Meteo response")
         return body

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from fake_clock import on_fake_time
 
 from integrations.company_lookup import (
     CompanyLookup,
@@ -19,7 +20,7 @@ from integrations.company_lookup import (
     normalize_siren,
     normalize_siret,
 )
-from integrations.errors import NotFoundError, RequestError
+from integrations.errors import IntegrationError, NotFoundError, RequestError
 
 INSEE = "https://api.insee.fr/api-sirene/3.11"
 RECHERCHE = "https://recherche-entreprises.api.gouv.fr"
@@ -166,6 +167,29 @@ def test_insee_rate_limit_is_30_per_minute() -> None:
     assert (limiter.max_calls, limiter.period) == (30, 60.0)
 
 
+async def test_insee_31st_call_in_a_minute_waits(insee_siret: dict[str, Any]) -> None:
+    client = InseeSireneClient("k")
+    fake = on_fake_time(client.http.limiter)
+    async with respx.mock(assert_all_called=True) as mock:
+        route = mock.get(f"{INSEE}/siret/{INSEE_SIRET}").respond(200, json=insee_siret)
+        for _ in range(30):
+            await client.by_siret(INSEE_SIRET)
+            fake.now += 1.0
+        assert fake.sleeps == []
+        await client.by_siret(INSEE_SIRET)  # t=30: the first call (t=0) leaves the window at t=60
+    assert fake.sleeps == [30.0]
+    assert route.call_count == 31
+
+
+async def test_insee_success_without_etablissement_is_a_vendor_error() -> None:
+    async with respx.mock(assert_all_called=True) as mock:
+        mock.get(f"{INSEE}/siret/{INSEE_SIRET}").respond(200, json={"header": {"statut": 200, "message": "OK"}})
+        with pytest.raises(IntegrationError) as info:
+            await CompanyLookup("insee-key").by_siret(INSEE_SIRET)
+    assert type(info.value) is IntegrationError
+    assert info.value.vendor == "insee"
+
+
 # ------------------------------------------------------------------------------------ recherche-entreprises
 
 
@@ -262,6 +286,21 @@ def test_recherche_rate_limit_is_7_per_second() -> None:
     limiter = RechercheEntreprisesClient().http.limiter
     assert limiter is not None
     assert (limiter.max_calls, limiter.period) == (7, 1.0)
+
+
+async def test_recherche_8th_call_in_a_second_waits(recherche_siret: dict[str, Any]) -> None:
+    client = RechercheEntreprisesClient()
+    fake = on_fake_time(client.http.limiter)
+    async with respx.mock(assert_all_called=True) as mock:
+        route = mock.get(f"{RECHERCHE}/search").respond(200, json=recherche_siret)
+        for _ in range(7):
+            await client.by_siret(GANYMEDE_SIRET)
+            fake.now += 0.1
+        assert fake.sleeps == []
+        await client.by_siret(GANYMEDE_SIRET)  # t=0.7: the first call leaves the 1 s window at t=1
+    [waited] = fake.sleeps
+    assert waited == pytest.approx(0.3)
+    assert route.call_count == 8
 
 
 # ---------------------------------------------------------------------------------------------- shared

@@ -10,26 +10,12 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 import respx
+from fake_clock import FakeTime
 
 from integrations._http import RateLimiter, RetryPolicy, VendorHTTP, parse_retry_after
-from integrations.errors import NotFoundError, RequestError, TransientError
+from integrations.errors import IntegrationError, NotFoundError, RequestError, TransientError
 
 BASE = "https://vendor.test/api"
-
-
-class FakeTime:
-    """A clock that only moves when something sleeps on it."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture
@@ -147,6 +133,40 @@ async def test_post_is_retried_after_429_but_not_after_a_following_503(
     assert caught.value.status_code == 503
     assert route.call_count == 2
     assert fake_time.sleeps == [1.0]
+
+
+@pytest.mark.parametrize("status", [500, 501, 505])
+async def test_other_5xx_are_transient_but_not_retried(
+    mock: respx.MockRouter, make_http: Callable[..., VendorHTTP], fake_time: FakeTime, status: int
+) -> None:
+    # Only 429/502/503/504 say "try again"; a 500 or 501 would most likely fail the same way again.
+    route = mock.get("/things").mock(return_value=httpx.Response(status))
+    with pytest.raises(TransientError) as caught:
+        await make_http().request("GET", "/things")
+    assert caught.value.status_code == status
+    assert route.call_count == 1
+    assert fake_time.sleeps == []
+
+
+async def test_undecodable_body_is_transient_and_retried_when_idempotent(
+    mock: respx.MockRouter, make_http: Callable[..., VendorHTTP]
+) -> None:
+    route = mock.get("/things").mock(
+        side_effect=[httpx.DecodingError("bad gzip"), httpx.Response(200, json={"ok": True})]
+    )
+    assert await make_http().json("GET", "/things") == {"ok": True}
+    assert route.call_count == 2
+
+
+async def test_success_without_json_body_is_an_integration_error(
+    mock: respx.MockRouter, make_http: Callable[..., VendorHTTP]
+) -> None:
+    # e.g. a captive proxy answering 200 with an HTML page: a typed vendor error, never a bare ValueError.
+    mock.get("/things").mock(return_value=httpx.Response(200, text="<html>maintenance</html>"))
+    with pytest.raises(IntegrationError, match="not JSON") as caught:
+        await make_http().json("GET", "/things")
+    assert type(caught.value) is IntegrationError
+    assert caught.value.vendor == "acme"
 
 
 async def test_timeout_becomes_transient_error_once_retries_are_spent(
