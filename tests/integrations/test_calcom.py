@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from fake_clock import on_fake_time
 
 from integrations.calcom import (
     BOOKINGS_API_VERSION,
@@ -386,6 +387,28 @@ async def test_set_video_link_patches_location() -> None:
     _assert_api_headers(request)
     assert json.loads(request.content) == {"location": {"type": "link", "link": link}}
     assert booking.location == link
+
+
+async def test_set_video_link_is_throttled_to_5_per_minute() -> None:
+    client = _client()
+    fake = on_fake_time(client.location_limiter)
+    async with respx.mock(assert_all_called=True) as mock:
+        route = mock.patch(url__regex=rf"{BASE}/bookings/b\d/location").respond(
+            200, json={"status": "success", "data": BOOKING}
+        )
+        for n in range(5):
+            await client.set_video_link(f"b{n}", "https://foxeo.app/visio/r")
+            fake.now += 2.0
+        assert fake.sleeps == []
+        await client.set_video_link("b5", "https://foxeo.app/visio/r")  # t=10: first one ages out at t=60
+    assert fake.sleeps == [50.0]
+    assert route.call_count == 6
+
+
+def test_bookings_api_is_limited_to_120_per_minute() -> None:
+    limiter = _client().http.limiter
+    assert limiter is not None
+    assert (limiter.max_calls, limiter.period) == (120, 60.0)
 
 
 async def test_set_video_link_is_retried_on_503() -> None:
