@@ -254,6 +254,9 @@ class StripePayments:
         PaymentIntent, so every webhook about this payment can be traced back to the invoice.
         """
         client = self._sdk()
+        if expires_at is not None and expires_at.tzinfo is None:
+            # A naive time would be read in the server's zone and move the deadline by hours.
+            raise ValueError("expires_at must be timezone-aware")
         tags = {**(metadata or {}), INVOICE_ID_KEY: invoice_id}
         params: dict[str, Any] = {
             "mode": "payment",

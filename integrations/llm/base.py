@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 from integrations._http import parse_retry_after
-from integrations.errors import NotFoundError, RequestError, TransientError
+from integrations.errors import NotConfiguredError, NotFoundError, RequestError, TransientError
 
 Role = Literal["user", "assistant"]
 MILLION = Decimal(1_000_000)
@@ -138,6 +138,47 @@ class LLMClient(Protocol):
     ) -> AsyncIterator[LLMChunk]: ...
 
     async def aclose(self) -> None: ...
+
+
+class _Closable(Protocol):
+    async def close(self) -> None: ...
+
+
+SDK = TypeVar("SDK", bound=_Closable)
+
+
+class SDKClient(Generic[SDK]):
+    """What every SDK-backed `LLMClient` shares: the SDK client (None without an API key), the model
+    and the caller's pricing."""
+
+    vendor: str
+    key_setting: str  # the setting NotConfiguredError names
+
+    def __init__(self, sdk: SDK | None, model: str, pricing: ModelPricing | None) -> None:
+        self._client = sdk
+        self.model = model
+        self.pricing = pricing
+
+    @property
+    def configured(self) -> bool:
+        return self._client is not None
+
+    def _sdk(self) -> SDK:
+        if self._client is None:
+            raise NotConfiguredError(self.vendor, self.key_setting)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+
+    def _cost(self, usage: LLMUsage | None) -> Decimal | None:
+        return self.pricing.cost(usage) if self.pricing is not None and usage is not None else None
+
+
+def token_count(value: Any) -> int:
+    """A usage field as an int (absent or null counts as 0)."""
+    return value if isinstance(value, int) else 0
 
 
 def check_request(messages: Sequence[ChatMessage], max_tokens: int) -> None:

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import anthropic
 from anthropic.types import AssistantMessageParam, MessageParam, UserMessageParam
 
-from integrations.errors import IntegrationError, NotConfiguredError, RequestError, TransientError
+from integrations.errors import IntegrationError, RequestError, TransientError
 from integrations.llm.base import (
     ChatMessage,
     LLMChunk,
     LLMResponse,
     LLMUsage,
     ModelPricing,
+    SDKClient,
     check_request,
     status_error,
+    token_count,
 )
 
 if TYPE_CHECKING:
@@ -35,17 +36,13 @@ ERROR_TYPE_STATUS = {
 }
 
 
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) else 0
-
-
 def usage_from_anthropic(usage: Any) -> LLMUsage:
     """Anthropic's `input_tokens` excludes cache reads and writes; ours counts every prompt token."""
-    cache_read = _int(getattr(usage, "cache_read_input_tokens", None))
-    cache_write = _int(getattr(usage, "cache_creation_input_tokens", None))
+    cache_read = token_count(getattr(usage, "cache_read_input_tokens", None))
+    cache_write = token_count(getattr(usage, "cache_creation_input_tokens", None))
     return LLMUsage(
-        input_tokens=_int(usage.input_tokens) + cache_read + cache_write,
-        output_tokens=_int(usage.output_tokens),
+        input_tokens=token_count(usage.input_tokens) + cache_read + cache_write,
+        output_tokens=token_count(usage.output_tokens),
         cached_input_tokens=cache_read,
         cache_write_tokens=cache_write,
     )
@@ -83,7 +80,7 @@ def map_anthropic_error(exc: anthropic.AnthropicError) -> IntegrationError:
     return IntegrationError(VENDOR, f"unexpected SDK error: {exc}")
 
 
-class AnthropicClient:
+class AnthropicClient(SDKClient[anthropic.AsyncAnthropic]):
     """`LLMClient` for Claude models.
 
     `temperature` is accepted for interface parity but never sent: API version 2026-10-21 (what
@@ -92,6 +89,7 @@ class AnthropicClient:
     """
 
     vendor = VENDOR
+    key_setting = "ANTHROPIC_API_KEY"
 
     def __init__(
         self,
@@ -104,27 +102,11 @@ class AnthropicClient:
         max_retries: int = 2,
         http_client: httpx2.AsyncClient | None = None,
     ) -> None:
-        self.model = model
-        self.pricing = pricing
-        self._client: anthropic.AsyncAnthropic | None = None
-        if api_key:
-            self._client = anthropic.AsyncAnthropic(
-                api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries,
-                http_client=http_client,
-            )
-
-    @property
-    def configured(self) -> bool:
-        return self._client is not None
-
-    def _sdk(self) -> anthropic.AsyncAnthropic:
-        if self._client is None:
-            raise NotConfiguredError(VENDOR, "ANTHROPIC_API_KEY")
-        return self._client
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.close()
+        sdk = anthropic.AsyncAnthropic(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries,
+            http_client=http_client,
+        ) if api_key else None
+        super().__init__(sdk, model, pricing)
 
     @staticmethod
     def _wire(messages: Sequence[ChatMessage], max_tokens: int) -> list[MessageParam]:
@@ -136,9 +118,6 @@ class AnthropicClient:
             else:
                 wire.append(AssistantMessageParam(role="assistant", content=message.content))
         return wire
-
-    def _cost(self, usage: LLMUsage | None) -> Decimal | None:
-        return self.pricing.cost(usage) if self.pricing is not None and usage is not None else None
 
     async def complete(
         self,

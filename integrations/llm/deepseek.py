@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import openai
@@ -14,15 +13,17 @@ from openai.types.chat import (
     ChatCompletionUserMessageParam,
 )
 
-from integrations.errors import IntegrationError, NotConfiguredError, TransientError
+from integrations.errors import IntegrationError, TransientError
 from integrations.llm.base import (
     ChatMessage,
     LLMChunk,
     LLMResponse,
     LLMUsage,
     ModelPricing,
+    SDKClient,
     check_request,
     status_error,
+    token_count,
 )
 
 if TYPE_CHECKING:
@@ -31,10 +32,6 @@ if TYPE_CHECKING:
 
 VENDOR = "deepseek"
 DEFAULT_BASE_URL = "https://api.deepseek.com"
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) else 0
 
 
 def usage_from_openai(usage: Any) -> LLMUsage:
@@ -47,13 +44,13 @@ def usage_from_openai(usage: Any) -> LLMUsage:
     cached = extra.get("prompt_cache_hit_tokens")
     if not isinstance(cached, int):
         details = usage.prompt_tokens_details
-        cached = _int(details.cached_tokens) if details is not None else 0
+        cached = token_count(details.cached_tokens) if details is not None else 0
     reasoning = None
     if usage.completion_tokens_details is not None:
         reasoning = usage.completion_tokens_details.reasoning_tokens
     return LLMUsage(
-        input_tokens=_int(usage.prompt_tokens),
-        output_tokens=_int(usage.completion_tokens),
+        input_tokens=token_count(usage.prompt_tokens),
+        output_tokens=token_count(usage.completion_tokens),
         cached_input_tokens=cached,
         reasoning_tokens=reasoning,
     )
@@ -72,14 +69,19 @@ def map_openai_error(exc: openai.OpenAIError, vendor: str = VENDOR) -> Integrati
         if isinstance(body, dict) and isinstance(body.get("message"), str):
             message = body["message"]
         return status_error(vendor, exc.status_code, message, body, exc.response.headers.get("retry-after"))
+    if isinstance(exc, openai.APIError):
+        # An `{"error": ...}` event inside a 200 stream: the server failed mid-answer, as Anthropic's
+        # `error` events (unknown types count as server errors there too).
+        return TransientError(vendor, f"error mid-stream: {exc.message}")
     return IntegrationError(vendor, f"unexpected SDK error: {exc}")
 
 
-class DeepSeekClient:
+class DeepSeekClient(SDKClient[openai.AsyncOpenAI]):
     """`LLMClient` for DeepSeek. `thinking`: None = server default (ON per the docs), False/True sends
     `{"thinking": {"type": "disabled"|"enabled"}}` (in thinking mode `temperature` is ignored)."""
 
     vendor = VENDOR
+    key_setting = "DEEPSEEK_API_KEY"
 
     def __init__(
         self,
@@ -93,28 +95,12 @@ class DeepSeekClient:
         max_retries: int = 2,
         http_client: httpx2.AsyncClient | httpx.AsyncClient | None = None,
     ) -> None:
-        self.model = model
-        self.pricing = pricing
+        sdk = openai.AsyncOpenAI(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries,
+            http_client=http_client,  # type: ignore[arg-type]  # the SDK accepts httpx or httpx2
+        ) if api_key else None
+        super().__init__(sdk, model, pricing)
         self.thinking = thinking
-        self._client: openai.AsyncOpenAI | None = None
-        if api_key:
-            self._client = openai.AsyncOpenAI(
-                api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries,
-                http_client=http_client,  # type: ignore[arg-type]  # the SDK accepts httpx or httpx2
-            )
-
-    @property
-    def configured(self) -> bool:
-        return self._client is not None
-
-    def _sdk(self) -> openai.AsyncOpenAI:
-        if self._client is None:
-            raise NotConfiguredError(VENDOR, "DEEPSEEK_API_KEY")
-        return self._client
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.close()
 
     def _wire(self, messages: Sequence[ChatMessage], system: str | None,
               max_tokens: int) -> list[ChatCompletionMessageParam]:
@@ -133,9 +119,6 @@ class DeepSeekClient:
         if self.thinking is None:
             return None
         return {"thinking": {"type": "enabled" if self.thinking else "disabled"}}
-
-    def _cost(self, usage: LLMUsage | None) -> Decimal | None:
-        return self.pricing.cost(usage) if self.pricing is not None and usage is not None else None
 
     async def complete(
         self,

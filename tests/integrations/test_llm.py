@@ -241,6 +241,15 @@ async def test_deepseek_stream_error_is_mapped(router: respx.MockRouter,
         await collect(deepseek(http_client).stream(HELLO))
 
 
+async def test_deepseek_error_event_mid_stream_is_transient(router: respx.MockRouter,
+                                                            http_client: httpx2.AsyncClient) -> None:
+    # After the 200 the SDK raises a bare APIError (no status) for an `{"error": ...}` SSE payload.
+    body = sse([(None, {"error": {"message": "Server overloaded", "type": "server_error"}})])
+    router.post(DEEPSEEK_URL).respond(200, content=body, headers=SSE_HEADERS)
+    with pytest.raises(TransientError, match="Server overloaded"):
+        await collect(deepseek(http_client).stream(HELLO))
+
+
 async def test_deepseek_not_configured() -> None:
     client = DeepSeekClient(None, "deepseek-flash")
     assert not client.configured

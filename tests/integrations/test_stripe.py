@@ -135,6 +135,17 @@ async def test_create_checkout_session(router: respx.MockRouter, payments: Strip
     assert session.expires_at == datetime.fromtimestamp(1767348000, UTC)
 
 
+async def test_naive_expires_at_is_refused_before_any_call(router: respx.MockRouter,
+                                                          payments: StripePayments) -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        await payments.create_checkout_session(
+            invoice_id="inv-42", amount=Decimal("10"), currency="EUR", description="Facture",
+            success_url="https://app.foxeo.test/paid", cancel_url="https://app.foxeo.test/cancel",
+            expires_at=datetime(2026, 1, 2, 10, 0),
+        )
+    assert not router.calls  # and any call would have hit no route (assert_all_mocked)
+
+
 async def test_get_and_expire_checkout_session(router: respx.MockRouter, payments: StripePayments) -> None:
     router.get(f"{SESSIONS_URL}/cs_test_a1B2c3").respond(
         200, json=session_object(status="complete", payment_status="paid", payment_intent="pi_1"))
