@@ -201,7 +201,7 @@ async def run(base_url: str, dsn: str, members: list[dict[str, str]], server: ps
                   + summary([(t - sent[k]) * 1000 for k in sent for t in streams.arrivals[k]]))
 
             # 2. fan-out: one commit reaching all streams
-            fan = []
+            fan: list[float] = []
             for round_ in range(5):
                 title = f"fan-out {round_}"
                 rows = json.dumps([{"user_id": m["user_id"], "client_id": None, "source": "system",

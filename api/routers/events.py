@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Header, Request
 from starlette.responses import StreamingResponse
 
@@ -22,8 +24,8 @@ committed meanwhile (an event may then come twice: dedupe on its `id` and `versi
 as `Authorization: Bearer` (browsers: a fetch-based EventSource such as @microsoft/fetch-event-source)."""
 
 
-_STREAM = {200: {"description": "The event stream",
-                 "content": {"text/event-stream": {"schema": {"type": "string"}}}}}
+_STREAM: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}}
 
 
 class EventStream(StreamingResponse):

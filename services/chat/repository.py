@@ -8,6 +8,7 @@ from uuid import UUID
 import asyncpg
 
 from services.core.db import AnySession, UserSession
+from services.core.sql import Params, update_returning
 
 MESSAGE_COLUMNS = ("id, conversation_id, client_id, seq, author_id, author_role, body, attachment_ids,"
                    " reply_to_id, created_at, edited_at, deleted_at, version")
@@ -29,24 +30,22 @@ _CONVERSATION_SELECT = f"""
   left join public.chat_reads r on r.conversation_id = c.id and r.user_id = (select auth.uid())"""
 
 
-async def list_conversations_json(session: UserSession, *, client_id: UUID | None,
+async def list_conversations_json(session: UserSession, *, client_id: UUID | None, chat_active_only: bool,
                                   after: tuple[Any, UUID] | None, limit: int) -> list[asyncpg.Record]:
     """limit + 1 conversations by latest activity, as (json, last_activity_at, id); RLS scopes them."""
-    conditions, args = ["true"], []
-
-    def arg(value: Any) -> str:
-        args.append(value)
-        return f"${len(args)}"
-
+    conditions, params = ["true"], Params()
     if client_id:
-        conditions.append(f"c.client_id = {arg(client_id)}")
+        conditions.append(f"c.client_id = {params.add(client_id)}")
+    if chat_active_only:
+        conditions.append("exists (select 1 from public.client_configs cc where cc.client_id = c.client_id"
+                          " and 'chat' = any (cc.active_modules))")
     if after:
         conditions.append(
-            f"(c.last_activity_at, c.id) < ({arg(after[0])}::timestamptz, {arg(after[1])}::uuid)")
+            f"(c.last_activity_at, c.id) < ({params.add(after[0])}::timestamptz, {params.add(after[1])}::uuid)")
     return await session.fetch(
         f"select row_to_json(t)::text as json, t.last_activity_at, t.id from ({_CONVERSATION_SELECT}"
         f" where {' and '.join(conditions)} order by c.last_activity_at desc, c.id desc"
-        f" limit {arg(limit + 1)}) t order by t.last_activity_at desc, t.id desc", *args)
+        f" limit {params.add(limit + 1)}) t order by t.last_activity_at desc, t.id desc", *params.values)
 
 
 async def conversation_json(session: UserSession, conversation_id: UUID) -> str | None:
@@ -111,11 +110,9 @@ async def insert_message(session: UserSession, conversation_id: UUID, values: di
 
 
 async def update_message(session: UserSession, message_id: UUID, values: dict[str, Any]) -> asyncpg.Record:
-    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
-    row = await session.fetchrow(
-        f"update public.chat_messages set {assignments} where id = $1 returning {MESSAGE_COLUMNS}",
-        message_id, *values.values())
-    assert row is not None
+    row = await update_returning(session, "public.chat_messages", "id = $1", (message_id,), values,
+                                 MESSAGE_COLUMNS, touch_updated_at=False)
+    assert row is not None  # the caller holds the row lock (FOR UPDATE)
     return row
 
 

@@ -7,7 +7,7 @@ or deletes a message (a tombstone stays); a new message notifies the other side.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -34,6 +34,7 @@ from services.documents.errors import DocumentNotFound
 from services.notifications import service as notifications
 
 EXCERPT = 140
+SEQ_MAX = 2**63 - 1
 
 
 async def _require_chat_active(session: UserSession, client_id: UUID) -> None:
@@ -52,13 +53,26 @@ async def _conversation(session: UserSession, conversation_id: UUID) -> asyncpg.
 
 
 def _page_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
+    """(last_activity_at, id) from a cursor; anything but what encode_cursor wrote is a 422, not a 500."""
     if not cursor:
         return None
     at, last_id = decode_cursor(cursor, 2)
     try:
-        return datetime.fromisoformat(at), UUID(last_id)
-    except (TypeError, ValueError):
+        if not isinstance(at, str) or not isinstance(last_id, str):
+            raise ValueError
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None:
+            raise ValueError
+        return moment.astimezone(UTC), UUID(last_id)
+    except (ValueError, OverflowError):  # OverflowError: out of range once in UTC
         raise InvalidMessage("cursor is not valid", field="cursor") from None
+
+
+def _seq(value: object, field: str) -> int:
+    """A message position as Postgres stores it (bigint); past that range it is a 422, not a 500."""
+    if type(value) is not int or not 0 <= value <= SEQ_MAX:
+        raise InvalidMessage(f"{field} is not valid", field=field)
+    return value
 
 
 async def list_conversations_json(session: UserSession, *, client_id: UUID | None, cursor: str | None,
@@ -67,8 +81,10 @@ async def list_conversations_json(session: UserSession, *, client_id: UUID | Non
     if client_id is not None:
         await clients.require_client(session, client_id)
         await _require_chat_active(session, client_id)
-    rows = await repository.list_conversations_json(session, client_id=client_id, after=_page_cursor(cursor),
-                                                    limit=limit)
+    # Members see only clients where chat is active, as every other chat route enforces.
+    rows = await repository.list_conversations_json(session, client_id=client_id,
+                                                    chat_active_only=not session.principal.is_operator,
+                                                    after=_page_cursor(cursor), limit=limit)
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -109,12 +125,9 @@ async def list_messages_json(session: UserSession, conversation_id: UUID, *, cur
                              since_seq: int | None, limit: int) -> bytes:
     """A Page[MessageRead], newest first. The cursor is a `seq`, which new messages never shift."""
     await _conversation(session, conversation_id)
-    before_seq = None
-    if cursor:
-        (value,) = decode_cursor(cursor, 1)
-        if not isinstance(value, int):
-            raise InvalidMessage("cursor is not valid", field="cursor")
-        before_seq = value
+    before_seq = _seq(decode_cursor(cursor, 1)[0], "cursor") if cursor else None
+    if since_seq is not None:
+        since_seq = _seq(since_seq, "since_seq")
     rows = await repository.list_messages_json(session, conversation_id, before_seq=before_seq,
                                                since_seq=since_seq, limit=limit)
     next_cursor = encode_cursor(rows[limit - 1]["seq"]) if len(rows) > limit else None

@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from services.core.db import AnySession, ServiceSession, UserSession
+from services.core.sql import Params
 
 COLUMNS = ("id, source, priority, title, body, link, entity_type, entity_id, client_id, actor_id, sound,"
            " badge, created_at, read_at")
@@ -38,25 +39,20 @@ async def create_many(session: AnySession, rows: list[dict[str, Any]]) -> list[U
 async def list_json(session: UserSession, *, source: str | None, unread: bool | None,
                     after: tuple[datetime, UUID] | None, limit: int) -> list[asyncpg.Record]:
     """limit + 1 rows as (json, created_at, id), newest first; RLS keeps them to the caller's own."""
-    conditions, args = ["user_id = (select auth.uid())"], []
-
-    def arg(value: Any) -> str:
-        args.append(value)
-        return f"${len(args)}"
-
+    conditions, params = ["user_id = (select auth.uid())"], Params()
     if source:
-        conditions.append(f"source = {arg(source)}")
+        conditions.append(f"source = {params.add(source)}")
     if unread is True:
         conditions.append("read_at is null")
     elif unread is False:
         conditions.append("read_at is not null")
     if after is not None:
-        conditions.append(f"(created_at, id) < ({arg(after[0])}::timestamptz, {arg(after[1])}::uuid)")
+        conditions.append(f"(created_at, id) < ({params.add(after[0])}::timestamptz, {params.add(after[1])}::uuid)")
     return await session.fetch(
         f"select row_to_json(t)::text as json, t.created_at, t.id from ("
         f"select {COLUMNS} from public.notifications where {' and '.join(conditions)}"
-        f" order by created_at desc, id desc limit {arg(limit + 1)}) t order by t.created_at desc, t.id desc",
-        *args)
+        f" order by created_at desc, id desc limit {params.add(limit + 1)}) t"
+        " order by t.created_at desc, t.id desc", *params.values)
 
 
 async def get(session: UserSession, notification_id: UUID) -> asyncpg.Record | None:
@@ -75,8 +71,9 @@ async def unread_counts(session: UserSession) -> list[asyncpg.Record]:
 
 
 async def mark_read(session: UserSession, notification_id: UUID) -> asyncpg.Record | None:
+    """The row once marked read; None when it was already read, or is not mine (RLS), or gone."""
     return await session.fetchrow(
-        "update public.notifications set read_at = coalesce(read_at, now()) where id = $1"
+        "update public.notifications set read_at = now() where id = $1 and read_at is null"
         f" returning {COLUMNS}",
         notification_id)
 

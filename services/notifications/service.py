@@ -24,7 +24,8 @@ PriorityArg = Literal["low", "normal", "high"] | None
 
 TITLE_MAX, BODY_MAX = 200, 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_LINK = re.compile(r"^(/[^\s]*|https://\S+)$")
+# An app path, but not `//host` or `/\host`, which browsers resolve to another site.
+_LINK = re.compile(r"^(/(?![/\\])\S*|https://\S+)$")
 
 
 def _clip(text: str, limit: int) -> str:
@@ -104,22 +105,30 @@ async def notify_client_members(session: AnySession, client_id: UUID, *, source:
                                 entity_id: str | None = None) -> list[UUID]:
     """Notify every member of a client but the acting user."""
     actor = _actor(session)
-    user_ids = [u for u in await repository.client_member_ids(session, client_id) if u != actor]
+    user_ids = [u for u in await client_member_ids(session, client_id) if u != actor]
     return await notify(session, user_ids=user_ids, source=source, title=title, body=body, priority=priority,
                         link=link, entity_type=entity_type, entity_id=entity_id, client_id=client_id)
 
 
 # ---------------------------------------------------------------- the recipient's side
 
+def _page_cursor(cursor: str) -> tuple[datetime, UUID]:
+    """(created_at, id) from a cursor; anything but what encode_cursor wrote is a 422, not a 500."""
+    at, last_id = decode_cursor(cursor, 2)
+    try:
+        if not isinstance(at, str) or not isinstance(last_id, str):
+            raise ValueError
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None:
+            raise ValueError
+        return moment.astimezone(UTC), UUID(last_id)
+    except (ValueError, OverflowError):  # OverflowError: out of range once in UTC
+        raise InvalidNotification("cursor is not valid", field="cursor") from None
+
+
 async def list_notifications_json(session: UserSession, *, source: str | None, unread: bool | None,
                                   cursor: str | None, limit: int) -> bytes:
-    after = None
-    if cursor:
-        created_at, last_id = decode_cursor(cursor, 2)
-        try:
-            after = (datetime.fromisoformat(created_at), UUID(last_id))
-        except (TypeError, ValueError):
-            raise InvalidNotification("cursor is not valid", field="cursor") from None
+    after = _page_cursor(cursor) if cursor else None
     rows = await repository.list_json(session, source=source, unread=unread, after=after, limit=limit)
     next_cursor = None
     if len(rows) > limit:
@@ -134,12 +143,14 @@ async def summary(session: UserSession) -> NotificationSummary:
 
 
 async def mark_read(session: UserSession, notification_id: UUID) -> NotificationRead:
-    before = await repository.get(session, notification_id)
-    if before is None:
-        raise NotificationNotFound()
-    if before["read_at"] is not None:
-        return NotificationRead(**dict(before))
-    after = NotificationRead(**dict(await repository.mark_read(session, notification_id)))
+    # Only an unread row changes, so two concurrent calls audit once; None: already read, or gone.
+    row = await repository.mark_read(session, notification_id)
+    if row is None:
+        current = await repository.get(session, notification_id)
+        if current is None:
+            raise NotificationNotFound()
+        return NotificationRead(**dict(current))
+    after = NotificationRead(**dict(row))
     await audit.record(session, action="notification.read", entity_type="notification",
                        entity_id=notification_id, client_id=after.client_id,
                        before={"read_at": None}, after={"read_at": after.read_at.isoformat()
@@ -181,5 +192,9 @@ async def changed_since(session: UserSession, since_xid: int, limit: int) -> lis
 
 
 async def client_member_ids(session: AnySession, client_id: UUID) -> list[UUID]:
-    """Every member of a client (a security-definer read: callers route events with it)."""
-    return await repository.client_member_ids(session, client_id)
+    """Every member of a client (a security-definer read: callers route events with it). A user
+    session must be the operator's or one of that client's members (else NotifyForbidden)."""
+    try:
+        return await repository.client_member_ids(session, client_id)
+    except asyncpg.InsufficientPrivilegeError as exc:
+        raise NotifyForbidden(str(exc)) from None

@@ -28,13 +28,3 @@ def send(client):
         return r.json()
 
     return send_
-
-
-@pytest.fixture
-async def operator(world, sql):
-    """The operator as Supabase Auth stores it too (`raw_app_meta_data.role`), so notify_operators finds
-    them: the root fixture only puts the role in the token."""
-    user = await world.user("mikl@example.com", operator=True)
-    await sql.execute("update auth.users set raw_app_meta_data = '{\"role\": \"operator\"}' where id = $1",
-                      user.id)
-    return user

@@ -218,3 +218,58 @@ async def test_anonymous_401_and_other_tenant_404(client, tenant_a, tenant_b, op
     listed = await client.get(f"/api/v1/chat/conversations?client_id={tenant_a.id}", headers=outsider)
     assert listed.status_code == 404
     assert (await client.get("/api/v1/chat/conversations", headers=outsider)).json()["items"] == []
+
+
+async def test_malformed_or_out_of_range_cursors_are_422_not_500(client, tenant_a, open_conversation, send):
+    from services.core.pagination import encode_cursor
+
+    conversation = (await open_conversation(tenant_a.member, tenant_a))["id"]
+    await send(tenant_a.member, conversation, "x")
+    headers = tenant_a.member.headers
+    messages = f"/api/v1/chat/conversations/{conversation}/messages"
+    a_uuid = str(uuid.uuid4())
+    for url, field in ((f"{messages}?since_seq={2**63}", "since_seq"),
+                       (f"{messages}?cursor={encode_cursor(2**63)}", "cursor"),
+                       (f"{messages}?cursor={encode_cursor(True)}", "cursor"),
+                       (f"{messages}?cursor={encode_cursor(-1)}", "cursor"),
+                       (f"/api/v1/chat/conversations?cursor={encode_cursor('0001-01-01T00:00:00+14:00', a_uuid)}",
+                        "cursor"),
+                       (f"/api/v1/chat/conversations?cursor={encode_cursor('2025-01-01T00:00:00', a_uuid)}",
+                        "cursor"),
+                       (f"/api/v1/chat/conversations?cursor={encode_cursor('2025-01-01T00:00:00+00:00', 5)}",
+                        "cursor")):
+        r = await client.get(url, headers=headers)
+        assert r.status_code == 422 and r.json()["field"] == field, (url, r.status_code, r.text)
+    assert (await client.get(f"{messages}?since_seq={2**63 - 1}", headers=headers)).json()["items"] == []
+
+
+async def test_members_inbox_hides_clients_whose_chat_is_off(client, operator, world, sql, open_conversation,
+                                                             send):
+    """Listing without a client filter must apply the same rule as every other chat route."""
+    member = await world.user()
+    tenants = [await world.tenant(name) for name in ("Chat on", "Chat off")]
+    for tenant in tenants:
+        await sql.execute("insert into client_members (client_id, user_id, email) values ($1, $2, $3)",
+                          tenant.id, member.id, member.email)
+        await send(operator, (await open_conversation(operator, tenant))["id"], f"to {tenant.id}")
+    await sql.execute("update client_configs set active_modules = '{documents}' where client_id = $1",
+                      tenants[1].id)
+    listed = (await client.get("/api/v1/chat/conversations", headers=member.headers)).json()["items"]
+    assert [c["client_id"] for c in listed] == [str(tenants[0].id)]
+    everything = (await client.get("/api/v1/chat/conversations", headers=operator.headers)).json()["items"]
+    assert len(everything) == 2
+
+
+async def test_every_chat_route_refuses_anonymous(client, tenant_a, open_conversation, send):
+    conversation = (await open_conversation(tenant_a.member, tenant_a))["id"]
+    message = (await send(tenant_a.member, conversation, "x"))["id"]
+    for method, url in (("GET", "/api/v1/chat/conversations"),
+                        ("PUT", f"/api/v1/chat/clients/{tenant_a.id}/conversation"),
+                        ("GET", f"/api/v1/chat/conversations/{conversation}"),
+                        ("GET", f"/api/v1/chat/conversations/{conversation}/messages"),
+                        ("POST", f"/api/v1/chat/conversations/{conversation}/messages"),
+                        ("POST", f"/api/v1/chat/conversations/{conversation}/read"),
+                        ("PATCH", f"/api/v1/chat/messages/{message}"),
+                        ("DELETE", f"/api/v1/chat/messages/{message}")):
+        r = await client.request(method, url, json={"body": "x"} if method in ("POST", "PATCH") else None)
+        assert r.status_code == 401, (method, url, r.status_code)

@@ -16,14 +16,6 @@ import pytest
 import uvicorn
 
 
-@pytest.fixture
-async def operator(world, sql):
-    user = await world.user("mikl@example.com", operator=True)
-    await sql.execute("update auth.users set raw_app_meta_data = '{\"role\": \"operator\"}' where id = $1",
-                      user.id)
-    return user
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -141,3 +141,28 @@ async def test_a_lost_listener_closes_streams_for_resume_and_reconnects(client, 
     assert replayed.data["id"] == missed["id"]
     live = await _send(client, operator, conversation, "live")
     assert (await back.until("message.created")).data["id"] == live["id"]
+
+
+async def test_open_streams_hold_no_request_transaction_nor_pooled_connection(app, client, open_stream,
+                                                                             operator, tenant_a, sql):
+    """The stream never opens the request's transaction (RequestContext would only end it when the
+    response ends, i.e. never): more open streams than pooled connections, and requests still run."""
+    from api.deps import get_session
+    from api.routers.events import router
+
+    def calls(dependant):
+        for dependency in dependant.dependencies:
+            yield dependency.call
+            yield from calls(dependency)
+
+    (route,) = router.routes
+    assert get_session not in set(calls(route.dependant))
+    streams = [await open_stream(tenant_a.member) for _ in range(app.state.db.pool_size + 2)]
+    for stream in streams:
+        await stream.until("ready")
+    assert await sql.fetchval("select count(*) from pg_stat_activity where application_name = 'foxeo'"
+                              " and state like 'idle in transaction%'") == 0
+    conversation = await _conversation(client, operator, tenant_a)
+    sent = await asyncio.wait_for(_send(client, operator, conversation, "still served"), 5)
+    for stream in streams:
+        assert (await stream.until("message.created")).data["id"] == sent["id"]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
 
 from services.notifications import service
+from services.notifications.errors import NotificationNotFound
 
 
 @pytest.fixture
@@ -67,3 +69,47 @@ async def test_anonymous_401_and_someone_elses_notification_404(client, inbox, t
     assert str(theirs) not in {n["id"] for n in mine}
     await client.post("/api/v1/notifications/read", headers=inbox.headers)
     assert await sql.fetchval("select read_at from notifications where id = $1", theirs) is None
+
+
+async def test_malformed_or_out_of_range_cursors_are_422_not_500(client, inbox):
+    from services.core.pagination import encode_cursor
+
+    a_uuid = str(uuid.uuid4())
+    for values in (("0001-01-01T00:00:00+14:00", a_uuid), ("9999-12-31T23:59:59-14:00", a_uuid),
+                   ("2025-01-01T00:00:00", a_uuid), ("2025-01-01T00:00:00+00:00", 5), (5, a_uuid)):
+        r = await client.get(f"/api/v1/notifications?cursor={encode_cursor(*values)}", headers=inbox.headers)
+        assert r.status_code == 422 and r.json()["field"] == "cursor", (values, r.text)
+
+
+async def test_marking_read_twice_at_once_audits_once(app, user_session, inbox, sql):
+    """The second call waits for the first's row lock, then finds the notification already read."""
+    note = await sql.fetchval("select id from notifications where user_id = $1 limit 1", inbox.id)
+    async with user_session(inbox) as first:
+        await service.mark_read(first, note)
+        async with user_session(inbox) as second:
+            racing = asyncio.create_task(service.mark_read(second, note))
+            await asyncio.sleep(0.2)
+            assert not racing.done()  # blocked on the row until `first` commits
+            await first.conn.execute("commit; begin")  # commit `first`, keep its context manager happy
+            again = await racing
+    assert again.read_at is not None
+    assert await sql.fetchval("select count(*) from audit_log where action = 'notification.read'") == 1
+
+
+async def test_marking_read_a_notification_purged_meanwhile_is_404(app, user_session, inbox, sql):
+    note = await sql.fetchval("select id from notifications where user_id = $1 limit 1", inbox.id)
+    async with app.state.db.service_session() as purge:
+        await purge.execute("delete from notifications where id = $1", note)  # the retention job, uncommitted
+        async with user_session(inbox) as session:
+            racing = asyncio.create_task(service.mark_read(session, note))
+            await asyncio.sleep(0.2)
+            await purge.conn.execute("commit; begin")
+            with pytest.raises(NotificationNotFound):
+                await racing
+
+
+async def test_post_routes_refuse_anonymous(client, inbox, sql):
+    note = await sql.fetchval("select id from notifications where user_id = $1 limit 1", inbox.id)
+    assert (await client.post("/api/v1/notifications/read")).status_code == 401
+    assert (await client.post(f"/api/v1/notifications/{note}/read")).status_code == 401
+    assert await sql.fetchval("select count(*) from notifications where read_at is not null") == 0

@@ -98,3 +98,13 @@ async def test_service_session_may_notify_anyone_and_retention_purges_old_read(a
     assert [r[0] for r in await sql.fetch("select user_id from notifications")] == [operator.id]
     purged = await sql.fetchval("select actor_role from audit_log where action = 'notifications.purged'")
     assert purged == "system"
+
+
+async def test_links_that_leave_the_app_are_refused(user_session, operator, tenant_a, sql):
+    """`//host` and `/\\host` look like app paths but browsers open another site."""
+    async with user_session(operator) as session:
+        for link in ("//evil.example.com/login", "/\\evil.example.com", "http://plain.example.com"):
+            with pytest.raises(InvalidNotification):
+                await service.notify(session, user_ids=[tenant_a.member.id], source="chat", title="x", link=link)
+        await service.notify(session, user_ids=[tenant_a.member.id], source="chat", title="x", link="/chat/1")
+    assert await sql.fetchval("select link from notifications") == "/chat/1"

@@ -88,3 +88,18 @@ async def test_chat_tables_are_published_to_realtime(sql):
     published = {r[0] for r in await sql.fetch(
         "select tablename from pg_publication_tables where pubname = 'supabase_realtime'")}
     assert {"chat_conversations", "chat_messages", "chat_reads", "notifications"} <= published
+
+
+async def test_a_read_position_stays_on_a_conversation_of_its_own_client(chats, as_user, denied, operator,
+                                                                         tenant_a, tenant_b):
+    """Tagging the row with one's own client_id must not let it point at another client's conversation."""
+    conv_a, _ = chats[tenant_a.id]
+    conv_b, _ = chats[tenant_b.id]
+    async with as_user(tenant_a.member) as conn:
+        assert await denied(conn, "insert into public.chat_reads (conversation_id, user_id, client_id,"
+                            " last_read_seq) values ($1, $2, $3, 1)", conv_b, tenant_a.member.id, tenant_a.id)
+    async with as_user(operator) as conn:  # even the operator keeps client_id and conversation consistent
+        assert await denied(conn, "insert into public.chat_reads (conversation_id, user_id, client_id)"
+                            " values ($1, $2, $3)", conv_b, operator.id, tenant_a.id)
+        assert not await denied(conn, "insert into public.chat_reads (conversation_id, user_id, client_id)"
+                                " values ($1, $2, $3)", conv_a, operator.id, tenant_a.id)

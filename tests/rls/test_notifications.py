@@ -77,3 +77,18 @@ async def test_anonymous_role_cannot_use_the_helpers(sql, notes):
         await conn.execute("set local role authenticated")
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await conn.execute("select private.create_notifications($1::jsonb)", _row(notes[0].member.id))
+
+
+async def test_client_members_are_listed_only_to_the_operator_and_that_clients_members(sql, as_user, operator,
+                                                                                        tenant_a, tenant_b):
+    async with as_user(tenant_a.member) as conn:
+        assert await conn.fetchval("select private.client_member_ids($1)", tenant_a.id) == [tenant_a.member.id]
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.fetchval("select private.client_member_ids($1)", tenant_b.id)
+    async with as_user(operator) as conn:
+        assert await conn.fetchval("select private.client_member_ids($1)", tenant_b.id) == [tenant_b.member.id]
+    async with sql.transaction():  # `authenticated` without claims is not a service session
+        await sql.execute("set local role authenticated")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await sql.fetchval("select private.client_member_ids($1)", tenant_b.id)
+    assert await sql.fetchval("select private.client_member_ids($1)", tenant_b.id) == [tenant_b.member.id]
