@@ -12,7 +12,7 @@ from services.audit import repository
 from services.audit.schemas import AuditEntryRead
 from services.core.db import AnySession, UserSession
 from services.core.errors import Forbidden
-from services.core.pagination import Page, decode_cursor, encode_cursor
+from services.core.pagination import Page, encode_cursor, read_cursor
 
 
 def _snapshot(value: BaseModel | dict[str, Any] | None) -> dict[str, Any] | None:
@@ -38,8 +38,8 @@ async def list_entries(session: UserSession, *, client_id: UUID | None = None, a
         raise Forbidden("only the operator can read the audit log")
     after = None
     if cursor:
-        (last_id,) = decode_cursor(cursor, 1)
-        after = (int(last_id),)
+        (last_id,) = read_cursor(cursor, int)
+        after = (last_id,)
     rows = await repository.list_entries(session, client_id=client_id, actor_id=actor_id, action=action,
                                          entity_type=entity_type, entity_id=entity_id, since=since,
                                          until=until, after=after, limit=limit)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +20,7 @@ SEARCH_EXPRESSION = ("lower(company_name || ' ' || coalesce(contact_first_name, 
 SORT_EXPRESSIONS = {"created_at": "created_at", "updated_at": "updated_at",
                     "company_name": "lower(company_name)"}
 SORT_CASTS = {"created_at": "timestamptz", "updated_at": "timestamptz", "company_name": "text"}
+SORT_KINDS: dict[str, type] = {"created_at": datetime, "updated_at": datetime, "company_name": str}
 
 # RLS hides the CRM row from members, so `crm` is null for them without a branch here.
 DETAIL_JSON = f"""

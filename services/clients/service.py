@@ -13,7 +13,7 @@ from services.clients.schemas import ClientCreate, ClientDetail, ClientRead, Cli
 from services.config import service as config
 from services.core.db import UserSession
 from services.core.errors import Forbidden
-from services.core.pagination import decode_cursor, encode_cursor, page_bytes
+from services.core.pagination import encode_cursor, page_bytes, read_cursor
 
 
 def _require_operator(session: UserSession) -> None:
@@ -26,7 +26,7 @@ async def list_clients_json(session: UserSession, *, status: str | None, tempera
                             limit: int) -> bytes:
     """A Page[ClientRead] as JSON bytes (rows rendered by Postgres)."""
     _require_operator(session)
-    after = decode_cursor(cursor, 2) if cursor else None
+    after = read_cursor(cursor, repository.SORT_KINDS[sort.lstrip("-")], UUID) if cursor else None
     rows = await repository.list_json(session, status=status, temperature=temperature,
                                       tag=tag.strip().lower() if tag else None, q=q, sort=sort,
                                       after=after, limit=limit)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import datetime
 from typing import Any, Generic, TypeVar
+from uuid import UUID
 
 import orjson
 from pydantic import BaseModel
@@ -27,7 +29,7 @@ def encode_cursor(*values: Any) -> str:
 
 
 def decode_cursor(cursor: str, arity: int) -> list[Any]:
-    """The values `encode_cursor` packed; a cursor that is not ours is a 422, not a 500."""
+    """The raw values `encode_cursor` packed; prefer `read_cursor`, which also checks their types."""
     try:
         values = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError):
@@ -35,6 +37,40 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     if not isinstance(values, list) or len(values) != arity:
         raise Unprocessable("cursor is not valid", field="cursor")
     return values
+
+
+_INT64 = 2**63
+
+
+def _coerce(value: Any, kind: type) -> Any:
+    if kind is datetime:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+        if parsed is None or parsed.tzinfo is None:
+            raise ValueError("not an aware timestamp")
+        return parsed
+    if kind is UUID:
+        if not isinstance(value, str):
+            raise ValueError("not a uuid")
+        return UUID(value)
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int) or not -_INT64 <= value < _INT64:
+            raise ValueError("not a 64-bit integer")
+        return value
+    if kind is str:
+        if not isinstance(value, str) or len(value) > 1000:
+            raise ValueError("not a string")
+        return value
+    raise TypeError(f"unsupported cursor value kind {kind!r}")
+
+
+def read_cursor(cursor: str, *kinds: type) -> list[Any]:
+    """The cursor's values converted to `kinds` (datetime, UUID, int, str). A cursor that is not
+    ours, or was edited, is a 422 — never a query argument the database chokes on."""
+    values = decode_cursor(cursor, len(kinds))
+    try:
+        return [_coerce(value, kind) for value, kind in zip(values, kinds, strict=True)]
+    except (TypeError, ValueError):
+        raise Unprocessable("cursor is not valid", field="cursor") from None
 
 
 def page_bytes(rows_json: list[str], next_cursor: str | None) -> bytes:

@@ -43,3 +43,11 @@ async def test_time_filters_accept_naive_and_aware_timestamps(client, operator, 
         assert r.status_code == 200 and len(r.json()["items"]) == 1
     r = await client.get("/api/v1/audit", params={"until": "2020-01-01T00:00:00Z"}, headers=operator.headers)
     assert r.status_code == 200 and r.json()["items"] == []
+
+
+async def test_forged_audit_cursor_is_422(client, operator):
+    from services.core.pagination import encode_cursor
+
+    for value in ("12", 2**70, True, None):
+        r = await client.get("/api/v1/audit", params={"cursor": encode_cursor(value)}, headers=operator.headers)
+        assert r.status_code == 422, (value, r.text)

@@ -145,3 +145,30 @@ async def test_unknown_client_is_404(client, operator):
     assert r.status_code == 404
     r = await client.get("/api/v1/clients/not-a-uuid", headers=operator.headers)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "client_id"
+
+
+@pytest.mark.parametrize("sort", ["-created_at", "created_at", "-updated_at", "company_name", "-company_name"])
+async def test_every_sort_pages_through_every_client_once(client, operator, sort):
+    for i in range(5):
+        await create(client, operator, company_name=f"Sorted {i}")
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, "sort": sort, **({"cursor": cursor} if cursor else {})}
+        r = await client.get("/api/v1/clients", params=params, headers=operator.headers)
+        assert r.status_code == 200, r.text
+        seen += [c["id"] for c in r.json()["items"]]
+        cursor = r.json()["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 5
+
+
+@pytest.mark.parametrize("values", [["abc", "not-a-uuid"], [1, 2], ["2026-01-01T00:00:00", "x"], [None, None]])
+async def test_forged_cursors_are_422(client, operator, values):
+    from services.core.pagination import encode_cursor
+
+    r = await client.get("/api/v1/clients", params={"cursor": encode_cursor(*values)}, headers=operator.headers)
+    assert r.status_code == 422, r.text
+    r = await client.get("/api/v1/clients", params={"cursor": encode_cursor(*values), "sort": "company_name"},
+                         headers=operator.headers)
+    assert r.status_code == 422, r.text
