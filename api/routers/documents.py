@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+from starlette.types import Message
 
 from api.deps import Operator, Session
 from api.problems import JSONBytes, responses
+from services.core.errors import PayloadTooLarge
 from services.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from services.documents import service, uploads
+from services.documents.errors import FileTooLarge
 from services.documents.files import FileRules
 from services.documents.repository import Filters
 from services.documents.schemas import (
@@ -33,7 +39,49 @@ from services.documents.schemas import (
 )
 from services.documents.storage import DocumentFiles
 
-router = APIRouter(tags=["documents"])
+MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and the metadata fields beside the file
+
+
+class BoundedBodyRoute(APIRoute):
+    """FastAPI reads (and spools to disk) a multipart body before any dependency runs, authentication
+    included: a body past the direct-upload limit is refused as it arrives, before it is parsed."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def bounded(request: Request) -> Response:
+            if request.method in ("GET", "HEAD"):
+                return await handler(request)
+            direct_max = FileRules.from_settings(request.app.state.settings).direct_max_bytes
+            limit = direct_max + MULTIPART_OVERHEAD
+            too_large = (FileTooLarge(f"the file is over the {direct_max}-byte limit of direct uploads: use a"
+                                      " signed upload", field="file", limit=direct_max)
+                         if request.headers.get("content-type", "").startswith("multipart/")
+                         else PayloadTooLarge(f"the request body is larger than {limit} bytes", limit=limit))
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise too_large
+            received, receive = 0, request.receive
+
+            async def counted() -> Message:
+                nonlocal received
+                message = await receive()
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise too_large
+                return message
+
+            try:
+                return await handler(Request(request.scope, counted))
+            except HTTPException as exc:  # FastAPI turns errors while reading the body into a 400
+                if exc.__cause__ is too_large:
+                    raise too_large from None
+                raise
+
+        return bounded
+
+
+router = APIRouter(tags=["documents"], route_class=BoundedBodyRoute)
 
 
 def get_files(request: Request) -> DocumentFiles:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -9,6 +11,7 @@ from uuid import UUID
 import asyncpg
 
 from services.core.db import AnySession, ServiceSession
+from services.core.sql import Params, insert_returning, update_returning
 from services.documents.errors import DocumentInvalid
 
 VERSION_COLUMNS = "id, version, file_name, size_bytes, mime_type, sha256, uploaded_by, created_at"
@@ -49,29 +52,20 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-class _Args:
-    def __init__(self) -> None:
-        self.values: list[Any] = []
-
-    def __call__(self, value: Any) -> str:
-        self.values.append(value)
-        return f"${len(self.values)}"
-
-
-def _conditions(f: Filters, arg: _Args, *, with_type: bool = True) -> list[str]:
+def _conditions(f: Filters, arg: Params, *, with_type: bool = True) -> list[str]:
     conditions = ["archived_at is not null" if f.archived else "archived_at is null"]
     for column in ("client_id", "project_id", "source", "visibility", "status", "phase"):
         value = getattr(f, column)
         if value is not None:
-            conditions.append(f"{column} = {arg(value)}")
+            conditions.append(f"{column} = {arg.add(value)}")
     if with_type and f.document_type:
-        conditions.append(f"document_type = {arg(f.document_type)}")
+        conditions.append(f"document_type = {arg.add(f.document_type)}")
     if with_type and f.homework:
         conditions.append(HOMEWORK[f.homework])
     if f.tag:
-        conditions.append(f"tags @> array[{arg(f.tag)}]::text[]")
+        conditions.append(f"tags @> array[{arg.add(f.tag)}]::text[]")
     if f.q:
-        pattern = arg("%" + _escape_like(f.q.lower()) + "%")
+        pattern = arg.add("%" + _escape_like(f.q.lower()) + "%")
         conditions.append(f"private.document_search_text(title, tags) like {pattern}")
     return conditions
 
@@ -79,24 +73,24 @@ def _conditions(f: Filters, arg: _Args, *, with_type: bool = True) -> list[str]:
 async def list_json(session: AnySession, f: Filters, *, sort: str, after: list[Any] | None,
                     limit: int) -> list[asyncpg.Record]:
     """Rows as (json, sort key, id), limit + 1 of them so the caller knows if a next page exists."""
-    arg = _Args()
+    arg = Params()
     conditions = _conditions(f, arg)
     field = sort.lstrip("-")
     expression, descending = SORT_EXPRESSIONS[field], sort.startswith("-")
     if after is not None:
         op = "<" if descending else ">"
-        key, last_id = arg(after[0]), arg(after[1])
+        key, last_id = arg.add(after[0]), arg.add(after[1])
         conditions.append(f"({expression}, id) {op} ({key}::{SORT_CASTS[field]}, {last_id}::uuid)")
     direction = "desc" if descending else "asc"
     order = f"{expression} {direction}, id {direction}"
     return await session.fetch(
         f"select row_to_json(t)::text as json, {expression} as sort_key, id from ("
         f"select {READ_JSON} from public.documents d where {' and '.join(conditions)}"
-        f" order by {order} limit {arg(limit + 1)}) t order by {order}", *arg.values)
+        f" order by {order} limit {arg.add(limit + 1)}) t order by {order}", *arg.values)
 
 
 async def counts(session: AnySession, f: Filters) -> asyncpg.Record:
-    arg = _Args()
+    arg = Params()
     where = " and ".join(_conditions(f, arg, with_type=False))
     types = ", ".join(f"count(*) filter (where document_type = '{t}') as {t}"
                       for t in ("livrable", "ressource", "devoir", "archive"))
@@ -113,27 +107,25 @@ async def get(session: AnySession, document_id: UUID, *, for_update: bool = Fals
                                   document_id)
 
 
-async def _write(session: AnySession, sql: str, *args: Any) -> None:
+@contextmanager
+def _project_checked() -> Iterator[None]:
     try:
-        await session.execute(sql, *args)
+        yield
     except asyncpg.ForeignKeyViolationError as exc:
-        # The projects module adds documents_project_fk (project of the same client) when it lands.
+        # documents_project_fk (0030) is composite: a project of the document's own client.
         if exc.constraint_name == "documents_project_fk":
             raise DocumentInvalid("no such project for this client", field="project_id") from None
         raise
 
 
 async def insert(session: AnySession, values: dict[str, Any]) -> None:
-    names = list(values)
-    placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
-    await _write(session, f"insert into public.documents ({', '.join(names)}) values ({placeholders})",
-                 *values.values())
+    with _project_checked():
+        await insert_returning(session, "public.documents", values, "id")
 
 
 async def update(session: AnySession, document_id: UUID, values: dict[str, Any]) -> None:
-    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
-    await _write(session, f"update public.documents set {assignments}, updated_at = now() where id = $1",
-                 document_id, *values.values())
+    with _project_checked():
+        await update_returning(session, "public.documents", "id = $1", (document_id,), values, "id")
 
 
 async def delete(session: AnySession, document_id: UUID) -> None:
@@ -148,13 +140,7 @@ async def next_version(session: AnySession, document_id: UUID) -> int:
 
 
 async def insert_version(session: AnySession, values: dict[str, Any]) -> asyncpg.Record:
-    names = list(values)
-    placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
-    row = await session.fetchrow(
-        f"insert into public.document_versions ({', '.join(names)}) values ({placeholders})"
-        f" returning {VERSION_COLUMNS}", *values.values())
-    assert row is not None
-    return row
+    return await insert_returning(session, "public.document_versions", values, VERSION_COLUMNS)
 
 
 async def list_versions(session: AnySession, document_id: UUID) -> list[asyncpg.Record]:
@@ -188,13 +174,7 @@ UPLOAD_COLUMNS = ("id, client_id, document_id, is_new_document, version, storage
 
 
 async def insert_upload(session: AnySession, values: dict[str, Any]) -> asyncpg.Record:
-    names = list(values)
-    placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
-    row = await session.fetchrow(
-        f"insert into public.document_uploads ({', '.join(names)}) values ({placeholders})"
-        f" returning {UPLOAD_COLUMNS}", *values.values())
-    assert row is not None
-    return row
+    return await insert_returning(session, "public.document_uploads", values, UPLOAD_COLUMNS)
 
 
 async def get_upload_for_update(session: AnySession, upload_id: UUID) -> asyncpg.Record | None:
@@ -204,6 +184,11 @@ async def get_upload_for_update(session: AnySession, upload_id: UUID) -> asyncpg
 
 async def delete_upload(session: AnySession, upload_id: UUID) -> None:
     await session.execute("delete from public.document_uploads where id = $1", upload_id)
+
+
+async def lock_uploads_of(session: AnySession, document_id: UUID) -> None:
+    """Lock a document's pending uploads before the document itself: the order confirm takes them in."""
+    await session.execute("select 1 from public.document_uploads where document_id = $1 for update", document_id)
 
 
 async def delete_uploads_of(session: AnySession, document_id: UUID) -> None:

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+import unicodedata
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -16,7 +17,29 @@ HomeworkState = Literal["due", "overdue", "completed"]
 DocumentSort = Literal["created_at", "-created_at", "updated_at", "-updated_at", "title", "-title",
                        "homework_due_at", "-homework_due_at"]
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+def _check_title(title: str) -> str:
+    if any(unicodedata.category(c) == "Cc" for c in title):  # NUL would even be a database error
+        raise ValueError("the title must not contain control characters")
+    return title
+
+
+def _check_due(due: datetime | None) -> datetime | None:
+    """Within what both Postgres and Python can represent, with room to spare."""
+    if due is None:
+        return None
+    try:
+        year = due.astimezone(UTC).year if due.tzinfo else due.year
+    except OverflowError:
+        year = 0
+    if not 1970 <= year <= 2999:
+        raise ValueError("the due date must be between the years 1970 and 2999")
+    return due
+
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                  AfterValidator(_check_title)]
+DueDate = Annotated[datetime | None, AfterValidator(_check_due)]
 Sha256 = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[0-9a-fA-F]{64}$")]
 
 
@@ -42,7 +65,7 @@ class DocumentFields(BaseModel):
                                                     "`operator` by default for the operator")
     tags: Tags = []
     project_id: UUID | None = None
-    homework_due_at: datetime | None = Field(None, description="Homework (`devoir`) only")
+    homework_due_at: DueDate = Field(None, description="Homework (`devoir`) only")
 
 
 class DocumentMeta(DocumentFields):
@@ -82,7 +105,7 @@ class DocumentUpdate(BaseModel):
     visibility: Visibility | None = None
     status: DocumentStatus | None = None
     project_id: UUID | None = None
-    homework_due_at: datetime | None = None
+    homework_due_at: DueDate = None
 
 
 class VersionRead(BaseModel):

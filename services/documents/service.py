@@ -3,7 +3,8 @@
 Who may do what: the operator everything. A member reads their clients' `shared` documents; edits
 (title, tags, type other than homework), versions and archives the documents they added; completes
 homework and adds versions to it; nothing on `lab` documents once their client is on One (Lab
-history). RLS and private.documents_member_guard enforce the same floor in SQL.
+history). RLS and the guards of migrations 0010-0011 (documents, versions, pending uploads) enforce the
+same floor in SQL.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from services.documents.storage import DocumentFiles
 
 WITH_STATUS = ("livrable", "devoir")
 MEMBER_EDITABLE = frozenset({"title", "tags", "document_type"})
+MAX_VERSION = 2**31 - 1  # an int4 column: a larger number cannot exist
 
 
 def is_operator(session: UserSession) -> bool:
@@ -153,16 +155,23 @@ def _after(sort: str, cursor: str) -> list[Any]:
     try:
         if repository.SORT_CASTS[sort.lstrip("-")] == "timestamptz":
             key = datetime.fromisoformat(key)
-        elif not isinstance(key, str):
+        elif not isinstance(key, str) or "\x00" in key:  # Postgres text cannot hold NUL
             raise ValueError(key)
         return [key, UUID(last_id)]
     except (TypeError, ValueError):
         raise Unprocessable("cursor is not valid for this sort", field="cursor") from None
 
 
+def _check_filters(filters: Filters) -> None:
+    for field in ("q", "tag"):
+        if "\x00" in (getattr(filters, field) or ""):
+            raise Unprocessable(f"{field} cannot contain NUL characters", field=field)
+
+
 async def list_documents_json(session: UserSession, filters: Filters, *, sort: str, cursor: str | None,
                               limit: int) -> bytes:
     """A Page[DocumentRead] as JSON bytes (rows rendered by Postgres; RLS hides what is not ours)."""
+    _check_filters(filters)
     after = _after(sort, cursor) if cursor else None
     rows = await repository.list_json(session, filters, sort=sort, after=after, limit=limit)
     next_cursor = None
@@ -173,6 +182,7 @@ async def list_documents_json(session: UserSession, filters: Filters, *, sort: s
 
 
 async def count_documents(session: UserSession, filters: Filters) -> DocumentCounts:
+    _check_filters(filters)
     row = await repository.counts(session, filters)
     return DocumentCounts(total=row["total"],
                           by_type=TypeCounts(**{k: row[k] for k in TypeCounts.model_fields}),
@@ -187,7 +197,7 @@ async def list_versions(session: UserSession, document_id: UUID) -> list[Version
 async def download_link(session: UserSession, files: DocumentFiles, document_id: UUID,
                         version: int | None) -> DownloadLink:
     await load(session, document_id)
-    row = await repository.get_version(session, document_id, version)
+    row = None if (version or 0) > MAX_VERSION else await repository.get_version(session, document_id, version)
     if row is None:
         raise VersionNotFound(f"the document has no version {version}" if version
                               else "the document has no file")
@@ -308,6 +318,7 @@ async def delete_document(session: UserSession, files: DocumentFiles, document_i
     """Erase the document, every version and every pending upload, rows and objects (RGPD)."""
     if not is_operator(session):
         raise DocumentForbidden("only the operator can delete a document for good")
+    await repository.lock_uploads_of(session, document_id)
     doc = await load(session, document_id, for_update=True)
     versions = await list_versions(session, document_id)
     paths = await repository.storage_paths(session, document_id)

@@ -37,8 +37,5 @@ def build_storage(settings: Settings) -> StorageBackend:
 
 
 def object_path(client_id: UUID, document_id: UUID, version: int, file_name: str) -> str:
+    """The one object a version (or its pending upload) may name: migrations/0011 checks every row's path."""
     return f"clients/{client_id}/documents/{document_id}/v{version}/{storage_name(file_name)}"
-
-
-def document_prefix(client_id: UUID, document_id: UUID) -> str:
-    return f"clients/{client_id}/documents/{document_id}/"

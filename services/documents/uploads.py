@@ -18,8 +18,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID, uuid4
 
+from pydantic import ValidationError
+
 from integrations.errors import IntegrationError
-from integrations.storage import StorageBackend
+from integrations.storage import ObjectExists, StorageBackend
 from services.audit import service as audit
 from services.core.db import ServiceSession, UserSession
 from services.documents import repository, service
@@ -127,7 +129,13 @@ async def upload_version(session: UserSession, files: DocumentFiles, document_id
     mime, data = await _accept_file(files, file)
     number = await repository.next_version(session, document_id)
     path = object_path(before.client_id, document_id, number, file_name)
-    await files.storage.put(path, data, content_type=mime)
+    try:
+        await files.storage.put(path, data, content_type=mime)
+    except ObjectExists:
+        # No version and no pending upload holds this number (and we hold the document's lock), so the
+        # object is a stray: the late PUT of an upload cancelled while its bytes were still in flight.
+        await files.storage.delete([path])
+        await files.storage.put(path, data, content_type=mime)
     try:
         return await service.add_version(session, before, number, _version_values(
             session, path=path, file_name=file_name, size=len(data), mime=mime,
@@ -236,9 +244,12 @@ async def confirm_upload(session: UserSession, files: DocumentFiles, upload_id: 
     values: dict[str, Any] | None = None
     before: DocumentRead | None = None
     if ticket["is_new_document"]:
-        values = await service.new_document_values(session, ticket["client_id"],
-                                                   DocumentMeta.model_validate(ticket["document"]),
-                                                   ticket["file_name"])
+        try:
+            meta = DocumentMeta.model_validate(ticket["document"])
+        except ValidationError:  # only a row written straight into the table can hold this
+            raise DocumentInvalid("this upload's document metadata is not valid: request a new upload",
+                                  field="document") from None
+        values = await service.new_document_values(session, ticket["client_id"], meta, ticket["file_name"])
     else:
         before = await service.writable(session, ticket["document_id"], service.member_may_add_version)
     verified = await _verify_stored(files, ticket)

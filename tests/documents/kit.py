@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import httpx
+import orjson
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n" + b"0" * 3000
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 500
@@ -97,3 +99,20 @@ async def row_counts(sql: Any) -> tuple[int, int, int]:
 async def actions(sql: Any, entity_id: Any) -> list[str]:
     rows = await sql.fetch("select action from audit_log where entity_id = $1 order by id", str(entity_id))
     return [r["action"] for r in rows]
+
+
+async def as_member(database_url: str, user: Any, statement: str, *args: Any) -> Any:
+    """Run one statement the way supabase-js would with this user's token: `authenticated`, their claims,
+    committed. Returns the first column of the first row, or the error Postgres raised."""
+    claims = {"sub": str(user.id), "aud": "authenticated", "role": "authenticated", "email": user.email,
+              "app_metadata": {"provider": "email"}}
+    conn = await asyncpg.connect(database_url)
+    try:
+        async with conn.transaction():
+            await conn.execute("select set_config('request.jwt.claims', $1, true)", orjson.dumps(claims).decode())
+            await conn.execute("set local role authenticated")
+            return await conn.fetchval(statement, *args)
+    except asyncpg.PostgresError as exc:
+        return exc
+    finally:
+        await conn.close()

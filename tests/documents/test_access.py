@@ -6,7 +6,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
-from documents.kit import PDF, row_counts
+from documents.kit import PDF, api_path, as_member, row_counts
 
 ROUTES = [
     ("GET", "/api/v1/documents"),
@@ -92,3 +92,25 @@ async def test_operator_sees_and_manages_every_client(client, docs, a_side, oper
     assert len((await docs.list(operator))["items"]) == 2
     r = await client.patch(f"/api/v1/documents/{a_side['own']}", headers=operator.headers, json={"tags": ["ok"]})
     assert r.status_code == 200
+
+
+async def test_a_forged_reservation_cannot_destroy_someone_elses_file(client, docs, sql, database_url, operator,
+                                                                      tenant_a):
+    """A member talking to the table directly (supabase-js) tries to make an upload row name the object of
+    the operator's document, then cancels it or has it refused: the operator's file must survive."""
+    doc = await docs.upload(operator, tenant_a.id)
+    target = await sql.fetchval("select storage_path from document_versions where document_id = $1", doc["id"])
+    stored = docs.objects()
+    for is_new in (False, True):
+        forged = await as_member(
+            database_url, tenant_a.member,
+            "insert into document_uploads (client_id, document_id, is_new_document, version, storage_path,"
+            " file_name, size_bytes, mime_type, document, created_by, expires_at) values ($1, $2, $3, 1, $4,"
+            " 'x.pdf', 1, 'application/pdf', case when $3 then '{}'::jsonb end, $5, now() + interval '1 hour')"
+            " returning id", tenant_a.id, doc["id"], is_new, target, tenant_a.member.id)
+        if not isinstance(forged, Exception):
+            await docs.confirm(tenant_a.member, forged)  # refused (1 byte declared): deletes what the row names
+            await client.delete(f"/api/v1/documents/uploads/{forged}", headers=tenant_a.member.headers)
+    assert docs.objects() == stored
+    link = (await client.get(f"/api/v1/documents/{doc['id']}/download", headers=tenant_a.member.headers)).json()
+    assert (await client.get(api_path(link["url"]))).content == PDF

@@ -3,13 +3,17 @@ homework, archive, erasure and the read-only Lab history."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
+import asyncpg
 import pytest
 from documents.kit import PDF, actions, api_path, row_counts
 
 from integrations.errors import TransientError
+from services.core.pagination import encode_cursor
 from services.documents.schemas import DocumentRead
 
 
@@ -250,3 +254,60 @@ async def test_project_filter_and_link(docs, sql, operator, tenant_a, tenant_b):
     r = await docs.upload(operator, tenant_a.id, project_id=str(other), expect=422)
     assert r.json()["field"] == "project_id"
     assert await sql.fetchval("select count(*) from documents") == 2 and len(docs.objects()) == 2
+
+
+async def test_inputs_postgres_cannot_hold_are_refused_not_500(client, docs, sql, operator, tenant_a):
+    """NUL characters, numbers past int4 and dates past year 9999 would reach Postgres as errors."""
+    doc = await docs.upload(operator, tenant_a.id)
+    headers = operator.headers
+    r = await client.get(f"/api/v1/documents/{doc['id']}/download", headers=headers,
+                         params={"version": 3_000_000_000})
+    assert r.status_code == 404 and r.json()["code"] == "document_version_not_found"
+    for params, field in (({"q": "a\x00b"}, "q"), ({"tag": "a\x00b"}, "tag"),
+                          ({"sort": "title", "cursor": encode_cursor("a\x00", str(uuid4()))}, "cursor")):
+        for route in ("/api/v1/documents", "/api/v1/documents/counts"):
+            if field == "cursor" and route.endswith("counts"):
+                continue
+            r = await client.get(route, headers=headers, params=params)
+            assert r.status_code == 422 and r.json()["field"] == field, (route, params, r.text)
+    r = await client.patch(f"/api/v1/documents/{doc['id']}", headers=headers, json={"title": "a\x00b"})
+    assert r.status_code == 422 and "title" in r.text
+    r = await docs.upload(operator, tenant_a.id, title="a\x00b", expect=422)
+    assert "title" in r.text
+    r = await docs.request(operator, tenant_a.id, document={"title": "a\x00b"})
+    assert r.status_code == 422 and "title" in r.text
+    homework = await docs.upload(operator, tenant_a.id, document_type="devoir")
+    for due in ("9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"):
+        r = await client.patch(f"/api/v1/documents/{homework['id']}", headers=headers,
+                               json={"homework_due_at": due})
+        assert r.status_code == 422 and "homework_due_at" in r.text, r.text
+        r = await docs.upload(operator, tenant_a.id, document_type="devoir", homework_due_at=due, expect=422)
+    assert await row_counts(sql) == (2, 2, 0)
+    assert (await client.get(f"/api/v1/documents/{doc['id']}", headers=headers)).json()["title"] == "brief.pdf"
+
+
+async def test_erasure_locks_in_the_order_confirm_does(client, docs, sql, database_url, operator, tenant_a):
+    """Confirm locks the pending upload, then its document. Erasure, taking the document first and the
+    uploads second, deadlocked against it (a 500 for one of them)."""
+    doc = await docs.upload(operator, tenant_a.id)
+    ticket = (await client.post(f"/api/v1/documents/{doc['id']}/uploads", headers=operator.headers,
+                                json={"file_name": "v2.pdf", "size_bytes": len(PDF),
+                                      "mime_type": "application/pdf"})).json()
+    confirm = await asyncpg.connect(database_url)  # stands for a confirm between its two locks
+    try:
+        async with confirm.transaction():
+            await confirm.execute("select 1 from document_uploads where id = $1 for update", ticket["upload_id"])
+            erase = asyncio.create_task(client.delete(f"/api/v1/documents/{doc['id']}", headers=operator.headers))
+            for _ in range(500):
+                if await sql.fetchval("select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+                                      " and datname = current_database()"):
+                    break
+                await asyncio.sleep(0.01)
+            else:
+                pytest.fail("the erasure never waited for the pending upload")
+            await confirm.execute("set local lock_timeout = '2s'")
+            await confirm.execute("select 1 from documents where id = $1 for update", doc["id"])
+        assert (await erase).status_code == 204
+    finally:
+        await confirm.close()
+    assert await row_counts(sql) == (0, 0, 0) and docs.objects() == set()

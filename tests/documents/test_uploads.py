@@ -3,6 +3,7 @@ downloads, and every refusal leaving no document, version or object behind."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from documents.kit import MAX, PDF, PNG, actions, api_path, row_counts, sha
 
@@ -183,3 +184,49 @@ async def test_cancel_and_expiry_of_pending_uploads(docs, client, sql, operator,
     await sql.execute("update document_uploads set expires_at = now() - interval '2 hours'")
     r = await docs.confirm(tenant_a.member, ticket["upload_id"])
     assert r.status_code == 409 and r.json()["code"] == "upload_expired"
+
+
+async def test_a_cancelled_uploads_late_bytes_do_not_block_the_next_version(docs, client, operator, tenant_a):
+    """The SPA cancels while its PUT is still in flight: the bytes land after the reservation is gone, at
+    the path the next version of the same file takes. That stray object must not refuse the next upload."""
+    doc = await docs.upload(operator, tenant_a.id)
+    ticket = (await client.post(f"/api/v1/documents/{doc['id']}/uploads", headers=operator.headers,
+                                json={"file_name": "brief-v2.pdf", "size_bytes": len(PDF),
+                                      "mime_type": "application/pdf"})).json()
+    r = await client.delete(f"/api/v1/documents/uploads/{ticket['upload_id']}", headers=operator.headers)
+    assert r.status_code == 204
+    assert (await docs.put(ticket, PDF)).status_code == 200  # the late PUT: its link is still valid
+    second = await docs.add_version(operator, doc["id"], data=PDF + b"kept")
+    assert second["current_version"]["version"] == 2
+    link = (await client.get(f"/api/v1/documents/{doc['id']}/download", headers=operator.headers)).json()
+    assert (await client.get(api_path(link["url"]))).content == PDF + b"kept"
+
+
+async def test_a_reservation_with_unreadable_metadata_is_a_422(docs, sql, operator, tenant_a):
+    ticket = (await docs.request(tenant_a.member, tenant_a.id)).json()
+    await docs.put(ticket, PDF)
+    await sql.execute("update document_uploads set document = '{\"tags\": \"not a list\"}' where id = $1",
+                      ticket["upload_id"])
+    r = await docs.confirm(tenant_a.member, ticket["upload_id"])
+    assert r.status_code == 422, r.text
+    assert await row_counts(sql) == (0, 0, 1)
+
+
+async def test_an_oversized_body_is_refused_before_it_is_read(docs, client, sql, operator, tenant_a):
+    """Multipart bodies are parsed (spooled to disk) before authentication runs: past the direct-upload
+    limit the body is refused as it arrives, for anyone, whether or not it declares its length."""
+    url = f"/api/v1/clients/{tenant_a.id}/documents"
+    big = b"%PDF-" + b"0" * (4 * MAX)
+    r = await client.post(url, files={"file": ("big.pdf", big, "application/pdf")})
+    assert r.status_code == 413 and r.json()["code"] == "file_too_large", r.text
+    encoded = httpx.Request("POST", "http://x" + url, files={"file": ("big.pdf", big, "application/pdf")})
+    body = encoded.read()
+
+    async def chunked():
+        for start in range(0, len(body), 8192):
+            yield body[start:start + 8192]
+
+    r = await client.post(url, content=chunked(), headers={**operator.headers,
+                                                             "content-type": encoded.headers["content-type"]})
+    assert r.status_code == 413 and r.json()["code"] == "file_too_large", r.text
+    assert await row_counts(sql) == (0, 0, 0) and docs.objects() == set()
