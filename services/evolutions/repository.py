@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from services.core.db import AnySession
+from services.core.sql import Params, insert_returning, update_returning
 
 COLUMNS = ("e.id, e.client_id, c.company_name, e.title, e.description, e.desired_date, e.status,"
            " e.quote_reference, e.decline_reason, e.project_id, e.requested_by, e.delivered_at, e.declined_at,"
@@ -18,11 +19,7 @@ EVENT_COLUMNS = "id, from_status, to_status, note, actor_id, actor_role, at"
 
 
 async def insert(session: AnySession, values: dict[str, Any]) -> UUID:
-    names = list(values)
-    placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
-    evolution_id: UUID = await session.fetchval(
-        f"insert into public.evolution_requests ({', '.join(names)}) values ({placeholders}) returning id",
-        *values.values())
+    evolution_id: UUID = (await insert_returning(session, "public.evolution_requests", values, "id"))["id"]
     return evolution_id
 
 
@@ -32,37 +29,28 @@ async def get(session: AnySession, evolution_id: UUID, *, for_update: bool = Fal
 
 
 async def update(session: AnySession, evolution_id: UUID, values: dict[str, Any]) -> None:
-    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
-    await session.execute(
-        f"update public.evolution_requests set {assignments}, updated_at = now() where id = $1",
-        evolution_id, *values.values())
+    await update_returning(session, "public.evolution_requests", "id = $1", (evolution_id,), values, "id")
 
 
 async def list_requests(session: AnySession, *, client_id: UUID | None, status: str | None,
                     after: tuple[datetime, UUID] | None, limit: int) -> list[asyncpg.Record]:
-    conditions, args = [], []
-
-    def arg(value: Any) -> str:
-        args.append(value)
-        return f"${len(args)}"
-
+    conditions: list[str] = []
+    params = Params()
     if client_id is not None:
-        conditions.append(f"e.client_id = {arg(client_id)}")
+        conditions.append(f"e.client_id = {params.add(client_id)}")
     if status is not None:
-        conditions.append(f"e.status = {arg(status)}")
+        conditions.append(f"e.status = {params.add(status)}")
     if after is not None:
-        conditions.append(f"(e.created_at, e.id) < ({arg(after[0])}::timestamptz, {arg(after[1])}::uuid)")
+        conditions.append(f"(e.created_at, e.id) < ({params.add(after[0])}::timestamptz,"
+                          f" {params.add(after[1])}::uuid)")
     where = " and ".join(conditions) or "true"
     return await session.fetch(
-        f"select {COLUMNS} {_FROM} where {where} order by e.created_at desc, e.id desc limit {arg(limit + 1)}",
-        *args)
+        f"select {COLUMNS} {_FROM} where {where} order by e.created_at desc, e.id desc"
+        f" limit {params.add(limit + 1)}", *params.values)
 
 
 async def insert_event(session: AnySession, values: dict[str, Any]) -> None:
-    names = list(values)
-    placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
-    await session.execute(
-        f"insert into public.evolution_events ({', '.join(names)}) values ({placeholders})", *values.values())
+    await insert_returning(session, "public.evolution_events", values, "id")
 
 
 async def events(session: AnySession, evolution_id: UUID) -> list[asyncpg.Record]:

@@ -11,7 +11,7 @@ from services.audit import service as audit
 from services.clients import service as clients
 from services.core.db import UserSession
 from services.core.errors import Forbidden, Unprocessable
-from services.core.pagination import Page, decode_cursor, encode_cursor
+from services.core.pagination import Page, encode_cursor, read_cursor
 from services.evolutions import repository
 from services.evolutions.errors import EvolutionNotFound, EvolutionsNotAvailable, EvolutionTransitionInvalid
 from services.evolutions.schemas import (
@@ -62,13 +62,7 @@ async def get_evolution(session: UserSession, evolution_id: UUID, *, for_update:
 async def list_evolutions(session: UserSession, *, client_id: UUID | None, status: str | None,
                           cursor: str | None, limit: int) -> Page[EvolutionRead]:
     """Newest first; RLS keeps a member to their own client's requests."""
-    after = None
-    if cursor:
-        at, last_id = decode_cursor(cursor, 2)
-        try:
-            after = (datetime.fromisoformat(at), UUID(last_id))
-        except (TypeError, ValueError):
-            raise Unprocessable("cursor is not valid", field="cursor") from None
+    after = tuple(read_cursor(cursor, datetime, UUID)) if cursor else None
     rows = await repository.list_requests(session, client_id=client_id, status=status, after=after, limit=limit)
     items = [EvolutionRead(**dict(r)) for r in rows[:limit]]
     next_cursor = encode_cursor(items[-1].created_at.isoformat(), str(items[-1].id)) if len(rows) > limit else None

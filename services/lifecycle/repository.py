@@ -8,18 +8,13 @@ from uuid import UUID
 import asyncpg
 
 from services.core.db import AnySession
+from services.core.sql import insert_returning
 
 COLUMNS = "id, client_id, kind, from_status, to_status, lab_cycle, note, closed_project_ids, actor_id, at"
 
 
 async def insert_event(session: AnySession, values: dict[str, Any]) -> asyncpg.Record:
-    names = list(values)
-    placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
-    row = await session.fetchrow(
-        f"insert into public.client_lifecycle_events ({', '.join(names)}) values ({placeholders})"
-        f" returning {COLUMNS}", *values.values())
-    assert row is not None
-    return row
+    return await insert_returning(session, "public.client_lifecycle_events", values, COLUMNS)
 
 
 async def list_events(session: AnySession, client_id: UUID) -> list[asyncpg.Record]:

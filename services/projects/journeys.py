@@ -9,8 +9,9 @@ from uuid import UUID
 from services.audit import service as audit
 from services.clients import service as clients
 from services.core.db import UserSession
+from services.core.errors import Unprocessable
 from services.projects import repository
-from services.projects.errors import JourneyNotAllowed, TemplateArchived, TemplateNotFound
+from services.projects.errors import TemplateArchived, TemplateNotFound
 from services.projects.schemas import (
     JourneyStart,
     LabHome,
@@ -56,8 +57,10 @@ async def update_template(session: UserSession, template_id: UUID, data: Templat
     if before.archived_at is not None:
         raise TemplateArchived("this template is archived")
     values = changes(data, nullable=set())
-    after = TemplateRead(**dict(await repository.update_template(
-        session, template_id, values, new_version="steps" in values))) if values else before
+    if "steps" in values:  # new steps, new version (the row is locked: no lost bump)
+        values["version"] = before.version + 1
+    after = TemplateRead(**dict(await repository.update_template(session, template_id, values))) if values \
+        else before
     await audit.record(session, action="journey_template.updated", entity_type="journey_template",
                        entity_id=template_id, client_id=None, before=before, after=after)
     return after
@@ -68,7 +71,7 @@ async def archive_template(session: UserSession, template_id: UUID) -> TemplateR
     if before.archived_at is not None:
         raise TemplateArchived("this template is already archived")
     after = TemplateRead(**dict(await repository.update_template(
-        session, template_id, {"archived_at": datetime.now(UTC)}, new_version=False)))
+        session, template_id, {"archived_at": datetime.now(UTC)})))
     await audit.record(session, action="journey_template.archived", entity_type="journey_template",
                        entity_id=template_id, client_id=None, before=before, after=after)
     return after
@@ -80,18 +83,18 @@ async def start_journey(session: UserSession, client_id: UUID, data: JourneyStar
     """Instantiate a journey from a template: the steps are copied, so later template edits never
     rewrite it. The first step starts at once; due dates follow the steps' durations."""
     require_operator(session, "start a journey")
-    # The client row lock serialises concurrent starts: one open journey per client.
-    client = await clients.require_client(session, client_id, for_update=True)
+    client = await clients.require_client(session, client_id)
     template = await get_template(session, data.template_id)
     if template.archived_at is not None:
         raise TemplateArchived("this template is archived", field="template_id")
-    if client.status == "lab" and await repository.current_journey(session, client_id) is not None:
-        raise JourneyNotAllowed("this client already has an open journey: close it first")
     start = data.start_date or datetime.now(UTC).date()
     steps: list[dict[str, Any]] = []
     due = start
     for index, step in enumerate(template.steps):
-        due = due + timedelta(days=step.duration_days) if step.duration_days else due
+        try:
+            due = due + timedelta(days=step.duration_days) if step.duration_days else due
+        except OverflowError:
+            raise Unprocessable("the steps' due dates would fall after year 9999", field="start_date") from None
         steps.append({"title": step.title, "description": step.description, "client_role": step.client_role,
                       "due_date": due if step.duration_days else None,
                       "status": "in_progress" if index == 0 else "todo"})

@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from services.core.db import AnySession
+from services.core.sql import Params, insert_returning, update_returning
 
 PROJECT_COLUMNS = ("id, client_id, kind, phase, name, description, status, template_id, template_version,"
                    " start_date, due_date, started_at, closed_at, created_at, updated_at")
@@ -29,28 +30,23 @@ left join lateral (
   from public.project_steps st where st.project_id = p.id) s on true"""
 
 
-def _arg(args: list[Any], value: Any) -> str:
-    args.append(value)
-    return f"${len(args)}"
-
-
 # ---------------------------------------------------------------- projects
 
 async def list_projects(session: AnySession, *, client_id: UUID | None, kind: str | None,
                         status: str | None, phase: str | None, after: tuple[datetime, UUID] | None,
                         limit: int) -> list[asyncpg.Record]:
     conditions: list[str] = []
-    args: list[Any] = []
+    params = Params()
     for column, value in (("client_id", client_id), ("kind", kind), ("status", status), ("phase", phase)):
         if value is not None:
-            conditions.append(f"p.{column} = {_arg(args, value)}")
+            conditions.append(f"p.{column} = {params.add(value)}")
     if after is not None:
-        conditions.append(f"(p.created_at, p.id) < ({_arg(args, after[0])}::timestamptz,"
-                          f" {_arg(args, after[1])}::uuid)")
+        conditions.append(f"(p.created_at, p.id) < ({params.add(after[0])}::timestamptz,"
+                          f" {params.add(after[1])}::uuid)")
     where = " and ".join(conditions) or "true"
     return await session.fetch(
-        f"{_WITH_PROGRESS} where {where} order by p.created_at desc, p.id desc limit {_arg(args, limit + 1)}",
-        *args)
+        f"{_WITH_PROGRESS} where {where} order by p.created_at desc, p.id desc limit {params.add(limit + 1)}",
+        *params.values)
 
 
 async def get_project(session: AnySession, project_id: UUID) -> asyncpg.Record | None:
@@ -65,19 +61,12 @@ async def lock_project(session: AnySession, project_id: UUID, *, share: bool = F
 
 
 async def insert_project(session: AnySession, values: dict[str, Any]) -> UUID:
-    names = list(values)
-    placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
-    project_id: UUID = await session.fetchval(
-        f"insert into public.projects ({', '.join(names)}) values ({placeholders}) returning id",
-        *values.values())
+    project_id: UUID = (await insert_returning(session, "public.projects", values, "id"))["id"]
     return project_id
 
 
 async def update_project(session: AnySession, project_id: UUID, values: dict[str, Any]) -> None:
-    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
-    await session.execute(
-        f"update public.projects set {assignments}, updated_at = now() where id = $1",
-        project_id, *values.values())
+    await update_returning(session, "public.projects", "id = $1", (project_id,), values, "id")
 
 
 async def open_journeys(session: AnySession, client_id: UUID) -> list[asyncpg.Record]:
@@ -131,11 +120,8 @@ async def insert_steps(session: AnySession, project_id: UUID, client_id: UUID,
 
 
 async def update_step(session: AnySession, step_id: UUID, values: dict[str, Any]) -> asyncpg.Record:
-    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
-    row = await session.fetchrow(
-        f"update public.project_steps set {assignments}, updated_at = now() where id = $1"
-        f" returning {STEP_COLUMNS}", step_id, *values.values())
-    assert row is not None
+    row = await update_returning(session, "public.project_steps", "id = $1", (step_id,), values, STEP_COLUMNS)
+    assert row is not None  # the caller holds the step
     return row
 
 
@@ -162,28 +148,22 @@ async def reorder_steps(session: AnySession, project_id: UUID, step_ids: list[UU
 # ---------------------------------------------------------------- timeline
 
 async def insert_event(session: AnySession, values: dict[str, Any]) -> asyncpg.Record:
-    names = list(values)
-    placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
-    row = await session.fetchrow(
-        f"insert into public.timeline_events ({', '.join(names)}) values ({placeholders})"
-        f" returning {EVENT_COLUMNS}", *values.values())
-    assert row is not None
-    return row
+    return await insert_returning(session, "public.timeline_events", values, EVENT_COLUMNS)
 
 
 async def list_events(session: AnySession, *, client_id: UUID | None, project_id: UUID | None,
                       before_id: int | None, limit: int) -> list[asyncpg.Record]:
     conditions: list[str] = []
-    args: list[Any] = []
+    params = Params()
     if client_id is not None:
-        conditions.append(f"client_id = {_arg(args, client_id)}")
+        conditions.append(f"client_id = {params.add(client_id)}")
     if project_id is not None:
-        conditions.append(f"project_id = {_arg(args, project_id)}")
+        conditions.append(f"project_id = {params.add(project_id)}")
     if before_id is not None:
-        conditions.append(f"id < {_arg(args, before_id)}")
+        conditions.append(f"id < {params.add(before_id)}")
     return await session.fetch(
         f"select {EVENT_COLUMNS} from public.timeline_events where {' and '.join(conditions)}"
-        f" order by id desc limit {_arg(args, limit + 1)}", *args)
+        f" order by id desc limit {params.add(limit + 1)}", *params.values)
 
 
 # ---------------------------------------------------------------- tasks
@@ -202,21 +182,12 @@ async def get_task(session: AnySession, project_id: UUID, task_id: UUID) -> asyn
 
 
 async def insert_task(session: AnySession, values: dict[str, Any]) -> asyncpg.Record:
-    names = list(values)
-    placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
-    row = await session.fetchrow(
-        f"insert into public.project_tasks ({', '.join(names)}) values ({placeholders})"
-        f" returning {TASK_COLUMNS}", *values.values())
-    assert row is not None
-    return row
+    return await insert_returning(session, "public.project_tasks", values, TASK_COLUMNS)
 
 
 async def update_task(session: AnySession, task_id: UUID, values: dict[str, Any]) -> asyncpg.Record:
-    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
-    row = await session.fetchrow(
-        f"update public.project_tasks set {assignments}, updated_at = now() where id = $1"
-        f" returning {TASK_COLUMNS}", task_id, *values.values())
-    assert row is not None
+    row = await update_returning(session, "public.project_tasks", "id = $1", (task_id,), values, TASK_COLUMNS)
+    assert row is not None  # the caller holds the task
     return row
 
 
@@ -240,19 +211,11 @@ async def get_template(session: AnySession, template_id: UUID, *, for_update: bo
 
 
 async def insert_template(session: AnySession, values: dict[str, Any]) -> asyncpg.Record:
-    row = await session.fetchrow(
-        f"insert into public.journey_templates (name, description, steps) values ($1, $2, $3)"
-        f" returning {TEMPLATE_COLUMNS}", values["name"], values["description"], values["steps"])
-    assert row is not None
-    return row
+    return await insert_returning(session, "public.journey_templates", values, TEMPLATE_COLUMNS)
 
 
-async def update_template(session: AnySession, template_id: UUID, values: dict[str, Any],
-                          *, new_version: bool) -> asyncpg.Record:
-    assignments = "".join(f"{name} = ${i}, " for i, name in enumerate(values, start=2))
-    bump = "version = version + 1, " if new_version else ""
-    row = await session.fetchrow(
-        f"update public.journey_templates set {assignments}{bump}updated_at = now() where id = $1"
-        f" returning {TEMPLATE_COLUMNS}", template_id, *values.values())
-    assert row is not None
+async def update_template(session: AnySession, template_id: UUID, values: dict[str, Any]) -> asyncpg.Record:
+    row = await update_returning(session, "public.journey_templates", "id = $1", (template_id,), values,
+                                 TEMPLATE_COLUMNS)
+    assert row is not None  # the caller holds the template
     return row

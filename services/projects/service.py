@@ -15,7 +15,7 @@ from services.clients import service as clients
 from services.clients.schemas import ClientRead
 from services.core.db import AnySession, UserSession
 from services.core.errors import Forbidden, Unprocessable
-from services.core.pagination import Page, decode_cursor, encode_cursor
+from services.core.pagination import Page, encode_cursor, read_cursor
 from services.projects import repository
 from services.projects.errors import (
     JourneyNotAllowed,
@@ -107,13 +107,7 @@ async def get_project(session: UserSession, project_id: UUID) -> ProjectDetail:
 async def list_projects(session: UserSession, *, client_id: UUID | None, kind: str | None, status: str | None,
                         phase: str | None, cursor: str | None, limit: int) -> Page[ProjectRead]:
     """RLS keeps a member to their own clients' projects."""
-    after = None
-    if cursor:
-        created_at, last_id = decode_cursor(cursor, 2)
-        try:
-            after = (datetime.fromisoformat(created_at), UUID(last_id))
-        except (TypeError, ValueError):
-            raise Unprocessable("cursor is not valid", field="cursor") from None
+    after = tuple(read_cursor(cursor, datetime, UUID)) if cursor else None
     rows = await repository.list_projects(session, client_id=client_id, kind=kind, status=status, phase=phase,
                                           after=after, limit=limit)
     items = [to_project(r) for r in rows[:limit]]
@@ -128,8 +122,8 @@ async def insert_project(session: UserSession, client: ClientRead, data: Project
     """Create a project and its steps for `client`, with its timeline event and audit entry."""
     if client.status == "archived":
         raise ProjectClosed("the client is archived: restore it first")
-    if data.kind == "journey" and client.status != "lab":
-        raise JourneyNotAllowed("a journey is for a Lab client: reopen the Lab first")
+    if data.kind == "journey":
+        await _require_no_open_journey(session, client.id)
     values = data.model_dump(exclude={"steps"})
     values.update(phase="one" if client.status == "one" else "lab", created_by=session.principal.user_id,
                   started_at=datetime.now(UTC) if data.status == "active" else None, **(extra or {}))
@@ -152,11 +146,23 @@ async def create_project(session: UserSession, data: ProjectCreate) -> ProjectDe
     return await insert_project(session, client, data, steps=steps)
 
 
+async def _require_no_open_journey(session: UserSession, client_id: UUID) -> None:
+    """One open journey per Lab client, whichever route opens it: the client row lock serialises them
+    (and graduation, which takes it too)."""
+    client = await clients.require_client(session, client_id, for_update=True)
+    if client.status != "lab":
+        raise JourneyNotAllowed("a journey is for a Lab client: reopen the Lab first")
+    if await repository.current_journey(session, client_id) is not None:
+        raise JourneyNotAllowed("this client already has an open journey: close it first")
+
+
 async def _set_status(session: UserSession, before: ProjectRead, status: str,
                       values: dict[str, Any]) -> None:
     if status not in PROJECT_TRANSITIONS[before.status]:
         raise ProjectTransitionInvalid(f"a {before.status} project cannot become {status}", field="status")
-    if status == "active" and before.kind == "journey":
+    if before.kind == "journey" and before.status in CLOSED and status not in CLOSED:
+        await _require_no_open_journey(session, before.client_id)
+    elif status == "active" and before.kind == "journey":
         client = await clients.require_client(session, before.client_id)
         if client.status != "lab":
             raise JourneyNotAllowed("a journey can only run while the client is in the Lab")
@@ -185,6 +191,7 @@ async def update_project(session: UserSession, project_id: UUID, data: ProjectUp
     if "status" in values:
         await record_event(session, client_id=after.client_id, kind="project_status_changed",
                            project_id=project_id, data={"from": before.status, "to": after.status})
+        await _close_open_validations(session, after)
     await audit.record(session, action="project.updated", entity_type="project", entity_id=project_id,
                        client_id=after.client_id, before=before, after=after)
     return after
@@ -202,9 +209,22 @@ async def set_project_status(session: UserSession, project_id: UUID, status: str
     after = await require_project(session, project_id)
     await record_event(session, client_id=after.client_id, kind="project_status_changed", project_id=project_id,
                        data={"from": before.status, "to": status, "reason": reason})
+    await _close_open_validations(session, after)
     await audit.record(session, action="project.updated", entity_type="project", entity_id=project_id,
                        client_id=after.client_id, before=before, after=after)
     return after
+
+
+async def _close_open_validations(session: UserSession, project: ProjectRead) -> None:
+    """A project done or cancelled takes its submissions out of the Validation Hub (the caller holds the
+    project lock, first in the lock order)."""
+    if project.status not in CLOSED:
+        return
+    # Imported here: the Validation Hub builds on this module, not the other way round.
+    from services.validations import service as validations
+
+    await validations.close_for_projects(session, project.client_id, [project.id],
+                                         reason=f"project {project.status}")
 
 
 async def close_journeys(session: UserSession, client_id: UUID, *, reason: str) -> list[UUID]:

@@ -25,6 +25,14 @@ async def _step_of(session: UserSession, project_id: UUID, step_id: UUID) -> Ste
     return StepRead(**dict(row))
 
 
+async def _waits_in_validation_hub(session: UserSession, step_id: UUID) -> bool:
+    """A submitted step whose request was closed undecided (its project was closed) is free again."""
+    # Imported here: the Validation Hub builds on this module, not the other way round.
+    from services.validations import service as validations
+
+    return await validations.has_open_request(session, step_id)
+
+
 async def require_step(session: AnySession, step_id: UUID, *, for_update: bool = False) -> StepRead:
     row = await repository.get_step(session, step_id, for_update=for_update)
     if row is None:
@@ -61,7 +69,7 @@ async def update_step(session: UserSession, project_id: UUID, step_id: UUID, dat
     if status == before.status:
         values.pop("status")
     elif status is not None:
-        if before.status in UNDER_VALIDATION:
+        if before.status in UNDER_VALIDATION and await _waits_in_validation_hub(session, step_id):
             raise StepUnderValidation("this step is in the Validation Hub: decide it there", field="status")
         now = datetime.now(UTC)
         values["completed_at"] = now if status == "validated" else None

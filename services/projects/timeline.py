@@ -8,7 +8,7 @@ from uuid import UUID
 from services.audit import service as audit
 from services.clients import service as clients
 from services.core.db import UserSession
-from services.core.pagination import Page, decode_cursor, encode_cursor
+from services.core.pagination import Page, encode_cursor, read_cursor
 from services.notifications import service as notifications
 from services.projects import repository
 from services.projects.errors import StepNotFound
@@ -18,7 +18,7 @@ from services.projects.service import record_event, require_project
 
 async def _timeline_page(session: UserSession, *, client_id: UUID | None, project_id: UUID | None,
                          cursor: str | None, limit: int) -> Page[TimelineEventRead]:
-    before = int(decode_cursor(cursor, 1)[0]) if cursor else None
+    before = read_cursor(cursor, int)[0] if cursor else None
     rows = await repository.list_events(session, client_id=client_id, project_id=project_id,
                                         before_id=before, limit=limit)
     items = [TimelineEventRead(**dict(r)) for r in rows[:limit]]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from services.core.db import AnySession, UserSession
+from services.core.sql import Params
 
 REQUEST_COLUMNS = ("r.id, r.client_id, c.company_name, r.project_id, p.name as project_name, r.step_id,"
                    " s.title as step_title, s.position as step_position, r.status, r.current_round,"
@@ -30,22 +30,17 @@ class SubmitRefused(Exception):
         self.sqlstate, self.message = sqlstate, message
 
 
-def _arg(args: list[Any], value: Any) -> str:
-    args.append(value)
-    return f"${len(args)}"
-
-
-def _filters(args: list[Any], *, client_id: UUID | None, project_id: UUID | None,
+def _filters(params: Params, *, client_id: UUID | None, project_id: UUID | None,
              min_age_hours: int | None = None, max_age_hours: int | None = None) -> list[str]:
     conditions = []
     if client_id is not None:
-        conditions.append(f"r.client_id = {_arg(args, client_id)}")
+        conditions.append(f"r.client_id = {params.add(client_id)}")
     if project_id is not None:
-        conditions.append(f"r.project_id = {_arg(args, project_id)}")
+        conditions.append(f"r.project_id = {params.add(project_id)}")
     if min_age_hours is not None:
-        conditions.append(f"r.last_submitted_at <= now() - make_interval(hours => {_arg(args, min_age_hours)})")
+        conditions.append(f"r.last_submitted_at <= now() - make_interval(hours => {params.add(min_age_hours)})")
     if max_age_hours is not None:
-        conditions.append(f"r.last_submitted_at >= now() - make_interval(hours => {_arg(args, max_age_hours)})")
+        conditions.append(f"r.last_submitted_at >= now() - make_interval(hours => {params.add(max_age_hours)})")
     return conditions
 
 
@@ -62,7 +57,7 @@ async def submit(session: UserSession, step_id: UUID, message: str, document_ids
         row = await session.fetchrow("select request_id, round from private.submit_step($1, $2, $3)",
                                      step_id, message, document_ids)
     except asyncpg.PostgresError as exc:
-        if exc.sqlstate in ("FX404", "FX409"):
+        if exc.sqlstate in ("FX404", "FX409", "FX422"):
             raise SubmitRefused(exc.sqlstate, str(exc)) from None
         raise
     assert row is not None
@@ -88,29 +83,29 @@ async def list_requests(session: UserSession, *, client_id: UUID | None, project
                         max_age_hours: int | None, after: tuple[datetime, UUID] | None,
                         limit: int) -> list[asyncpg.Record]:
     """The queue (pending, oldest submission first) or a history (newest first)."""
-    args: list[Any] = []
-    conditions = _filters(args, client_id=client_id, project_id=project_id, min_age_hours=min_age_hours,
+    params = Params()
+    conditions = _filters(params, client_id=client_id, project_id=project_id, min_age_hours=min_age_hours,
                           max_age_hours=max_age_hours)
     if step_id is not None:
-        conditions.append(f"r.step_id = {_arg(args, step_id)}")
+        conditions.append(f"r.step_id = {params.add(step_id)}")
     if queue:
         conditions.append("r.status = 'pending'")
         key, op, direction = "r.last_submitted_at", ">", "asc"
     else:
         if status is not None:
-            conditions.append(f"r.status = {_arg(args, status)}")
+            conditions.append(f"r.status = {params.add(status)}")
         key, op, direction = "r.created_at", "<", "desc"
     if after is not None:
-        conditions.append(f"({key}, r.id) {op} ({_arg(args, after[0])}::timestamptz, {_arg(args, after[1])}::uuid)")
+        conditions.append(f"({key}, r.id) {op} ({params.add(after[0])}::timestamptz, {params.add(after[1])}::uuid)")
     where = " and ".join(conditions) or "true"
     return await session.fetch(
         f"select {REQUEST_COLUMNS} {_FROM} where {where} order by {key} {direction}, r.id {direction}"
-        f" limit {_arg(args, limit + 1)}", *args)
+        f" limit {params.add(limit + 1)}", *params.values)
 
 
 async def counts(session: UserSession, *, client_id: UUID | None, project_id: UUID | None) -> asyncpg.Record:
-    args: list[Any] = []
-    where = " and ".join(_filters(args, client_id=client_id, project_id=project_id)) or "true"
+    params = Params()
+    where = " and ".join(_filters(params, client_id=client_id, project_id=project_id)) or "true"
     row = await session.fetchrow(
         "select count(*) filter (where r.status = 'pending')::int as pending,"
         " count(*) filter (where r.status = 'changes_requested')::int as changes_requested,"
@@ -124,7 +119,7 @@ async def counts(session: UserSession, *, client_id: UUID | None, project_id: UU
         "   from public.validation_requests r2 join public.clients c on c.id = r2.client_id"
         f"  where r2.status = 'pending' and r2.id in (select r.id from public.validation_requests r where {where})"
         "   group by r2.client_id, c.company_name) b), '[]'::json) as by_client"
-        f" from public.validation_requests r where {where}", *args)
+        f" from public.validation_requests r where {where}", *params.values)
     assert row is not None
     return row
 
@@ -142,6 +137,13 @@ async def set_status(session: AnySession, request_id: UUID, status: str) -> None
     await session.execute(
         "update public.validation_requests set status = $2, decided_at = now(), updated_at = now() where id = $1",
         request_id, status)
+
+
+async def open_request_of_step(session: AnySession, step_id: UUID) -> UUID | None:
+    request_id: UUID | None = await session.fetchval(
+        "select id from public.validation_requests where step_id = $1 and status in ('pending', 'changes_requested')",
+        step_id)
+    return request_id
 
 
 async def close_open(session: AnySession, project_ids: list[UUID]) -> list[UUID]:

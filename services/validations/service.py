@@ -10,8 +10,8 @@ from uuid import UUID
 
 from services.audit import service as audit
 from services.core.db import UserSession
-from services.core.errors import Forbidden, Unprocessable
-from services.core.pagination import Page, decode_cursor, encode_cursor
+from services.core.errors import Forbidden
+from services.core.pagination import Page, encode_cursor, read_cursor
 from services.notifications import service as notifications
 from services.projects import service as projects
 from services.projects import steps
@@ -55,19 +55,10 @@ async def get_validation(session: UserSession, request_id: UUID) -> ValidationDe
     return ValidationDetail(**dict(row), rounds=rounds)
 
 
-def _after(cursor: str | None) -> tuple[datetime, UUID] | None:
-    if not cursor:
-        return None
-    at, last_id = decode_cursor(cursor, 2)
-    try:
-        return datetime.fromisoformat(at), UUID(last_id)
-    except (TypeError, ValueError):
-        raise Unprocessable("cursor is not valid", field="cursor") from None
-
-
 async def _page(session: UserSession, *, queue: bool, cursor: str | None, limit: int,
                 **filters: Any) -> Page[ValidationRead]:
-    rows = await repository.list_requests(session, queue=queue, after=_after(cursor), limit=limit, **filters)
+    after = tuple(read_cursor(cursor, datetime, UUID)) if cursor else None
+    rows = await repository.list_requests(session, queue=queue, after=after, limit=limit, **filters)
     items = [ValidationRead(**dict(r)) for r in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
@@ -112,8 +103,8 @@ async def submit(session: UserSession, data: ValidationSubmit) -> ValidationDeta
     if project.status != "active":
         raise StepNotSubmittable(f"the project is {project.status}: only an active project's steps can be"
                                  " submitted")
-    if step.status in ("submitted", "validated"):
-        raise StepNotSubmittable(f"this step is already {step.status}")
+    if step.status == "validated":
+        raise StepNotSubmittable("this step is already validated")
     document_ids = list(dict.fromkeys(data.document_ids))
     if document_ids:
         found = await repository.documents_of_client(session, document_ids, step.client_id)
@@ -126,6 +117,8 @@ async def submit(session: UserSession, data: ValidationSubmit) -> ValidationDeta
     except repository.SubmitRefused as exc:
         if exc.sqlstate == "FX404":
             raise ValidationNotFound() from None
+        if exc.sqlstate == "FX422":  # a document changed hands since the check above
+            raise DocumentsNotAttachable(exc.message.splitlines()[0], field="document_ids") from None
         raise StepNotSubmittable(exc.message.splitlines()[0]) from None
     detail = await get_validation(session, request_id)
     await projects.record_event(session, client_id=step.client_id, kind="step_submitted",
@@ -183,9 +176,15 @@ async def decide(session: UserSession, request_id: UUID, decision: RoundDecision
     return after
 
 
+async def has_open_request(session: UserSession, step_id: UUID) -> bool:
+    """Whether the step waits in the Validation Hub (pending, or changes requested)."""
+    return await repository.open_request_of_step(session, step_id) is not None
+
+
 async def close_for_projects(session: UserSession, client_id: UUID, project_ids: list[UUID], *,
                              reason: str) -> list[UUID]:
-    """Close the open requests of closed projects (graduation): they leave the queue undecided."""
+    """Close the open requests of closed projects (graduation, a project done or cancelled): they leave
+    the queue undecided, and the client may submit the step again if the project is reopened."""
     if not project_ids:
         return []
     closed = await repository.close_open(session, project_ids)

@@ -1,9 +1,11 @@
-"""Arranging projects and journeys through the API (shared by the projects, validations, evolutions and
-lifecycle tests through their `pj` fixture)."""
+"""Arranging projects and journeys through the API, and the fixtures the projects, validations,
+evolutions and lifecycle tests share (each of their conftest.py imports them)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+import pytest
 
 API = "/api/v1"
 
@@ -33,3 +35,16 @@ class Projects:
                                  json={"template_id": str(template_id), **fields})
         assert r.status_code == 201, r.text
         return r.json()
+
+
+@pytest.fixture
+def pj(client, operator) -> Projects:
+    return Projects(client, operator)
+
+
+@pytest.fixture
+async def reachable_operator(sql, operator):
+    """The operator as Supabase Auth knows them (app_metadata.role), so notify_operators finds them."""
+    await sql.execute("""update auth.users set raw_app_meta_data = '{"role": "operator"}' where id = $1""",
+                      operator.id)
+    return operator

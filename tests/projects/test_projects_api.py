@@ -30,7 +30,8 @@ async def test_create_read_update_with_audit_and_timeline(client, operator, tena
 
     r = await client.get(f"{API}/projects/{project['id']}", headers=tenant_a.member.headers)
     assert r.status_code == 200 and r.json()["name"] == "Site vitrine v2"
-    actions = [r["action"] for r in await sql.fetch("select action from audit_log order by id")]
+    actions = [r["action"] for r in await sql.fetch("select action from audit_log where entity_type = 'project'"
+                                                    " order by id")]
     assert actions == ["project.created"] + ["project.updated"] * 3
     kinds = [r["kind"] for r in await sql.fetch("select kind from timeline_events order by id")]
     assert kinds == ["project_created"] + ["project_status_changed"] * 3

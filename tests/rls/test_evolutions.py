@@ -3,6 +3,8 @@ only open a fresh request for their own client, in their own name."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 
@@ -52,3 +54,19 @@ async def test_member_history_rows_are_only_their_own_request_events(arranged, a
         assert await denied(conn, insert, arranged[tenant_b.id], tenant_a.id, None, "requested", me)
         assert await denied(conn, insert, arranged[tenant_a.id], tenant_a.id, "quoted", "accepted", me)
         assert not await denied(conn, insert, arranged[tenant_a.id], tenant_a.id, None, "requested", me)
+
+
+async def test_member_requests_and_history_are_written_now(arranged, as_user, denied, sql, tenant_b):
+    """Requests and history rows cannot be backdated, nor history forged on a request moving along."""
+    insert = "insert into public.evolution_requests (client_id, title, requested_by) values ($1, 'x', $2)"
+    me, evolution = tenant_b.member.id, arranged[tenant_b.id]
+    event = ("insert into public.evolution_events (evolution_id, client_id, to_status, actor_id, actor_role, at)"
+             " values ($1, $2, 'requested', $3, 'member', now() - $4::interval)")
+    async with as_user(tenant_b.member) as conn:
+        assert await denied(conn, "insert into public.evolution_requests (client_id, title, requested_by,"
+                            " created_at) values ($1, 'x', $2, now() - interval '1 year')", tenant_b.id, me)
+        assert await denied(conn, event, evolution, tenant_b.id, me, timedelta(days=1))
+        assert not await denied(conn, insert, tenant_b.id, me)
+    await sql.execute("update evolution_requests set status = 'estimating' where id = $1", evolution)
+    async with as_user(tenant_b.member) as conn:  # no "requested" rows on a request already moving along
+        assert await denied(conn, event, evolution, tenant_b.id, me, timedelta(0))

@@ -109,3 +109,25 @@ async def test_a_document_cannot_point_at_another_clients_project(arranged, sql,
     await sql.execute("delete from projects where id = $1", project_a)
     assert await sql.fetchrow("select client_id, project_id from documents where id = $1", doc) == (tenant_a.id, None)
     assert uuid.UUID(str(doc))
+
+
+async def test_member_timeline_writes_cannot_be_backdated_nor_point_at_a_foreign_step(
+        arranged, as_user, denied, tenant_a, tenant_b, sql):
+    project_a, step_a = arranged[tenant_a.id]
+    _, step_b = arranged[tenant_b.id]
+    other_project = await sql.fetchval("insert into projects (client_id, kind, phase, name) values"
+                                       " ($1, 'delivery', 'lab', 'Q') returning id", tenant_a.id)
+    me = tenant_a.member.id
+    insert = ("insert into public.timeline_events (client_id, project_id, step_id, kind, actor_id, actor_role)"
+              " values ($1, $2, $3, $4, $5, 'member')")
+    async with as_user(tenant_a.member) as conn:
+        assert await denied(conn, "insert into public.timeline_events (client_id, project_id, kind, actor_id,"
+                            " actor_role, at) values ($1, $2, 'comment', $3, 'member', now() - interval '1 year')",
+                            tenant_a.id, project_a, me)
+        assert await denied(conn, insert, tenant_a.id, project_a, step_b, "comment", me)
+        assert await denied(conn, insert, tenant_a.id, other_project, step_a, "comment", me)  # not that project's
+        assert await denied(conn, insert, tenant_a.id, None, None, "comment", me)  # a comment is on a project
+        assert await denied(conn, insert, tenant_a.id, project_a, None, "step_submitted", me)
+        assert await denied(conn, insert, tenant_a.id, project_a, None, "evolution_requested", me)
+        assert not await denied(conn, insert, tenant_a.id, project_a, step_a, "comment", me)
+        assert not await denied(conn, insert, tenant_a.id, None, None, "evolution_requested", me)

@@ -3,6 +3,8 @@ write them directly, and submit only their own client's steps through private.su
 
 from __future__ import annotations
 
+import uuid
+
 import asyncpg
 import pytest
 
@@ -75,3 +77,25 @@ async def test_submit_step_only_for_the_callers_own_active_steps(arranged, as_us
         assert row["round"] == 1
         assert await conn.fetchval("select status from public.project_steps where id = $1", steps_a[1]) == "submitted"
     assert await sql.fetchval("select status from project_steps where id = $1", steps_b[1]) == "todo"
+
+
+async def test_submit_step_attaches_only_the_clients_shared_documents(arranged, as_user, sql, tenant_a, tenant_b):
+    _, steps_a, _ = arranged[tenant_a.id]
+
+    async def document(client_id, visibility="shared"):
+        return await sql.fetchval("insert into documents (client_id, title, phase, visibility)"
+                                  " values ($1, 'Doc', 'lab', $2) returning id", client_id, visibility)
+
+    own = await document(tenant_a.id)
+    for bad in (await document(tenant_b.id), await document(tenant_a.id, "internal"), uuid.uuid4()):
+        async with as_user(tenant_a.member) as conn:
+            with pytest.raises(asyncpg.PostgresError) as refused:
+                await conn.execute("select private.submit_step($1, 'x', $2)", steps_a[1], [own, bad])
+            assert refused.value.sqlstate == "FX422"
+    assert await sql.fetchval("select count(*) from validation_rounds where $1 = any(document_ids)", own) == 0
+    async with as_user(tenant_a.member) as conn:
+        row = await conn.fetchrow("select * from private.submit_step($1, 'x', $2)", steps_a[1], [own, own])
+        assert row["round"] == 1
+        assert await conn.fetchval("select document_ids from public.validation_rounds r join"
+                                   " public.validation_requests q on q.id = r.request_id where q.step_id = $1",
+                                   steps_a[1]) == [own]
