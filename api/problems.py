@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -51,6 +52,30 @@ def problem_response(status: int, code: str, title: str, detail: str, **extra: A
                     headers=headers)
 
 
+_DATABASE_REFUSALS: dict[type[Exception], tuple[int, str, str]] = {
+    asyncpg.CharacterNotInRepertoireError: (422, "invalid_value", "Invalid value"),
+    asyncpg.UntranslatableCharacterError: (422, "invalid_value", "Invalid value"),
+    asyncpg.NumericValueOutOfRangeError: (422, "invalid_value", "Invalid value"),
+    asyncpg.DatetimeFieldOverflowError: (422, "invalid_value", "Invalid value"),
+    asyncpg.StringDataRightTruncationError: (422, "invalid_value", "Invalid value"),
+    asyncpg.CheckViolationError: (422, "invalid_value", "Invalid value"),
+    asyncpg.NotNullViolationError: (422, "invalid_value", "Invalid value"),
+    asyncpg.ForeignKeyViolationError: (422, "invalid_reference", "Invalid reference"),
+    asyncpg.UniqueViolationError: (409, "conflict", "Conflict"),
+}
+
+
+def _database_detail(exc: asyncpg.PostgresError) -> str:
+    if isinstance(exc, (asyncpg.CharacterNotInRepertoireError, asyncpg.UntranslatableCharacterError)):
+        return "a text value contains a character that cannot be stored (such as NUL)"
+    if isinstance(exc, asyncpg.ForeignKeyViolationError):
+        return "a referenced object does not exist"
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return "this already exists"
+    constraint = getattr(exc, "constraint_name", None) or getattr(exc, "column_name", None)
+    return f"a value is out of range or invalid ({constraint})" if constraint else "a value is out of range or invalid"
+
+
 def _field_name(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
@@ -85,6 +110,18 @@ def install(app: FastAPI) -> None:
         log.warning("vendor refused request", extra={"vendor": exc.vendor, "error": exc.message})
         return problem_response(502, "integration_error", "Upstream service refused the request",
                                 exc.message)
+
+    @app.exception_handler(asyncpg.PostgresError)
+    async def _database(_: Request, exc: asyncpg.PostgresError) -> Response:
+        # A safety net: the schemas and services should refuse bad input first; what reaches the
+        # database's own checks is still the caller's bad input, not a server failure.
+        status, code, title = _DATABASE_REFUSALS.get(type(exc), (0, "", ""))
+        if not status:
+            log.exception("unhandled database error")
+            return problem_response(500, "internal_error", "Internal error",
+                                    "an unexpected error occurred; quote the request id to support")
+        log.warning("database refused input", extra={"sqlstate": exc.sqlstate, "error": str(exc)})
+        return problem_response(status, code, title, _database_detail(exc))
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> Response:

@@ -16,3 +16,7 @@ class ClientAlreadyArchived(Conflict):
 
 class ClientNotArchived(Conflict):
     code = "client_not_archived"
+
+
+class ClientStatusChangeRefused(Conflict):
+    code = "client_status_change_refused"

@@ -8,7 +8,12 @@ from uuid import UUID
 
 from services.audit import service as audit
 from services.clients import repository
-from services.clients.errors import ClientAlreadyArchived, ClientNotArchived, ClientNotFound
+from services.clients.errors import (
+    ClientAlreadyArchived,
+    ClientNotArchived,
+    ClientNotFound,
+    ClientStatusChangeRefused,
+)
 from services.clients.schemas import ClientCreate, ClientDetail, ClientRead, ClientUpdate, CrmProfile
 from services.config import service as config
 from services.core.db import UserSession
@@ -82,6 +87,12 @@ async def update_client(session: UserSession, client_id: UUID, data: ClientUpdat
     if before.status == "archived":
         raise ClientAlreadyArchived("restore the client before editing it")
     changes: dict[str, Any] = data.model_dump(exclude_unset=True, exclude={"crm"})
+    new_status = changes.get("status", before.status)
+    if new_status != before.status and "one" in (new_status, before.status):
+        # Lab ↔ One also switches dashboard, modules and Élio: only the lifecycle endpoints do it whole.
+        raise ClientStatusChangeRefused(
+            f"{before.status} → {new_status} is a graduation or a Lab reactivation: use"
+            f" POST /api/v1/clients/{client_id}/graduate or /reactivate-lab")
     row = await repository.update(session, client_id, changes) if changes else None
     crm = before.crm
     if "crm" in data.model_fields_set:

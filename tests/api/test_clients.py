@@ -172,3 +172,19 @@ async def test_forged_cursors_are_422(client, operator, values):
     r = await client.get("/api/v1/clients", params={"cursor": encode_cursor(*values), "sort": "company_name"},
                          headers=operator.headers)
     assert r.status_code == 422, r.text
+
+
+async def test_nul_characters_are_a_422_not_a_500(client, operator, sql):
+    r = await client.post("/api/v1/clients", json={"company_name": "Nul\u0000Corp"}, headers=operator.headers)
+    assert r.status_code == 422 and r.json()["code"] == "invalid_value", r.text
+    assert await sql.fetchval("select count(*) from clients") == 0
+
+
+async def test_lab_one_status_changes_go_through_the_lifecycle(client, operator, tenant_a, tenant_b):
+    r = await client.patch(f"/api/v1/clients/{tenant_a.id}", json={"status": "one"}, headers=operator.headers)
+    assert r.status_code == 409 and r.json()["code"] == "client_status_change_refused"
+    assert "graduate" in r.json()["detail"]
+    r = await client.patch(f"/api/v1/clients/{tenant_b.id}", json={"status": "lab"}, headers=operator.headers)
+    assert r.status_code == 409
+    r = await client.patch(f"/api/v1/clients/{tenant_a.id}", json={"status": "prospect"}, headers=operator.headers)
+    assert r.status_code == 200 and r.json()["status"] == "prospect"
