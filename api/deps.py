@@ -11,6 +11,8 @@ from services.core.auth import Principal, TokenVerifier
 from services.core.db import Database, UserSession
 from services.core.errors import Forbidden, Unauthorized
 
+PRINCIPAL_KEY = "foxeo.principal"
+
 
 def get_database(request: Request) -> Database:
     db: Database = request.app.state.db
@@ -28,9 +30,9 @@ async def _principal(request: Request) -> Principal:
 
 
 async def get_principal(request: Request) -> Principal:
-    principal: Principal | None = getattr(request.state, "principal", None)
+    principal: Principal | None = request.scope.get(PRINCIPAL_KEY)
     if principal is None:
-        principal = request.state.principal = await _principal(request)
+        principal = request.scope[PRINCIPAL_KEY] = await _principal(request)
     return principal
 
 

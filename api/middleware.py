@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import time
@@ -16,6 +17,9 @@ from services.core.db import Database, UserSession
 
 log = logging.getLogger("foxeo.access")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
+# Request ids: a random per-process prefix and a counter — unique without a syscall per request.
+_ID_PREFIX = uuid.uuid4().hex[:12]
+_ids = itertools.count(1)
 TRANSACTION_KEY = "foxeo.transaction"
 
 
@@ -65,7 +69,7 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         incoming = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
-        request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if incoming and _VALID_ID.match(incoming) else f"{_ID_PREFIX}-{next(_ids):x}"
         token = request_id_var.set(request_id)
         transaction = scope[TRANSACTION_KEY] = RequestTransaction(scope["app"].state.db, request_id)
         started = time.perf_counter()

@@ -81,14 +81,17 @@ async def create_client(session: UserSession, data: ClientCreate) -> ClientDetai
     return detail
 
 
-async def update_client(session: UserSession, client_id: UUID, data: ClientUpdate) -> ClientDetail:
+async def update_client(session: UserSession, client_id: UUID, data: ClientUpdate, *,
+                        lifecycle: bool = False) -> ClientDetail:
+    """`lifecycle=True` is for the lifecycle service only, which switches dashboard, modules and Élio
+    in the same transaction as a Lab ↔ One status change."""
     _require_operator(session)
     before = await get_client(session, client_id)
     if before.status == "archived":
         raise ClientAlreadyArchived("restore the client before editing it")
     changes: dict[str, Any] = data.model_dump(exclude_unset=True, exclude={"crm"})
     new_status = changes.get("status", before.status)
-    if new_status != before.status and "one" in (new_status, before.status):
+    if not lifecycle and new_status != before.status and "one" in (new_status, before.status):
         # Lab ↔ One also switches dashboard, modules and Élio: only the lifecycle endpoints do it whole.
         raise ClientStatusChangeRefused(
             f"{before.status} → {new_status} is a graduation or a Lab reactivation: use"

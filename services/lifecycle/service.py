@@ -72,7 +72,7 @@ async def graduate(session: UserSession, client_id: UUID, data: GraduationInput)
     restore = await repository.modules_before_last_reactivation(session, client_id)
     config_before, config_after = await config.switch_dashboard(
         session, client_id, "one", elio_lab_enabled=False, restore_modules=restore)
-    await clients.update_client(session, client_id, ClientUpdate(status="one"))
+    await clients.update_client(session, client_id, ClientUpdate(status="one"), lifecycle=True)
     closed = await projects.close_journeys(session, client_id, reason="graduation")
     closed_validations = await validations.close_for_projects(session, client_id, closed, reason="graduation")
     event = await _record(session, client_id, kind="graduated", from_status="lab", to_status="one", cycle=cycle,
@@ -101,7 +101,7 @@ async def reactivate_lab(session: UserSession, client_id: UUID, data: Reactivati
         raise LifecycleNotAllowed(f"only a One client's Lab can be reopened (this client is {client.status})")
     cycle = await repository.current_cycle(session, client_id) + 1
     config_before, config_after = await config.switch_dashboard(session, client_id, "lab", elio_lab_enabled=True)
-    await clients.update_client(session, client_id, ClientUpdate(status="lab"))
+    await clients.update_client(session, client_id, ClientUpdate(status="lab"), lifecycle=True)
     event = await _record(session, client_id, kind="lab_reactivated", from_status="one", to_status="lab",
                           cycle=cycle, note=data.note, config_before=config_before, closed=[])
     journey_id = None
