@@ -36,6 +36,9 @@ problem documents (`application/problem+json`) with a stable `code`. Lists use k
 pass the `next_cursor` of a page as `cursor` to get the next one."""
 
 
+JSON_BODY_LIMIT = 1024 * 1024
+
+
 def operation_id(route: APIRoute) -> str:
     """`{tag}-{name}`: stable ids for the generated TypeScript client."""
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
@@ -100,7 +103,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(health.router)
     for router in ROUTERS:
-        app.include_router(router, prefix="/api/v1")
+        # Bodies are read before authentication: bound them (a router may set its own limit, as
+        # documents does for uploads). Set per router, not app-wide, so RequestContext sees the 413.
+        app.include_router(router, prefix="/api/v1", max_body_size=JSON_BODY_LIMIT)
     app.add_middleware(HotReads)
     app.add_middleware(RequestContext)  # added last: outermost, around the hot reads too
 

@@ -47,14 +47,20 @@ class RequestTransaction:
             await self.db.end_user_session(session, commit=commit)
 
 
-def _commit_failed_response(request_id: str) -> tuple[Message, Message]:
-    body = orjson.dumps({"type": "https://foxeo.fr/problems/internal_error", "title": "Internal error",
-                         "status": 500, "code": "commit_failed", "request_id": request_id,
-                         "detail": "the change could not be saved; nothing was written"})
-    return ({"type": "http.response.start", "status": 500,
+def _problem_messages(request_id: str, status: int, code: str, title: str, detail: str
+                      ) -> tuple[Message, Message]:
+    body = orjson.dumps({"type": f"https://foxeo.fr/problems/{code}", "title": title, "status": status,
+                         "detail": detail, "code": code, "request_id": request_id})
+    return ({"type": "http.response.start", "status": status,
              "headers": [(b"content-type", b"application/problem+json"),
                          (b"content-length", str(len(body)).encode()), (b"x-request-id", request_id.encode())]},
             {"type": "http.response.body", "body": body})
+
+
+def _is_plain_body_limit(message: Message) -> bool:
+    """Starlette's body-size limiter answers 413 in text/plain, outside our exception handlers."""
+    return message["status"] == 413 and any(
+        k == b"content-type" and v.startswith(b"text/plain") for k, v in message.get("headers", ()))
 
 
 class RequestContext:
@@ -82,15 +88,22 @@ class RequestContext:
                 return
             if message["type"] == "http.response.start":
                 status = message["status"]
+                replacement = None
                 if transaction.session is not None:
                     try:
                         await transaction.end(commit=status < 400)
                     except Exception:
                         log.exception("commit failed")
-                        status, swallow = 500, True
-                        for replacement in _commit_failed_response(request_id):
-                            await send(replacement)
-                        return
+                        replacement = _problem_messages(request_id, 500, "commit_failed", "Internal error",
+                                                        "the change could not be saved; nothing was written")
+                if replacement is None and _is_plain_body_limit(message):
+                    replacement = _problem_messages(request_id, 413, "payload_too_large", "Payload too large",
+                                                    "the request body is too large")
+                if replacement is not None:
+                    status, swallow = replacement[0]["status"], True
+                    for part in replacement:
+                        await send(part)
+                    return
                 message["headers"] = [*message.get("headers", ()), (b"x-request-id", request_id.encode())]
             await send(message)
 

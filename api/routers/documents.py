@@ -81,7 +81,8 @@ class BoundedBodyRoute(APIRoute):
         return bounded
 
 
-router = APIRouter(tags=["documents"], route_class=BoundedBodyRoute)
+# Above the app-wide JSON limit (api/app.py): BoundedBodyRoute enforces the configured upload limit.
+router = APIRouter(tags=["documents"], route_class=BoundedBodyRoute, max_body_size=1024 * 1024 * 1024)
 
 
 def get_files(request: Request) -> DocumentFiles:

@@ -188,3 +188,10 @@ async def test_lab_one_status_changes_go_through_the_lifecycle(client, operator,
     assert r.status_code == 409
     r = await client.patch(f"/api/v1/clients/{tenant_a.id}", json={"status": "prospect"}, headers=operator.headers)
     assert r.status_code == 200 and r.json()["status"] == "prospect"
+
+
+async def test_oversized_json_bodies_are_413_before_authentication(client):
+    body = b'{"company_name": "' + b"x" * (1024 * 1024) + b'"}'
+    r = await client.post("/api/v1/clients", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 413, r.text
+    assert r.headers["content-type"] == "application/problem+json", r.text
