@@ -7,7 +7,7 @@ or deletes a message (a tombstone stays); a new message notifies the other side.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -28,7 +28,7 @@ from services.chat.schemas import ConversationRead, MessageCreate, MessageRead, 
 from services.clients import service as clients
 from services.config import service as config
 from services.core.db import AnySession, UserSession
-from services.core.pagination import decode_cursor, encode_cursor, page_bytes
+from services.core.pagination import encode_cursor, page_bytes, read_cursor
 from services.documents import service as documents
 from services.documents.errors import DocumentNotFound
 from services.notifications import service as notifications
@@ -53,19 +53,11 @@ async def _conversation(session: UserSession, conversation_id: UUID) -> asyncpg.
 
 
 def _page_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
-    """(last_activity_at, id) from a cursor; anything but what encode_cursor wrote is a 422, not a 500."""
+    """(last_activity_at, id) from a conversations cursor."""
     if not cursor:
         return None
-    at, last_id = decode_cursor(cursor, 2)
-    try:
-        if not isinstance(at, str) or not isinstance(last_id, str):
-            raise ValueError
-        moment = datetime.fromisoformat(at)
-        if moment.tzinfo is None:
-            raise ValueError
-        return moment.astimezone(UTC), UUID(last_id)
-    except (ValueError, OverflowError):  # OverflowError: out of range once in UTC
-        raise InvalidMessage("cursor is not valid", field="cursor") from None
+    at, last_id = read_cursor(cursor, datetime, UUID)
+    return at, last_id
 
 
 def _seq(value: object, field: str) -> int:
@@ -125,7 +117,7 @@ async def list_messages_json(session: UserSession, conversation_id: UUID, *, cur
                              since_seq: int | None, limit: int) -> bytes:
     """A Page[MessageRead], newest first. The cursor is a `seq`, which new messages never shift."""
     await _conversation(session, conversation_id)
-    before_seq = _seq(decode_cursor(cursor, 1)[0], "cursor") if cursor else None
+    before_seq = _seq(read_cursor(cursor, int)[0], "cursor") if cursor else None
     if since_seq is not None:
         since_seq = _seq(since_seq, "since_seq")
     rows = await repository.list_messages_json(session, conversation_id, before_seq=before_seq,

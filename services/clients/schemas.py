@@ -7,6 +7,8 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
+from services.core.validation import Tags
+
 ClientStatus = Literal["prospect", "lab", "one", "archived"]
 ActiveStatus = Literal["prospect", "lab", "one"]
 Temperature = Literal["hot", "warm", "cold", "no"]
@@ -40,19 +42,7 @@ def _check_siret(value: str) -> str:
     return value
 
 
-def _check_tags(tags: list[str]) -> list[str]:
-    cleaned: list[str] = []
-    for tag in tags:
-        tag = tag.strip().lower()
-        if not re.fullmatch(r"[\w\- ]{1,40}", tag):
-            raise ValueError(f"tag {tag!r} must be 1-40 letters, digits, spaces, '-' or '_'")
-        if tag not in cleaned:
-            cleaned.append(tag)
-    return cleaned
-
-
 Siret = Annotated[str, AfterValidator(_check_siret)]
-Tags = Annotated[list[str], Field(max_length=30), AfterValidator(_check_tags)]
 
 
 class CrmProfile(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
@@ -47,7 +47,7 @@ def _coerce(value: Any, kind: type) -> Any:
         parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
         if parsed is None or parsed.tzinfo is None:
             raise ValueError("not an aware timestamp")
-        return parsed
+        return parsed.astimezone(UTC)
     if kind is UUID:
         if not isinstance(value, str):
             raise ValueError("not a uuid")
@@ -57,7 +57,7 @@ def _coerce(value: Any, kind: type) -> Any:
             raise ValueError("not a 64-bit integer")
         return value
     if kind is str:
-        if not isinstance(value, str) or len(value) > 1000:
+        if not isinstance(value, str) or len(value) > 1000 or "\x00" in value:  # text cannot hold NUL
             raise ValueError("not a string")
         return value
     raise TypeError(f"unsupported cursor value kind {kind!r}")
@@ -69,7 +69,7 @@ def read_cursor(cursor: str, *kinds: type) -> list[Any]:
     values = decode_cursor(cursor, len(kinds))
     try:
         return [_coerce(value, kind) for value, kind in zip(values, kinds, strict=True)]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: out of range once in UTC
         raise Unprocessable("cursor is not valid", field="cursor") from None
 
 

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-import re
 import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from services.core.validation import Tags
 
 DocumentType = Literal["livrable", "ressource", "devoir", "archive"]
 Visibility = Literal["shared", "internal"]
@@ -41,20 +42,6 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
                   AfterValidator(_check_title)]
 DueDate = Annotated[datetime | None, AfterValidator(_check_due)]
 Sha256 = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[0-9a-fA-F]{64}$")]
-
-
-def _check_tags(tags: list[str]) -> list[str]:
-    cleaned: list[str] = []
-    for tag in tags:
-        tag = tag.strip().lower()
-        if not re.fullmatch(r"[\w\- ]{1,40}", tag):
-            raise ValueError(f"tag {tag!r} must be 1-40 letters, digits, spaces, '-' or '_'")
-        if tag not in cleaned:
-            cleaned.append(tag)
-    return cleaned
-
-
-Tags = Annotated[list[str], Field(max_length=30), AfterValidator(_check_tags)]
 
 
 class DocumentFields(BaseModel):

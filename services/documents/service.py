@@ -19,7 +19,7 @@ from services.clients import service as clients
 from services.config import service as config
 from services.core.db import UserSession
 from services.core.errors import Unprocessable
-from services.core.pagination import decode_cursor, encode_cursor, page_bytes
+from services.core.pagination import encode_cursor, page_bytes, read_cursor
 from services.documents import repository
 from services.documents.errors import (
     ClientArchived,
@@ -151,15 +151,8 @@ async def add_version(session: UserSession, before: DocumentRead, number: int,
 
 def _after(sort: str, cursor: str) -> list[Any]:
     """The cursor's sort key and id, typed for the query; a cursor of another sort is a 422."""
-    key, last_id = decode_cursor(cursor, 2)
-    try:
-        if repository.SORT_CASTS[sort.lstrip("-")] == "timestamptz":
-            key = datetime.fromisoformat(key)
-        elif not isinstance(key, str) or "\x00" in key:  # Postgres text cannot hold NUL
-            raise ValueError(key)
-        return [key, UUID(last_id)]
-    except (TypeError, ValueError):
-        raise Unprocessable("cursor is not valid for this sort", field="cursor") from None
+    kind = datetime if repository.SORT_CASTS[sort.lstrip("-")] == "timestamptz" else str
+    return read_cursor(cursor, kind, UUID)
 
 
 def _check_filters(filters: Filters) -> None:

@@ -13,7 +13,7 @@ import asyncpg
 
 from services.audit import service as audit
 from services.core.db import AnySession, ServiceSession, UserSession
-from services.core.pagination import decode_cursor, encode_cursor, page_bytes
+from services.core.pagination import encode_cursor, page_bytes, read_cursor
 from services.notifications import repository
 from services.notifications.delivery import delivery, load_prefs, load_quiet_hours
 from services.notifications.errors import InvalidNotification, NotificationNotFound, NotifyForbidden
@@ -113,17 +113,9 @@ async def notify_client_members(session: AnySession, client_id: UUID, *, source:
 # ---------------------------------------------------------------- the recipient's side
 
 def _page_cursor(cursor: str) -> tuple[datetime, UUID]:
-    """(created_at, id) from a cursor; anything but what encode_cursor wrote is a 422, not a 500."""
-    at, last_id = decode_cursor(cursor, 2)
-    try:
-        if not isinstance(at, str) or not isinstance(last_id, str):
-            raise ValueError
-        moment = datetime.fromisoformat(at)
-        if moment.tzinfo is None:
-            raise ValueError
-        return moment.astimezone(UTC), UUID(last_id)
-    except (ValueError, OverflowError):  # OverflowError: out of range once in UTC
-        raise InvalidNotification("cursor is not valid", field="cursor") from None
+    """(created_at, id) from a notifications cursor."""
+    at, last_id = read_cursor(cursor, datetime, UUID)
+    return at, last_id
 
 
 async def list_notifications_json(session: UserSession, *, source: str | None, unread: bool | None,
