@@ -28,8 +28,8 @@ def encode_cursor(*values: Any) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(values, default=str)).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, arity: int) -> list[Any]:
-    """The raw values `encode_cursor` packed; prefer `read_cursor`, which also checks their types."""
+def _unpack(cursor: str, arity: int) -> list[Any]:
+    """The raw values `encode_cursor` packed."""
     try:
         values = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError):
@@ -66,7 +66,7 @@ def _coerce(value: Any, kind: type) -> Any:
 def read_cursor(cursor: str, *kinds: type) -> list[Any]:
     """The cursor's values converted to `kinds` (datetime, UUID, int, str). A cursor that is not
     ours, or was edited, is a 422 — never a query argument the database chokes on."""
-    values = decode_cursor(cursor, len(kinds))
+    values = _unpack(cursor, len(kinds))
     try:
         return [_coerce(value, kind) for value, kind in zip(values, kinds, strict=True)]
     except (TypeError, ValueError, OverflowError):  # OverflowError: out of range once in UTC
