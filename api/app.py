@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -47,49 +47,48 @@ def operation_id(route: APIRoute) -> str:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    # First, so a storage misconfiguration fails before anything starts. Supabase Storage when
-    # configured (FOXEO_STORAGE_BACKEND / SUPABASE_URL + SUPABASE_SECRET_KEY), otherwise a local
-    # folder whose signed links api/routers/storage.py serves.
-    app.state.storage = build_storage(settings)
-    dsn = settings.database_url or start_embedded_postgres(settings.data_dir)
-    if settings.auto_migrate:
-        await migrate(dsn)
-    db = Database(dsn, pool_size=settings.db_pool_size)
-    await db.open()
-    app.state.db = db
-    auth_client = SupabaseAuthClient(
-        settings.supabase_url,
-        settings.supabase_secret_key.get_secret_value() if settings.supabase_secret_key else None,
-    ) if settings.supabase_url else None
-    app.state.auth_client = auth_client
-    app.state.verifier = TokenVerifier(
-        hs256_secret=settings.jwt_secret(),
-        jwks=JwksCache(auth_client.fetch_jwks, ttl=settings.jwks_cache_seconds) if auth_client else None,
-    )
-    secret = settings.jwt_secret()
-    app.state.user_directory = (
-        SupabaseDirectory(db, auth_client) if auth_client is not None
-        else EmbeddedDirectory(db, secret) if secret else None)
-    # One LISTEN connection per process fanning committed chat/notification events out to SSE streams.
-    app.state.events = EventBroker(db, dsn)
-    await app.state.events.start()
-    scheduler = build_scheduler(db, registered_jobs()) if settings.run_scheduler else None
-    # Everything built so far lives as long as the process: keep it out of the GC's generations so
-    # full collections stop walking it on every request burst.
-    gc.collect()
-    gc.freeze()
-    if scheduler is not None:
-        scheduler.start()
-    try:
+    async with AsyncExitStack() as resources:  # closed in reverse order, also when start-up fails
+        # First, so a storage misconfiguration fails before anything starts. Supabase Storage when
+        # configured (FOXEO_STORAGE_BACKEND / SUPABASE_URL + SUPABASE_SECRET_KEY), otherwise a local
+        # folder whose signed links api/routers/storage.py serves.
+        app.state.storage = build_storage(settings)
+        resources.push_async_callback(app.state.storage.aclose)
+        dsn = settings.database_url or start_embedded_postgres(settings.data_dir)
+        if settings.auto_migrate:
+            await migrate(dsn)
+        db = app.state.db = Database(dsn, pool_size=settings.db_pool_size)
+        await db.open()
+        resources.push_async_callback(db.close)
+
+        auth_client = None
+        if settings.supabase_url:
+            secret_key = settings.supabase_secret_key.get_secret_value() if settings.supabase_secret_key else None
+            auth_client = SupabaseAuthClient(settings.supabase_url, secret_key)
+            resources.push_async_callback(auth_client.aclose)
+        app.state.auth_client = auth_client
+        jwt_secret = settings.jwt_secret()
+        app.state.verifier = TokenVerifier(
+            hs256_secret=jwt_secret,
+            jwks=JwksCache(auth_client.fetch_jwks, ttl=settings.jwks_cache_seconds) if auth_client else None,
+        )
+        app.state.user_directory = (
+            SupabaseDirectory(db, auth_client) if auth_client is not None
+            else EmbeddedDirectory(db, jwt_secret) if jwt_secret else None)
+
+        # One LISTEN connection per process fanning committed chat/notification events out to SSE streams.
+        app.state.events = EventBroker(db, dsn)
+        await app.state.events.start()
+        resources.push_async_callback(app.state.events.stop)
+
+        if settings.run_scheduler:
+            scheduler = build_scheduler(db, registered_jobs())
+            scheduler.start()
+            resources.callback(scheduler.shutdown, wait=False)
+        # Everything built so far lives as long as the process: keep it out of the GC's generations so
+        # full collections stop walking it on every request burst.
+        gc.collect()
+        gc.freeze()
         yield
-    finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
-        await app.state.events.stop()
-        if auth_client is not None:
-            await auth_client.aclose()
-        await app.state.storage.aclose()
-        await db.close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
