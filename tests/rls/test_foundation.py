@@ -94,3 +94,15 @@ async def test_every_public_table_has_rls_enabled(sql):
         "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
         " where n.nspname = 'public' and c.relkind = 'r' and not c.relrowsecurity")
     assert [r[0] for r in without] == []
+
+
+async def test_every_tenant_table_has_an_isolation_test(sql):
+    """A table with a client_id column is a tenant table: some tests/rls file must exercise it."""
+    from pathlib import Path
+
+    tables = {r[0] for r in await sql.fetch(
+        "select table_name from information_schema.columns where table_schema = 'public'"
+        " and column_name = 'client_id'")} | {"clients"}
+    suite = "\n".join(p.read_text() for p in Path(__file__).parent.glob("test_*.py"))
+    untested = sorted(t for t in tables if t not in suite)
+    assert untested == []
