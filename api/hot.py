@@ -22,7 +22,7 @@ from api.problems import problem_response
 from services.clients import service as clients
 from services.core.auth import TokenVerifier
 from services.core.db import UserSession
-from services.core.errors import FoxeoError, Unauthorized
+from services.core.errors import FoxeoError
 from services.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 Handler = Callable[[UserSession, re.Match[str], dict[str, str]], Awaitable[bytes]]
@@ -58,8 +58,9 @@ async def _list_clients(session: UserSession, _: re.Match[str], query: dict[str,
     limit_text = query.get("limit", str(DEFAULT_LIMIT))
     sort = query.get("sort", "-created_at")
     cursor = query.get("cursor")
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT or sort not in _CLIENT_SORTS \
-            or (cursor is not None and not 0 < len(cursor) <= 500):
+    # isascii: str.isdigit() also accepts digits int() refuses ('²')
+    if not (limit_text.isascii() and limit_text.isdigit()) or not 1 <= int(limit_text) <= MAX_LIMIT \
+            or sort not in _CLIENT_SORTS or (cursor is not None and not 0 < len(cursor) <= 500):
         raise Decline
     return await clients.list_clients_json(session, status=None, temperature=None, tag=None, q=None, sort=sort,
                                            cursor=cursor, limit=int(limit_text))
@@ -105,8 +106,8 @@ class HotReads:
         verifier: TokenVerifier = scope["app"].state.verifier
         try:
             principal = await verifier.verify(token)
-        except Unauthorized:
-            raise Decline from None  # FastAPI's route answers the 401 problem
+        except FoxeoError:
+            raise Decline from None  # FastAPI's route answers the problem (401, or 503 without JWKS)
         scope[PRINCIPAL_KEY] = principal
         transaction: RequestTransaction = scope[TRANSACTION_KEY]
         try:

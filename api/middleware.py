@@ -78,15 +78,16 @@ class RequestContext:
         request_id = incoming if incoming and _VALID_ID.match(incoming) else f"{_ID_PREFIX}-{next(_ids):x}"
         token = request_id_var.set(request_id)
         transaction = scope[TRANSACTION_KEY] = RequestTransaction(scope["app"].state.db, request_id)
-        started = time.perf_counter()
+        began = time.perf_counter()
         status = 500
-        swallow = False
+        swallow = started = False
 
         async def send_with_context(message: Message) -> None:
-            nonlocal status, swallow
+            nonlocal status, swallow, started
             if swallow:
                 return
             if message["type"] == "http.response.start":
+                started = True
                 status = message["status"]
                 replacement = None
                 if transaction.session is not None:
@@ -107,13 +108,27 @@ class RequestContext:
                 message["headers"] = [*message.get("headers", ()), (b"x-request-id", request_id.encode())]
             await send(message)
 
+        failed = False
         try:
             await self.app(scope, receive, send_with_context)
+        except Exception:
+            # What FastAPI's handlers did not answer (the hot reads run outside them): Starlette's
+            # ServerErrorMiddleware, outside this one, would answer without the request id. It still
+            # logs the error (with the request id, which is kept set for it) and re-raises.
+            failed = True
+            if transaction.session is not None:
+                await transaction.end(commit=False)
+            if not started:
+                for part in _problem_messages(request_id, 500, "internal_error", "Internal error",
+                                              "an unexpected error occurred; quote the request id to support"):
+                    await send(part)
+            raise
         finally:
             if transaction.session is not None:  # an exception, or no response at all
                 await transaction.end(commit=False)
             if log.isEnabledFor(logging.INFO):
                 log.info("request", extra={
                     "method": scope["method"], "path": scope["path"], "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
-            request_id_var.reset(token)
+                    "duration_ms": round((time.perf_counter() - began) * 1000, 2)})
+            if not failed:
+                request_id_var.reset(token)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from services.audit import repository
 from services.audit.schemas import AuditEntryRead
 from services.core.db import AnySession, UserSession
-from services.core.errors import Forbidden
+from services.core.errors import Forbidden, Unprocessable
 from services.core.pagination import Page, encode_cursor, read_cursor
 
 
@@ -29,6 +29,16 @@ async def record(session: AnySession, *, action: str, entity_type: str, entity_i
                             before=_snapshot(before), after=_snapshot(after))
 
 
+def _utc(value: datetime | None, field: str) -> datetime | None:
+    """A filter bound in UTC; naive means UTC (the API's convention, not the server's local time)."""
+    if value is None:
+        return None
+    try:
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:00-05:00 is past the last representable instant
+        raise Unprocessable(f"{field} is out of range", field=field) from None
+
+
 async def list_entries(session: UserSession, *, client_id: UUID | None = None, actor_id: UUID | None = None,
                        action: str | None = None, entity_type: str | None = None,
                        entity_id: str | None = None, since: datetime | None = None,
@@ -41,8 +51,9 @@ async def list_entries(session: UserSession, *, client_id: UUID | None = None, a
         (last_id,) = read_cursor(cursor, int)
         after = (last_id,)
     rows = await repository.list_entries(session, client_id=client_id, actor_id=actor_id, action=action,
-                                         entity_type=entity_type, entity_id=entity_id, since=since,
-                                         until=until, after=after, limit=limit)
+                                         entity_type=entity_type, entity_id=entity_id,
+                                         since=_utc(since, "since"), until=_utc(until, "until"),
+                                         after=after, limit=limit)
     items = [AuditEntryRead.model_validate(dict(r)) for r in rows[:limit]]
     next_cursor = encode_cursor(items[-1].id) if len(rows) > limit and items else None
     return Page[AuditEntryRead](items=items, next_cursor=next_cursor)

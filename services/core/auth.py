@@ -38,9 +38,13 @@ class Principal:
             user_id = UUID(str(claims.get("sub")))
         except ValueError:
             raise Unauthorized("token subject is not a user id") from None
+        # Python's UUID() accepts spellings PostgreSQL's uuid does not ('urn:uuid:…'): the database
+        # reads auth.uid() from the claims, so hand it the id exactly as we understood it.
+        claims = {**claims, "sub": str(user_id)}
+        email = claims.get("email")
         app_metadata = claims.get("app_metadata") or {}
         is_operator = isinstance(app_metadata, dict) and app_metadata.get("role") == "operator"
-        return cls(user_id=user_id, email=claims.get("email"), is_operator=is_operator,
+        return cls(user_id=user_id, email=email if isinstance(email, str) else None, is_operator=is_operator,
                    claims=claims, claims_json=orjson.dumps(claims).decode())
 
 

@@ -52,6 +52,10 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+class TransactionAborted(RuntimeError):
+    """A commit was asked for but PostgreSQL rolled back: an earlier statement had failed."""
+
+
 class _Session:
     """A connection inside an open transaction; queries use asyncpg's $n parameters."""
 
@@ -146,9 +150,14 @@ class Database:
 
     async def end_user_session(self, session: UserSession, *, commit: bool) -> None:
         try:
-            await session.conn.execute("commit" if commit else "rollback")
+            status = await session.conn.execute("commit" if commit else "rollback")
         finally:
             await self.pool.release(session.conn)
+        if commit and status != "COMMIT":
+            # PostgreSQL answers COMMIT of a transaction a swallowed error aborted with ROLLBACK, not
+            # an error: without this check a handler that caught a database error would answer 2xx
+            # for writes that were all discarded.
+            raise TransactionAborted("the transaction had failed and was rolled back")
 
     @asynccontextmanager
     async def user_session(self, principal: Principal, request_id: str | None = None

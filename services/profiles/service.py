@@ -20,10 +20,27 @@ from services.profiles.schemas import (
     QuietHours,
 )
 
+_NESTED: dict[str, type[BaseModel]] = {
+    "notification_prefs": NotificationPrefs, "quiet_hours": QuietHours, "onboarding": Onboarding}
+
+
+def _stored(model: type[BaseModel], raw: Any) -> BaseModel:
+    """Stored preferences over the defaults. The row is also writable outside the API (supabase-js
+    under RLS): what does not validate reads as the defaults rather than turning /me into a 500."""
+    if isinstance(raw, dict):
+        try:
+            return model.model_validate(_merge(model().model_dump(), raw))
+        except (ValueError, TypeError):  # ValidationError, or a stored shape _merge cannot walk
+            pass
+    return model()
+
 
 def _read(session: UserSession, row: asyncpg.Record) -> ProfileRead:
     principal = session.principal
-    return ProfileRead(**dict(row), email=principal.email, is_operator=principal.is_operator)
+    values = dict(row)
+    for field, model in _NESTED.items():
+        values[field] = _stored(model, values[field])
+    return ProfileRead(**values, email=principal.email, is_operator=principal.is_operator)
 
 
 async def _own_row(session: UserSession, *, for_update: bool = False) -> asyncpg.Record:
@@ -55,9 +72,7 @@ async def update_me(session: UserSession, data: ProfileUpdate) -> ProfileRead:
     for field in ("display_name", "avatar_url", "locale", "theme"):
         if field in changes:
             values[field] = changes[field]
-    nested: dict[str, type[BaseModel]] = {
-        "notification_prefs": NotificationPrefs, "quiet_hours": QuietHours, "onboarding": Onboarding}
-    for field, model in nested.items():
+    for field, model in _NESTED.items():
         if changes.get(field):
             merged = _merge(getattr(before, field).model_dump(), changes[field])
             if field == "quiet_hours" and merged["start"] == merged["end"]:

@@ -52,3 +52,10 @@ async def test_forged_audit_cursor_is_422(client, operator):
         cursor = base64.urlsafe_b64encode(raw).decode()
         r = await client.get("/api/v1/audit", params={"cursor": cursor}, headers=operator.headers)
         assert r.status_code == 422, (raw, r.text)
+
+
+async def test_time_filters_out_of_range_are_422_naming_the_field(client, operator):
+    for field, value in (("since", "9999-12-31T23:59:59-14:00"), ("until", "0001-01-01T00:00:00+14:00")):
+        r = await client.get("/api/v1/audit", params={field: value}, headers=operator.headers)
+        assert r.status_code == 422, r.text
+        assert r.json()["field"] == field

@@ -31,7 +31,8 @@ async def clients_(client, operator):
 
 
 @pytest.mark.parametrize("params", [None, {"limit": "2"}, {"sort": "company_name", "limit": "3"},
-                                    {"limit": "0"}, {"sort": "nope"}, {"status": "lab"}, {"cursor": "x"}])
+                                    {"limit": "0"}, {"sort": "nope"}, {"status": "lab"}, {"cursor": "x"},
+                                    {"limit": "²"}, {"limit": "٣"}])
 async def test_operator_list_is_identical(client, monkeypatch, operator, clients_, params):
     r = await both_ways(client, monkeypatch, "/api/v1/clients", operator.headers, params)
     if r.status_code == 200 and r.json()["next_cursor"]:

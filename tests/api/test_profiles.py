@@ -61,3 +61,23 @@ async def test_users_never_see_each_others_profile(client, tenant_a, tenant_b, s
     await client.patch("/api/v1/me", headers=tenant_b.member.headers, json={"display_name": "Paul"})
     r = await client.get("/api/v1/me", headers=tenant_a.member.headers)
     assert r.json()["display_name"] is None and r.json()["user_id"] == str(tenant_a.member.id)
+
+
+@pytest.mark.parametrize("column, stored", [
+    ("quiet_hours", '{"enabled": "maybe", "time_zone": "Mars/Olympus"}'),
+    ("quiet_hours", '{"start": {"nested": true}}'),
+    ("notification_prefs", '{"chat": "loud"}'),
+    ("onboarding", '{"tooltips_seen": "all"}'),
+])
+async def test_preferences_written_around_the_api_read_as_defaults(client, tenant_a, sql, column, stored):
+    """supabase-js can update the row under RLS: a shape the API would refuse is no 500 on /me."""
+    await sql.execute("insert into profiles (user_id) values ($1)", tenant_a.member.id)
+    await sql.execute(f"update profiles set {column} = $2::jsonb where user_id = $1", tenant_a.member.id, stored)
+    r = await client.get("/api/v1/me", headers=tenant_a.member.headers)
+    assert r.status_code == 200, r.text
+    defaults = {"quiet_hours": {"enabled": False, "start": "22:00", "end": "08:00", "time_zone": "Europe/Paris"},
+                "notification_prefs": {"chat": {"enabled": True, "sound": True, "badge": True, "priority": "normal"}},
+                "onboarding": {"first_launch_done": False, "tooltips_seen": []}}[column]
+    assert defaults.items() <= r.json()[column].items()
+    r = await client.patch("/api/v1/me", json={"theme": "dark"}, headers=tenant_a.member.headers)
+    assert r.status_code == 200, r.text

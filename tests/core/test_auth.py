@@ -159,3 +159,29 @@ async def test_unreachable_jwks_is_503_not_401(ec_key):
         verifier = jwks_verifier()
         with pytest.raises(ServiceUnavailable, match="JWKS"):
             await verifier.verify(jwt.encode(claims(), ec_key, algorithm="ES256", headers={"kid": "k1"}))
+
+
+async def test_subject_reaches_the_database_in_the_spelling_postgres_reads():
+    """Python's UUID() reads 'urn:uuid:…' and upper case; auth.uid() casts the claim in SQL."""
+    user_id = uuid.uuid4()
+    verifier = TokenVerifier(hs256_secret=SECRET, jwks=None)
+    for sub in (f"urn:uuid:{user_id}", str(user_id).upper(), user_id.hex):
+        principal = await verifier.verify(jwt.encode(claims(sub=sub), SECRET, algorithm="HS256"))
+        assert principal.user_id == user_id and principal.claims["sub"] == str(user_id)
+        assert f'"sub":"{user_id}"' in principal.claims_json
+
+
+async def test_a_non_string_email_claim_is_no_email():
+    verifier = TokenVerifier(hs256_secret=SECRET, jwks=None)
+    principal = await verifier.verify(jwt.encode(claims(email=5), SECRET, algorithm="HS256"))
+    assert principal.email is None
+
+
+async def test_api_accepts_a_urn_subject_and_an_odd_email_claim(client, sql):
+    user_id = uuid.uuid4()
+    await sql.execute("insert into auth.users (id, email) values ($1, 'urn@example.com')", user_id)
+    token = jwt.encode(claims(sub=f"urn:uuid:{user_id}", email={"not": "a string"}), "test-secret-" + "x" * 40,
+                       algorithm="HS256")
+    r = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text
+    assert r.json()["user_id"] == str(user_id) and r.json()["email"] is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
 import pytest
 
 
@@ -106,3 +107,18 @@ async def test_every_tenant_table_has_an_isolation_test(sql):
     suite = "\n".join(p.read_text() for p in Path(__file__).parent.glob("test_*.py"))
     untested = sorted(t for t in tables if t not in suite)
     assert untested == []
+
+
+@pytest.mark.parametrize("statement", [
+    "update public.profiles set quiet_hours = '\"always\"'::jsonb",
+    "update public.profiles set notification_prefs = '[]'::jsonb",
+    "update public.profiles set onboarding = 'null'::jsonb",
+    "update public.profiles set avatar_url = 'javascript:alert(1)'",
+])
+async def test_own_profile_written_in_sql_keeps_its_shape(arranged, as_user, statement):
+    """The profiles_self_update policy lets supabase-js write the row: the table guards its shape."""
+    tenant_a, _ = arranged
+    async with as_user(tenant_a.member) as conn:
+        assert await conn.fetchval("update public.profiles set theme = 'dark' returning theme") == "dark"
+        with pytest.raises(asyncpg.CheckViolationError):
+            await conn.execute(statement)
