@@ -50,8 +50,8 @@ async def get_client_json(session: UserSession, client_id: UUID) -> bytes:
     return value.encode()
 
 
-async def get_client(session: UserSession, client_id: UUID) -> ClientDetail:
-    row = await repository.get(session, client_id)
+async def get_client(session: UserSession, client_id: UUID, *, for_update: bool = False) -> ClientDetail:
+    row = await (repository.get_for_update if for_update else repository.get)(session, client_id)
     if row is None:
         raise ClientNotFound()
     crm = await repository.get_crm(session, client_id)
@@ -86,7 +86,7 @@ async def update_client(session: UserSession, client_id: UUID, data: ClientUpdat
     """`lifecycle=True` is for the lifecycle service only, which switches dashboard, modules and Élio
     in the same transaction as a Lab ↔ One status change."""
     _require_operator(session)
-    before = await get_client(session, client_id)
+    before = await get_client(session, client_id, for_update=True)  # the audited "before" stays true
     if before.status == "archived":
         raise ClientAlreadyArchived("restore the client before editing it")
     changes: dict[str, Any] = data.model_dump(exclude_unset=True, exclude={"crm"})

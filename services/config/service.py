@@ -42,10 +42,20 @@ async def _module(session: UserSession, key: str) -> ModuleRead:
 async def _check_dependencies_exist(session: UserSession, key: str, depends_on: list[str]) -> None:
     if key in depends_on:
         raise ModuleRuleViolation(f"module {key!r} cannot depend on itself", field="depends_on")
-    known = {m.key for m in await catalogue(session)}
-    unknown = sorted(set(depends_on) - known)
+    graph = {m.key: m.depends_on for m in await catalogue(session)}
+    unknown = sorted(set(depends_on) - set(graph))
     if unknown:
         raise ModuleRuleViolation(f"unknown dependencies: {', '.join(unknown)}", field="depends_on")
+    # A cycle would make both modules impossible to activate (and to deactivate).
+    seen, pending = set(), list(depends_on)
+    while pending:
+        current = pending.pop()
+        if current == key:
+            raise ModuleRuleViolation(f"module {key!r} would depend on itself through {', '.join(depends_on)}",
+                                      field="depends_on")
+        if current not in seen:
+            seen.add(current)
+            pending.extend(graph.get(current, []))
 
 
 async def register_module(session: UserSession, data: ModuleCreate) -> ModuleRead:

@@ -77,3 +77,12 @@ async def test_navigation_follows_the_dashboard_and_active_modules(client, opera
     assert one["dashboard"] == "one" and "home" in [i["key"] for i in one["items"]]
     hub = (await client.get("/api/v1/me/navigation", headers=operator.headers)).json()
     assert hub["dashboard"] == "hub" and "clients" in [i["key"] for i in hub["items"]]
+
+
+async def test_dependency_cycles_are_refused(client, operator):
+    for key, deps in (("mod_a", []), ("mod_b", ["mod_a"])):
+        r = await client.post("/api/v1/modules", headers=operator.headers,
+                              json={"key": key, "name": key, "dashboards": ["one"], "depends_on": deps})
+        assert r.status_code == 201, r.text
+    r = await client.patch("/api/v1/modules/mod_a", json={"depends_on": ["mod_b"]}, headers=operator.headers)
+    assert r.status_code == 422 and "itself" in r.json()["detail"]
