@@ -110,3 +110,9 @@ async def status_before_archive(session: AnySession, client_id: UUID) -> str | N
     value: str | None = await session.fetchval(
         "select status_before_archive from public.clients where id = $1", client_id)
     return value
+
+
+async def find_by_company_and_tag(session: AnySession, company_name: str, tag: str) -> UUID | None:
+    value: UUID | None = await session.fetchval(
+        "select id from public.clients where company_name = $1 and $2 = any(tags)", company_name, tag)
+    return value

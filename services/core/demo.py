@@ -40,6 +40,7 @@ async def ensure_auth_user(dsn: str, email: str, user_id: UUID | None = None, *,
 
 async def seed_demo(dsn: str, settings: Settings) -> dict[str, dict[str, Any]]:
     """Idempotent: a second run finds the same users and clients and prints fresh tokens."""
+    from services.clients import repository as clients_repository
     from services.clients.schemas import ClientCreate
     from services.clients.service import create_client
     from services.members.directory import EmbeddedDirectory
@@ -60,8 +61,7 @@ async def seed_demo(dsn: str, settings: Settings) -> dict[str, dict[str, Any]]:
         directory = EmbeddedDirectory(db, secret)
         for status, company, email, first, last in DEMO_CLIENTS:
             async with db.user_session(principal) as session:
-                client_id = await session.fetchval(
-                    "select id from public.clients where company_name = $1 and 'demo' = any(tags)", company)
+                client_id = await clients_repository.find_by_company_and_tag(session, company, "demo")
                 if client_id is None:
                     client = await create_client(session, ClientCreate(
                         company_name=company, status=status, contact_first_name=first, contact_last_name=last,

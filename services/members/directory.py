@@ -10,6 +10,7 @@ from uuid import UUID
 from integrations.supabase_auth import SupabaseAuthClient
 from services.core.auth import mint_token
 from services.core.db import Database
+from services.members import repository
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,7 @@ class UserDirectory(Protocol):
 
 async def _existing_user(db: Database, email: str) -> UUID | None:
     async with db.service_session() as session:
-        value: UUID | None = await session.fetchval(
-            "select id from auth.users where lower(email) = lower($1) and deleted_at is null", email)
-        return value
+        return await repository.find_auth_user(session, email)
 
 
 class SupabaseDirectory:
@@ -52,7 +51,5 @@ class EmbeddedDirectory:
 
     async def invite(self, email: str) -> DirectoryUser:
         async with self._db.service_session() as session:
-            user_id: UUID = await session.fetchval(
-                "insert into auth.users (id, email, invited_at) values ($1, lower($2), now())"
-                " on conflict (email) do update set updated_at = now() returning id", uuid.uuid4(), email)
+            user_id = await repository.upsert_invited_auth_user(session, uuid.uuid4(), email)
         return DirectoryUser(user_id, "embedded", mint_token(self._secret, user_id, email=email.lower()))
