@@ -72,8 +72,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             jwks=JwksCache(auth_client.fetch_jwks, ttl=settings.jwks_cache_seconds) if auth_client else None,
         )
         app.state.user_directory = (
-            SupabaseDirectory(db, auth_client) if auth_client is not None
-            else EmbeddedDirectory(db, jwt_secret) if jwt_secret else None)
+            SupabaseDirectory(db, auth_client)
+            if auth_client is not None
+            else EmbeddedDirectory(db, jwt_secret)
+            if jwt_secret
+            else None
+        )
 
         # One LISTEN connection per process fanning committed chat/notification events out to SSE streams.
         app.state.events = EventBroker(db, dsn)
@@ -93,8 +97,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
-        title="Foxeo API", version="1.0.0", description=API_DESCRIPTION, lifespan=lifespan,
-        generate_unique_id_function=operation_id, responses=problems.responses(500),
+        title="Foxeo API",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+        responses=problems.responses(500),
         # OpenTelemetry hooks cost time on every request; enable them when an exporter is set up.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
@@ -110,8 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                                 routes=app.routes)
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             app.openapi_schema = problems.problem_media_types(schema)
         return app.openapi_schema
 

@@ -121,8 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the API and the scheduler")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--demo", action="store_true",
-                       help="seed an operator, a Lab client and a One client, and print their tokens")
+    serve.add_argument(
+        "--demo", action="store_true", help="seed an operator, a Lab client and a One client, and print their tokens"
+    )
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("worker", help="run the scheduler alone").set_defaults(func=cmd_worker)

@@ -50,8 +50,7 @@ async def _get_client(session: UserSession, match: re.Match[str], _: dict[str, s
     return await clients.get_client_json(session, _uuid(match.group(1)))
 
 
-_CLIENT_SORTS = frozenset({"created_at", "-created_at", "updated_at", "-updated_at", "company_name",
-                           "-company_name"})
+_CLIENT_SORTS = frozenset({"created_at", "-created_at", "updated_at", "-updated_at", "company_name", "-company_name"})
 
 
 async def _list_clients(session: UserSession, _: re.Match[str], query: dict[str, str]) -> bytes:
@@ -59,11 +58,16 @@ async def _list_clients(session: UserSession, _: re.Match[str], query: dict[str,
     sort = query.get("sort", "-created_at")
     cursor = query.get("cursor")
     # isascii: str.isdigit() also accepts digits int() refuses ('²')
-    if not (limit_text.isascii() and limit_text.isdigit()) or not 1 <= int(limit_text) <= MAX_LIMIT \
-            or sort not in _CLIENT_SORTS or (cursor is not None and not 0 < len(cursor) <= 500):
+    if (
+        not (limit_text.isascii() and limit_text.isdigit())
+        or not 1 <= int(limit_text) <= MAX_LIMIT
+        or sort not in _CLIENT_SORTS
+        or (cursor is not None and not 0 < len(cursor) <= 500)
+    ):
         raise Decline
-    return await clients.list_clients_json(session, status=None, temperature=None, tag=None, q=None, sort=sort,
-                                           cursor=cursor, limit=int(limit_text))
+    return await clients.list_clients_json(
+        session, status=None, temperature=None, tag=None, q=None, sort=sort, cursor=cursor, limit=int(limit_text)
+    )
 
 
 HOT_READS = (
@@ -115,9 +119,13 @@ class HotReads:
         except FoxeoError as exc:
             await problem_response(exc.status, exc.code, exc.title, exc.detail, **exc.extra)(scope, _receive, send)
             return
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

@@ -47,20 +47,36 @@ class RequestTransaction:
             await self.db.end_user_session(session, commit=commit)
 
 
-def _problem_messages(request_id: str, status: int, code: str, title: str, detail: str
-                      ) -> tuple[Message, Message]:
-    body = orjson.dumps({"type": f"https://foxeo.fr/problems/{code}", "title": title, "status": status,
-                         "detail": detail, "code": code, "request_id": request_id})
-    return ({"type": "http.response.start", "status": status,
-             "headers": [(b"content-type", b"application/problem+json"),
-                         (b"content-length", str(len(body)).encode()), (b"x-request-id", request_id.encode())]},
-            {"type": "http.response.body", "body": body})
+def _problem_messages(request_id: str, status: int, code: str, title: str, detail: str) -> tuple[Message, Message]:
+    body = orjson.dumps(
+        {
+            "type": f"https://foxeo.fr/problems/{code}",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "code": code,
+            "request_id": request_id,
+        }
+    )
+    return (
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-request-id", request_id.encode()),
+            ],
+        },
+        {"type": "http.response.body", "body": body},
+    )
 
 
 def _is_plain_body_limit(message: Message) -> bool:
     """Starlette's body-size limiter answers 413 in text/plain, outside our exception handlers."""
     return message["status"] == 413 and any(
-        k == b"content-type" and v.startswith(b"text/plain") for k, v in message.get("headers", ()))
+        k == b"content-type" and v.startswith(b"text/plain") for k, v in message.get("headers", ())
+    )
 
 
 class RequestContext:
@@ -95,11 +111,17 @@ class RequestContext:
                         await transaction.end(commit=status < 400)
                     except Exception:
                         log.exception("commit failed")
-                        replacement = _problem_messages(request_id, 500, "commit_failed", "Internal error",
-                                                        "the change could not be saved; nothing was written")
+                        replacement = _problem_messages(
+                            request_id,
+                            500,
+                            "commit_failed",
+                            "Internal error",
+                            "the change could not be saved; nothing was written",
+                        )
                 if replacement is None and _is_plain_body_limit(message):
-                    replacement = _problem_messages(request_id, 413, "payload_too_large", "Payload too large",
-                                                    "the request body is too large")
+                    replacement = _problem_messages(
+                        request_id, 413, "payload_too_large", "Payload too large", "the request body is too large"
+                    )
                 if replacement is not None:
                     status, swallow = replacement[0]["status"], True
                     for part in replacement:
@@ -119,16 +141,27 @@ class RequestContext:
             if transaction.session is not None:
                 await transaction.end(commit=False)
             if not started:
-                for part in _problem_messages(request_id, 500, "internal_error", "Internal error",
-                                              "an unexpected error occurred; quote the request id to support"):
+                for part in _problem_messages(
+                    request_id,
+                    500,
+                    "internal_error",
+                    "Internal error",
+                    "an unexpected error occurred; quote the request id to support",
+                ):
                     await send(part)
             raise
         finally:
             if transaction.session is not None:  # an exception, or no response at all
                 await transaction.end(commit=False)
             if log.isEnabledFor(logging.INFO):
-                log.info("request", extra={
-                    "method": scope["method"], "path": scope["path"], "status": status,
-                    "duration_ms": round((time.perf_counter() - began) * 1000, 2)})
+                log.info(
+                    "request",
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - began) * 1000, 2),
+                    },
+                )
             if not failed:
                 request_id_var.reset(token)

@@ -45,11 +45,17 @@ class JSONBytes(Response):
 
 
 def problem_response(status: int, code: str, title: str, detail: str, **extra: Any) -> Response:
-    body = {"type": f"https://foxeo.fr/problems/{code}", "title": title, "status": status,
-            "detail": detail, "code": code, "request_id": request_id_var.get(), **extra}
+    body = {
+        "type": f"https://foxeo.fr/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "request_id": request_id_var.get(),
+        **extra,
+    }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return Response(orjson.dumps(body, default=str), status_code=status, media_type=PROBLEM_MEDIA_TYPE,
-                    headers=headers)
+    return Response(orjson.dumps(body, default=str), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
 _DATABASE_REFUSALS: dict[type[Exception], tuple[int, str, str]] = {
@@ -88,8 +94,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> Response:
-        errors = [{"field": _field_name(tuple(e.get("loc", ()))), "message": e.get("msg", ""),
-                   "type": e.get("type", "")} for e in exc.errors()]
+        errors = [
+            {"field": _field_name(tuple(e.get("loc", ()))), "message": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
         return problem_response(422, "validation_error", "Invalid request", detail, errors=errors)
 
@@ -101,15 +109,22 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(vendor.IntegrationError)
     async def _vendor(_: Request, exc: vendor.IntegrationError) -> Response:
         if isinstance(exc, vendor.NotConfiguredError):
-            return problem_response(503, "integration_not_configured", "Integration not configured",
-                                    f"{exc.vendor} is not configured: set {exc.setting}",
-                                    setting=exc.setting)
+            return problem_response(
+                503,
+                "integration_not_configured",
+                "Integration not configured",
+                f"{exc.vendor} is not configured: set {exc.setting}",
+                setting=exc.setting,
+            )
         if isinstance(exc, vendor.TransientError):
-            return problem_response(503, "integration_unavailable", "Upstream service unavailable",
-                                    f"{exc.vendor} is unavailable, try again later")
+            return problem_response(
+                503,
+                "integration_unavailable",
+                "Upstream service unavailable",
+                f"{exc.vendor} is unavailable, try again later",
+            )
         log.warning("vendor refused request", extra={"vendor": exc.vendor, "error": exc.message})
-        return problem_response(502, "integration_error", "Upstream service refused the request",
-                                exc.message)
+        return problem_response(502, "integration_error", "Upstream service refused the request", exc.message)
 
     @app.exception_handler(asyncpg.PostgresError)
     async def _database(_: Request, exc: asyncpg.PostgresError) -> Response:
@@ -118,24 +133,34 @@ def install(app: FastAPI) -> None:
         status, code, title = _DATABASE_REFUSALS.get(type(exc), (0, "", ""))
         if not status:
             log.exception("unhandled database error")
-            return problem_response(500, "internal_error", "Internal error",
-                                    "an unexpected error occurred; quote the request id to support")
+            return problem_response(
+                500, "internal_error", "Internal error", "an unexpected error occurred; quote the request id to support"
+            )
         log.warning("database refused input", extra={"sqlstate": exc.sqlstate, "error": str(exc)})
         return problem_response(status, code, title, _database_detail(exc))
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> Response:
         log.exception("unhandled error")
-        return problem_response(500, "internal_error", "Internal error",
-                                "an unexpected error occurred; quote the request id to support")
+        return problem_response(
+            500, "internal_error", "Internal error", "an unexpected error occurred; quote the request id to support"
+        )
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI declaration of the problems a route can answer."""
-    described = {400: "Bad request", 401: "Missing or invalid access token", 403: "Not allowed",
-                 404: "Not found", 409: "Conflict with the current state", 413: "Payload too large",
-                 422: "Invalid input", 500: "Unexpected error", 502: "Upstream service failed",
-                 503: "Service unavailable"}
+    described = {
+        400: "Bad request",
+        401: "Missing or invalid access token",
+        403: "Not allowed",
+        404: "Not found",
+        409: "Conflict with the current state",
+        413: "Payload too large",
+        422: "Invalid input",
+        500: "Unexpected error",
+        502: "Upstream service failed",
+        503: "Service unavailable",
+    }
     return {s: {"model": Problem, "description": described[s]} for s in statuses}
 
 
@@ -143,8 +168,11 @@ def problem_media_types(schema: dict[str, Any]) -> dict[str, Any]:
     """Error responses are `application/problem+json` (FastAPI would label them with the route's own
     media type), and every route that can answer 401 requires the bearer token."""
     schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearerAuth"] = {
-        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-        "description": "A Supabase access token (or a `foxeo token` dev token in the embedded default)"}
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A Supabase access token (or a `foxeo token` dev token in the embedded default)",
+    }
     for path in schema.get("paths", {}).values():
         for operation in path.values():
             responses = operation.get("responses", {})

@@ -54,13 +54,20 @@ async def seed(dsn: str) -> tuple[str, str, str]:
             client_id = await conn.fetchval(
                 "insert into public.clients (company_name, status, city, email, tags, siret)"
                 " values ($1, $2, 'Lyon', $3, '{bench}', null) returning id",
-                f"Client {i:03d}", "lab" if i % 2 else "one", f"contact{i}@bench.example.com")
+                f"Client {i:03d}",
+                "lab" if i % 2 else "one",
+                f"contact{i}@bench.example.com",
+            )
             await conn.execute("insert into public.client_configs (client_id) values ($1)", client_id)
             user_id = uuid.uuid4()
             email = f"member{i}@bench.example.com"
             await conn.execute("insert into auth.users (id, email) values ($1, $2)", user_id, email)
-            await conn.execute("insert into public.client_members (client_id, user_id, email) values ($1, $2, $3)",
-                               client_id, user_id, email)
+            await conn.execute(
+                "insert into public.client_members (client_id, user_id, email) values ($1, $2, $3)",
+                client_id,
+                user_id,
+                email,
+            )
             if i == 42:
                 member_token, member_client = mint_token(SECRET, user_id, email=email), str(client_id)
         await conn.execute("analyze")
@@ -71,9 +78,25 @@ async def seed(dsn: str) -> tuple[str, str, str]:
 
 
 def serve(target: str, port: int, env: dict[str, str], workers: int) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(workers), "--no-access-log", "--log-level", "warning", "--loop", "uvloop",
-               "--http", "httptools"]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        target,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+    ]
     if target.endswith("create_app"):
         command.append("--factory")
     process = subprocess.Popen(command, env=env, cwd=ROOT)
@@ -88,14 +111,30 @@ def serve(target: str, port: int, env: dict[str, str], workers: int) -> subproce
     raise RuntimeError(f"{target} did not start")
 
 
-def wrk(url: str, token: str, seconds: int, connections: int,
-        server: subprocess.Popen[bytes] | None = None) -> dict[str, float]:
+def wrk(
+    url: str, token: str, seconds: int, connections: int, server: subprocess.Popen[bytes] | None = None
+) -> dict[str, float]:
     """Load `url`; also the server's CPU time per request, a figure the machine's noise barely moves."""
     processes = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)] if server else []
     cpu_before = sum(sum(p.cpu_times()[:2]) for p in processes)
-    out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency",
-                          "-H", f"Authorization: Bearer {token}", url], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "--latency",
+            "-H",
+            f"Authorization: Bearer {token}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     if "Non-2xx" in out:
         raise RuntimeError(f"non-2xx answers from {url}:\n{out}")
 
@@ -132,33 +171,50 @@ def main() -> None:
         server.psql("alter system set max_connections = 200; select pg_reload_conf();")
     operator_token, member_token, member_client = asyncio.run(seed(dsn))
 
-    env = {**os.environ, "DATABASE_URL": dsn, "SUPABASE_JWT_SECRET": SECRET, "FOXEO_RUN_SCHEDULER": "false",
-           "FOXEO_LOG_LEVEL": "WARNING", "FOXEO_DB_POOL_SIZE": "10", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": dsn,
+        "SUPABASE_JWT_SECRET": SECRET,
+        "FOXEO_RUN_SCHEDULER": "false",
+        "FOXEO_LOG_LEVEL": "WARNING",
+        "FOXEO_DB_POOL_SIZE": "10",
+        "PYTHONPATH": str(ROOT),
+    }
     api_port, base_port = free_port(), free_port()
     api = serve("api.app:create_app", api_port, env, args.workers)
     base = serve("bench.baseline_app:app", base_port, env, args.workers)
-    cases = [("GET /api/v1/clients (operator, 50 rows)", "/api/v1/clients", operator_token),
-             ("GET /api/v1/clients/{id} (member, 1 row)", f"/api/v1/clients/{member_client}", member_token)]
+    cases = [
+        ("GET /api/v1/clients (operator, 50 rows)", "/api/v1/clients", operator_token),
+        ("GET /api/v1/clients/{id} (member, 1 row)", f"/api/v1/clients/{member_client}", member_token),
+    ]
     try:
-        print(f"wrk: {args.connections} connections, {args.seconds}s x {args.rounds} rounds, "
-              f"{args.workers} uvicorn worker(s) each\n")
+        print(
+            f"wrk: {args.connections} connections, {args.seconds}s x {args.rounds} rounds, "
+            f"{args.workers} uvicorn worker(s) each\n"
+        )
         print(f"{'endpoint':44} {'server':9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'cpu us/req':>10}")
         for label, path, token in cases:
             results: dict[str, list[dict[str, float]]] = {"api": [], "baseline": []}
             wrk(f"http://127.0.0.1:{api_port}{path}", token, 2, args.connections)  # warm-up
             wrk(f"http://127.0.0.1:{base_port}{path}", token, 2, args.connections)
             for _ in range(args.rounds):
-                results["api"].append(wrk(f"http://127.0.0.1:{api_port}{path}", token, args.seconds,
-                                          args.connections, api))
-                results["baseline"].append(wrk(f"http://127.0.0.1:{base_port}{path}", token, args.seconds,
-                                               args.connections, base))
-            summary = {name: {k: sum(r[k] for r in runs) / len(runs) for k in ("rps", "p50", "p99", "cpu_us")}
-                       for name, runs in results.items()}
+                results["api"].append(
+                    wrk(f"http://127.0.0.1:{api_port}{path}", token, args.seconds, args.connections, api)
+                )
+                results["baseline"].append(
+                    wrk(f"http://127.0.0.1:{base_port}{path}", token, args.seconds, args.connections, base)
+                )
+            summary = {
+                name: {k: sum(r[k] for r in runs) / len(runs) for k in ("rps", "p50", "p99", "cpu_us")}
+                for name, runs in results.items()
+            }
             for name, s in summary.items():
                 print(f"{label:44} {name:9} {s['rps']:9.0f} {s['p50']:8.2f} {s['p99']:8.2f} {s['cpu_us']:10.0f}")
             api_s, base_s = summary["api"], summary["baseline"]
-            print(f"{'':44} {'ratio':9} {api_s['rps'] / base_s['rps']:8.2f}x {'':17}"
-                  f" {base_s['cpu_us'] / api_s['cpu_us']:9.2f}x\n")
+            print(
+                f"{'':44} {'ratio':9} {api_s['rps'] / base_s['rps']:8.2f}x {'':17}"
+                f" {base_s['cpu_us'] / api_s['cpu_us']:9.2f}x\n"
+            )
     finally:
         for process in (api, base):
             process.terminate()

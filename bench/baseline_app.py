@@ -20,13 +20,13 @@ SECRET = os.environ["SUPABASE_JWT_SECRET"]
 POOL_SIZE = int(os.environ.get("FOXEO_DB_POOL_SIZE", "10"))
 _ONE = re.compile(r"^/api/v1/clients/([0-9a-f-]{36})$")
 _pool: asyncpg.Pool | None = None
-LIST_SQL, LIST_ARGS = list_query(status=None, temperature=None, tag=None, q=None, sort="-created_at",
-                                 after=None, limit=50)
+LIST_SQL, LIST_ARGS = list_query(
+    status=None, temperature=None, tag=None, q=None, sort="-created_at", after=None, limit=50
+)
 
 
 async def _send(send: Any, status: int, body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -37,8 +37,13 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 # The same pool settings as the API (no per-release RESET query).
-                _pool = await asyncpg.create_pool(os.environ["DATABASE_URL"], min_size=2, max_size=POOL_SIZE,
-                                                  reset=no_session_reset, server_settings={"timezone": "UTC"})
+                _pool = await asyncpg.create_pool(
+                    os.environ["DATABASE_URL"],
+                    min_size=2,
+                    max_size=POOL_SIZE,
+                    reset=no_session_reset,
+                    server_settings={"timezone": "UTC"},
+                )
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await _pool.close()  # type: ignore[union-attr]
@@ -51,8 +56,10 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     except jwt.PyJWTError:
         await _send(send, 401, b'{"detail":"unauthorized"}')
         return
-    setup = (f"begin; select set_config('request.jwt.claims', {sql_literal(orjson.dumps(claims).decode())}, true);"
-             " set local role authenticated;")
+    setup = (
+        f"begin; select set_config('request.jwt.claims', {sql_literal(orjson.dumps(claims).decode())}, true);"
+        " set local role authenticated;"
+    )
     assert _pool is not None
     async with _pool.acquire() as conn:
         await conn.execute(setup)

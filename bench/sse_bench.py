@@ -61,23 +61,39 @@ async def seed(dsn: str, clients: int) -> list[dict[str, str]]:
     members = []
     try:
         operator_id = uuid.uuid4()
-        await conn.execute("insert into auth.users (id, email, raw_app_meta_data) values ($1, $2,"
-                           " '{\"role\": \"operator\"}')", operator_id, f"mikl-{run}@bench.example.com")
+        await conn.execute(
+            'insert into auth.users (id, email, raw_app_meta_data) values ($1, $2, \'{"role": "operator"}\')',
+            operator_id,
+            f"mikl-{run}@bench.example.com",
+        )
         for i in range(clients):
-            client_id = await conn.fetchval("insert into public.clients (company_name, status)"
-                                            " values ($1, 'lab') returning id", f"SSE {run} {i:03d}")
-            await conn.execute("insert into public.client_configs (client_id, active_modules)"
-                               " values ($1, '{chat}')", client_id)
-            conversation = await conn.fetchval("insert into public.chat_conversations (client_id)"
-                                               " values ($1) returning id", client_id)
+            client_id = await conn.fetchval(
+                "insert into public.clients (company_name, status) values ($1, 'lab') returning id",
+                f"SSE {run} {i:03d}",
+            )
+            await conn.execute(
+                "insert into public.client_configs (client_id, active_modules) values ($1, '{chat}')", client_id
+            )
+            conversation = await conn.fetchval(
+                "insert into public.chat_conversations (client_id) values ($1) returning id", client_id
+            )
             for j in range(2):
                 user_id, email = uuid.uuid4(), f"m{i}-{j}-{run}@bench.example.com"
                 await conn.execute("insert into auth.users (id, email) values ($1, $2)", user_id, email)
-                await conn.execute("insert into public.client_members (client_id, user_id, email)"
-                                   " values ($1, $2, $3)", client_id, user_id, email)
-                members.append({"user_id": str(user_id), "client_id": str(client_id),
-                                "conversation_id": str(conversation),
-                                "token": mint_token(SECRET, user_id, email=email)})
+                await conn.execute(
+                    "insert into public.client_members (client_id, user_id, email) values ($1, $2, $3)",
+                    client_id,
+                    user_id,
+                    email,
+                )
+                members.append(
+                    {
+                        "user_id": str(user_id),
+                        "client_id": str(client_id),
+                        "conversation_id": str(conversation),
+                        "token": mint_token(SECRET, user_id, email=email),
+                    }
+                )
         await conn.execute("analyze")
         return members
     finally:
@@ -85,9 +101,24 @@ async def seed(dsn: str, clients: int) -> list[dict[str, str]]:
 
 
 def serve(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
-               "--port", str(port), "--no-access-log", "--log-level", "warning", "--loop", "uvloop",
-               "--http", "httptools"]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "api.app:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+    ]
     process = subprocess.Popen(command, env=env, cwd=ROOT)
     for _ in range(300):
         try:
@@ -125,8 +156,9 @@ class Streams:
                     if event == "ready":
                         ready.set_result(None)
                     elif event in ("message.created", "notification.created"):
-                        key = json.loads(line[6:])["id"] if event == "message.created" else \
-                            json.loads(line[6:])["title"]
+                        key = (
+                            json.loads(line[6:])["id"] if event == "message.created" else json.loads(line[6:])["title"]
+                        )
                         self.arrivals.setdefault(key, []).append(time.perf_counter())
 
     async def close(self) -> None:
@@ -141,17 +173,21 @@ class Streams:
 async def commit_message(conn: asyncpg.Connection, member: dict[str, str], body: str) -> tuple[str, float]:
     async with conn.transaction():
         message_id = await conn.fetchval(
-            "insert into public.chat_messages (conversation_id, author_id, body) values ($1, $2, $3)"
-            " returning id",
-            uuid.UUID(member["conversation_id"]), uuid.UUID(member["user_id"]), body)
+            "insert into public.chat_messages (conversation_id, author_id, body) values ($1, $2, $3) returning id",
+            uuid.UUID(member["conversation_id"]),
+            uuid.UUID(member["user_id"]),
+            body,
+        )
     return str(message_id), time.perf_counter()
 
 
 def summary(latencies_ms: list[float]) -> str:
     values = sorted(latencies_ms)
     pct = lambda p: values[min(len(values) - 1, int(p / 100 * len(values)))]  # noqa: E731
-    return (f"n={len(values):5d}  p50 {statistics.median(values):6.2f} ms  p95 {pct(95):6.2f} ms"
-            f"  p99 {pct(99):6.2f} ms  max {values[-1]:6.2f} ms")
+    return (
+        f"n={len(values):5d}  p50 {statistics.median(values):6.2f} ms  p95 {pct(95):6.2f} ms"
+        f"  p99 {pct(99):6.2f} ms  max {values[-1]:6.2f} ms"
+    )
 
 
 async def wait_for(streams: Streams, keys: list[str], per_key: int) -> None:
@@ -163,8 +199,9 @@ async def wait_for(streams: Streams, keys: list[str], per_key: int) -> None:
         await asyncio.sleep(0.01)
 
 
-async def run(base_url: str, dsn: str, members: list[dict[str, str]], server: psutil.Process,
-              messages: int, rate: float) -> None:
+async def run(
+    base_url: str, dsn: str, members: list[dict[str, str]], server: psutil.Process, messages: int, rate: float
+) -> None:
     limits = httpx.Limits(max_connections=len(members) + 50, max_keepalive_connections=len(members) + 50)
     timeout = httpx.Timeout(60, read=None)
     async with httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits) as http:
@@ -180,13 +217,14 @@ async def run(base_url: str, dsn: str, members: list[dict[str, str]], server: ps
         await asyncio.sleep(2)
         rss_after = server.memory_info().rss
         per_stream = (rss_after - rss_before) / len(members)
-        print(f"{len(members)} streams open in {opened:.2f} s; server RSS {rss_before / 2**20:.1f} MiB ->"
-              f" {rss_after / 2**20:.1f} MiB: {per_stream / 1024:.1f} KiB per open stream")
+        print(
+            f"{len(members)} streams open in {opened:.2f} s; server RSS {rss_before / 2**20:.1f} MiB ->"
+            f" {rss_after / 2**20:.1f} MiB: {per_stream / 1024:.1f} KiB per open stream"
+        )
         print(f"database connections held by the API while {len(members)} streams are open:", end=" ")
         conn = await asyncpg.connect(dsn)
         try:
-            held = await conn.fetchval(
-                "select count(*) from pg_stat_activity where application_name like 'foxeo%'")
+            held = await conn.fetchval("select count(*) from pg_stat_activity where application_name like 'foxeo%'")
             print(f"{held} (pool + 1 LISTEN)\n")
 
             # 1. paced: one commit at a time, each to its client's two streams
@@ -197,16 +235,29 @@ async def run(base_url: str, dsn: str, members: list[dict[str, str]], server: ps
                 sent[message_id] = committed
                 await asyncio.sleep(1 / rate)
             await wait_for(streams, list(sent), 2)
-            print(f"paced   ({rate:g} commits/s, 2 streams each):  "
-                  + summary([(t - sent[k]) * 1000 for k in sent for t in streams.arrivals[k]]))
+            print(
+                f"paced   ({rate:g} commits/s, 2 streams each):  "
+                + summary([(t - sent[k]) * 1000 for k in sent for t in streams.arrivals[k]])
+            )
 
             # 2. fan-out: one commit reaching all streams
             fan: list[float] = []
             for round_ in range(5):
                 title = f"fan-out {round_}"
-                rows = json.dumps([{"user_id": m["user_id"], "client_id": None, "source": "system",
-                                    "priority": "normal", "title": title, "sound": False, "badge": True}
-                                   for m in members])
+                rows = json.dumps(
+                    [
+                        {
+                            "user_id": m["user_id"],
+                            "client_id": None,
+                            "source": "system",
+                            "priority": "normal",
+                            "title": title,
+                            "sound": False,
+                            "badge": True,
+                        }
+                        for m in members
+                    ]
+                )
                 async with conn.transaction():
                     await conn.execute("select private.create_notifications($1::jsonb)", rows)
                 committed = time.perf_counter()
@@ -221,6 +272,7 @@ async def run(base_url: str, dsn: str, members: list[dict[str, str]], server: ps
         sent = {}
         writers = [await asyncpg.connect(dsn) for _ in range(8)]
         try:
+
             async def writer(index: int, conn: asyncpg.Connection) -> None:
                 for i in range(index, messages, len(writers)):
                     member = members[i % len(members)]
@@ -231,8 +283,10 @@ async def run(base_url: str, dsn: str, members: list[dict[str, str]], server: ps
             await asyncio.gather(*(writer(i, c) for i, c in enumerate(writers)))
             elapsed = time.perf_counter() - started
             await wait_for(streams, list(sent), 2)
-            print(f"burst   ({messages / elapsed:.0f} commits/s, 8 writers):     "
-                  + summary([(t - sent[k]) * 1000 for k in sent for t in streams.arrivals[k]]))
+            print(
+                f"burst   ({messages / elapsed:.0f} commits/s, 8 writers):     "
+                + summary([(t - sent[k]) * 1000 for k in sent for t in streams.arrivals[k]])
+            )
         finally:
             for conn in writers:
                 await conn.close()
@@ -243,8 +297,10 @@ async def run(base_url: str, dsn: str, members: list[dict[str, str]], server: ps
         done, pending = await asyncio.wait(streams.tasks, timeout=15)
         ended = time.perf_counter() - started
         exited = await asyncio.to_thread(server.wait, 15)
-        print(f"\nSIGTERM with {len(members)} streams open: {len(done)} streams ended by the server in"
-              f" {ended * 1000:.0f} ms, {len(pending)} left open; process exit code {exited}")
+        print(
+            f"\nSIGTERM with {len(members)} streams open: {len(done)} streams ended by the server in"
+            f" {ended * 1000:.0f} ms, {len(pending)} left open; process exit code {exited}"
+        )
         await streams.close()
 
 
@@ -266,16 +322,22 @@ def main() -> None:
         pg.psql("create database sse_bench;")
         dsn = str(pg.get_uri("sse_bench"))
     members = asyncio.run(seed(dsn, max(1, args.streams // 2)))[: args.streams]
-    env = {**os.environ, "DATABASE_URL": dsn, "SUPABASE_JWT_SECRET": SECRET, "FOXEO_RUN_SCHEDULER": "false",
-           "FOXEO_AUTO_MIGRATE": "false", "FOXEO_LOG_LEVEL": "WARNING", "FOXEO_DB_POOL_SIZE": "10",
-           "FOXEO_DATA_DIR": str(tmp or tempfile.gettempdir()), "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": dsn,
+        "SUPABASE_JWT_SECRET": SECRET,
+        "FOXEO_RUN_SCHEDULER": "false",
+        "FOXEO_AUTO_MIGRATE": "false",
+        "FOXEO_LOG_LEVEL": "WARNING",
+        "FOXEO_DB_POOL_SIZE": "10",
+        "FOXEO_DATA_DIR": str(tmp or tempfile.gettempdir()),
+        "PYTHONPATH": str(ROOT),
+    }
     port = free_port()
     api = serve(port, env)
     try:
-        print(f"SSE bench: API on 127.0.0.1:{port} (1 uvicorn worker, pool 10),"
-              f" PostgreSQL {dsn.split('@')[-1]}\n")
-        asyncio.run(run(f"http://127.0.0.1:{port}", dsn, members, psutil.Process(api.pid), args.messages,
-                        args.rate))
+        print(f"SSE bench: API on 127.0.0.1:{port} (1 uvicorn worker, pool 10), PostgreSQL {dsn.split('@')[-1]}\n")
+        asyncio.run(run(f"http://127.0.0.1:{port}", dsn, members, psutil.Process(api.pid), args.messages, args.rate))
     finally:
         api.terminate()
         try:

@@ -100,8 +100,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 def _error_message(body: Any, fallback: str) -> str:
     """Pull a human message out of the usual vendor error shapes."""
     if isinstance(body, dict):
-        for key in ("message", "error_description", "detail", "error", "err_msg", "msg", "erreur", "reason",
-                    "header"):
+        for key in ("message", "error_description", "detail", "error", "err_msg", "msg", "erreur", "reason", "header"):
             value = body.get(key)
             if isinstance(value, str) and value:
                 return value

@@ -29,25 +29,75 @@ Diffusion = Literal["public", "partial"]
 # INSEE "type de voie" codes, spelled in upper case without accents as the postal (AFNOR) norm both
 # sources follow does.
 STREET_TYPES: dict[str, str] = {
-    "ALL": "ALLEE", "AV": "AVENUE", "BD": "BOULEVARD", "BRG": "BOURG", "CAR": "CARREFOUR", "CHE": "CHEMIN",
-    "CHS": "CHAUSSEE", "CITE": "CITE", "COR": "CORNICHE", "CRS": "COURS", "DOM": "DOMAINE", "DSC": "DESCENTE",
-    "ECA": "ECART", "ESP": "ESPLANADE", "FG": "FAUBOURG", "GR": "GRANDE RUE", "HAM": "HAMEAU", "HLE": "HALLE",
-    "IMP": "IMPASSE", "LD": "LIEU-DIT", "LOT": "LOTISSEMENT", "MAR": "MARCHE", "MTE": "MONTEE",
-    "PARC": "PARC", "PAS": "PASSAGE", "PL": "PLACE", "PLN": "PLAINE", "PLT": "PLATEAU", "PRO": "PROMENADE",
-    "PRV": "PARVIS", "QUA": "QUARTIER", "QUAI": "QUAI", "RES": "RESIDENCE", "RLE": "RUELLE", "ROC": "ROCADE",
-    "RPT": "ROND-POINT", "RTE": "ROUTE", "RUE": "RUE", "SEN": "SENTIER", "SQ": "SQUARE", "TPL": "TERRE-PLEIN",
-    "TRA": "TRAVERSE", "VLA": "VILLA", "VLGE": "VILLAGE", "VOIE": "VOIE", "ZA": "ZONE ARTISANALE",
-    "ZAC": "ZONE D'AMENAGEMENT CONCERTE", "ZI": "ZONE INDUSTRIELLE",
+    "ALL": "ALLEE",
+    "AV": "AVENUE",
+    "BD": "BOULEVARD",
+    "BRG": "BOURG",
+    "CAR": "CARREFOUR",
+    "CHE": "CHEMIN",
+    "CHS": "CHAUSSEE",
+    "CITE": "CITE",
+    "COR": "CORNICHE",
+    "CRS": "COURS",
+    "DOM": "DOMAINE",
+    "DSC": "DESCENTE",
+    "ECA": "ECART",
+    "ESP": "ESPLANADE",
+    "FG": "FAUBOURG",
+    "GR": "GRANDE RUE",
+    "HAM": "HAMEAU",
+    "HLE": "HALLE",
+    "IMP": "IMPASSE",
+    "LD": "LIEU-DIT",
+    "LOT": "LOTISSEMENT",
+    "MAR": "MARCHE",
+    "MTE": "MONTEE",
+    "PARC": "PARC",
+    "PAS": "PASSAGE",
+    "PL": "PLACE",
+    "PLN": "PLAINE",
+    "PLT": "PLATEAU",
+    "PRO": "PROMENADE",
+    "PRV": "PARVIS",
+    "QUA": "QUARTIER",
+    "QUAI": "QUAI",
+    "RES": "RESIDENCE",
+    "RLE": "RUELLE",
+    "ROC": "ROCADE",
+    "RPT": "ROND-POINT",
+    "RTE": "ROUTE",
+    "RUE": "RUE",
+    "SEN": "SENTIER",
+    "SQ": "SQUARE",
+    "TPL": "TERRE-PLEIN",
+    "TRA": "TRAVERSE",
+    "VLA": "VILLA",
+    "VLGE": "VILLAGE",
+    "VOIE": "VOIE",
+    "ZA": "ZONE ARTISANALE",
+    "ZAC": "ZONE D'AMENAGEMENT CONCERTE",
+    "ZI": "ZONE INDUSTRIELLE",
 }
 _REPETITION = {"B": "BIS", "T": "TER", "Q": "QUATER", "C": "QUINQUIES"}
 
 # INSEE "tranche d'effectif salarié" codes.
 HEADCOUNT_BRACKETS: dict[str, str] = {
-    "NN": "Unité non employeuse", "00": "0 salarié", "01": "1 ou 2 salariés", "02": "3 à 5 salariés",
-    "03": "6 à 9 salariés", "11": "10 à 19 salariés", "12": "20 à 49 salariés", "21": "50 à 99 salariés",
-    "22": "100 à 199 salariés", "31": "200 à 249 salariés", "32": "250 à 499 salariés",
-    "41": "500 à 999 salariés", "42": "1 000 à 1 999 salariés", "51": "2 000 à 4 999 salariés",
-    "52": "5 000 à 9 999 salariés", "53": "10 000 salariés et plus",
+    "NN": "Unité non employeuse",
+    "00": "0 salarié",
+    "01": "1 ou 2 salariés",
+    "02": "3 à 5 salariés",
+    "03": "6 à 9 salariés",
+    "11": "10 à 19 salariés",
+    "12": "20 à 49 salariés",
+    "21": "50 à 99 salariés",
+    "22": "100 à 199 salariés",
+    "31": "200 à 249 salariés",
+    "32": "250 à 499 salariés",
+    "41": "500 à 999 salariés",
+    "42": "1 000 à 1 999 salariés",
+    "51": "2 000 à 4 999 salariés",
+    "52": "5 000 à 9 999 salariés",
+    "53": "10 000 salariés et plus",
 }
 
 # Masked values of partially diffusible units. UNVERIFIED: INSEE's exact masking since the 2023 reform
@@ -129,19 +179,33 @@ def _person_name(first: Any, last: Any) -> str | None:
 
 
 def format_address(
-    *, complement: Any = None, number: Any = None, repetition: Any = None, street_type: Any = None,
-    street_name: Any = None, special_distribution: Any = None, postal_code: Any = None, city: Any = None,
-    cedex_code: Any = None, cedex_label: Any = None, foreign_city: Any = None, foreign_country: Any = None,
+    *,
+    complement: Any = None,
+    number: Any = None,
+    repetition: Any = None,
+    street_type: Any = None,
+    street_name: Any = None,
+    special_distribution: Any = None,
+    postal_code: Any = None,
+    city: Any = None,
+    cedex_code: Any = None,
+    cedex_label: Any = None,
+    foreign_city: Any = None,
+    foreign_country: Any = None,
 ) -> str | None:
     """One-line postal address with street-type codes spelled out ("PL" → "PLACE")."""
     kind = _clean(street_type)
     repeat = _clean(repetition)
-    street = " ".join(p for p in (
-        _clean(number),
-        _REPETITION.get(repeat.upper(), repeat) if repeat else None,
-        STREET_TYPES.get(kind.upper(), kind) if kind else None,
-        _clean(street_name),
-    ) if p)
+    street = " ".join(
+        p
+        for p in (
+            _clean(number),
+            _REPETITION.get(repeat.upper(), repeat) if repeat else None,
+            STREET_TYPES.get(kind.upper(), kind) if kind else None,
+            _clean(street_name),
+        )
+        if p
+    )
     if _clean(cedex_code):
         locality = " ".join(p for p in (_clean(cedex_code), _clean(cedex_label)) if p)
     elif _clean(foreign_country):
@@ -156,8 +220,9 @@ def _expand_street_type(address: str) -> str:
     """Spell out the street-type code that follows the number in an already formatted address."""
     tokens = address.split(" ")
     for i, token in enumerate(tokens[:4]):
-        if token.upper() in STREET_TYPES and (i == 0 or tokens[i - 1][:1].isdigit()
-                                               or tokens[i - 1].upper() in _REPETITION.values()):
+        if token.upper() in STREET_TYPES and (
+            i == 0 or tokens[i - 1][:1].isdigit() or tokens[i - 1].upper() in _REPETITION.values()
+        ):
             tokens[i] = STREET_TYPES[token.upper()]
             break
     return " ".join(tokens)
@@ -178,15 +243,17 @@ def company_from_insee(etablissement: Mapping[str, Any], *, by: Literal["siret",
     current = next((p for p in periods if p.get("dateFin") is None), periods[0] if periods else {})
     address = etablissement.get("adresseEtablissement") or {}
     siren = _clean(etablissement.get("siren")) or _clean(unit.get("siren")) or ""
-    bracket, label = _headcount(unit.get("trancheEffectifsUniteLegale"),
-                                etablissement.get("trancheEffectifsEtablissement"))
+    bracket, label = _headcount(
+        unit.get("trancheEffectifsUniteLegale"), etablissement.get("trancheEffectifsEtablissement")
+    )
     site_active = _state(current.get("etatAdministratifEtablissement"))
     unit_active = _state(unit.get("etatAdministratifUniteLegale"))
     return Company(
         source="insee",
         siren=siren,
         siret=_clean(etablissement.get("siret")),
-        legal_name=_clean(unit.get("denominationUniteLegale")) or _person_name(
+        legal_name=_clean(unit.get("denominationUniteLegale"))
+        or _person_name(
             unit.get("prenomUsuelUniteLegale") or unit.get("prenom1UniteLegale"),
             unit.get("nomUsageUniteLegale") or unit.get("nomUniteLegale"),
         ),
@@ -219,8 +286,7 @@ def company_from_insee(etablissement: Mapping[str, Any], *, by: Literal["siret",
         is_head_office=_flag(etablissement.get("etablissementSiege")),
         active=(site_active if site_active is not None else unit_active) if by == "siret" else unit_active,
         closed_on=_date(current.get("dateDebut")) if by == "siret" and site_active is False else None,
-        diffusion=_diffusion(etablissement.get("statutDiffusionEtablissement"),
-                             unit.get("statutDiffusionUniteLegale")),
+        diffusion=_diffusion(etablissement.get("statutDiffusionEtablissement"), unit.get("statutDiffusionUniteLegale")),
     )
 
 
@@ -240,10 +306,14 @@ class InseeSireneClient:
         sleep: Callable[[float], Any] = asyncio.sleep,
     ) -> None:
         self.http = VendorHTTP(
-            INSEE_VENDOR, base_url,
+            INSEE_VENDOR,
+            base_url,
             headers={"X-INSEE-Api-Key-Integration": api_key, "Accept": "application/json"},
-            timeout=timeout, retry=retry, limiter=limiter or RateLimiter(30, 60.0),
-            transport=transport, sleep=sleep,
+            timeout=timeout,
+            retry=retry,
+            limiter=limiter or RateLimiter(30, 60.0),
+            transport=transport,
+            sleep=sleep,
         )
 
     async def aclose(self) -> None:
@@ -294,11 +364,16 @@ def company_from_recherche(result: Mapping[str, Any], *, siret: str | None = Non
     site = _recherche_site(result, siret) or {}
     if "libelle_voie" in site or "type_voie" in site:
         address = format_address(
-            complement=site.get("complement_adresse"), number=site.get("numero_voie"),
-            repetition=site.get("indice_repetition"), street_type=site.get("type_voie"),
-            street_name=site.get("libelle_voie"), special_distribution=site.get("distribution_speciale"),
-            postal_code=site.get("code_postal"), city=site.get("libelle_commune"),
-            cedex_code=site.get("cedex"), cedex_label=site.get("libelle_cedex"),
+            complement=site.get("complement_adresse"),
+            number=site.get("numero_voie"),
+            repetition=site.get("indice_repetition"),
+            street_type=site.get("type_voie"),
+            street_name=site.get("libelle_voie"),
+            special_distribution=site.get("distribution_speciale"),
+            postal_code=site.get("code_postal"),
+            city=site.get("libelle_commune"),
+            cedex_code=site.get("cedex"),
+            cedex_label=site.get("libelle_cedex"),
             foreign_city=site.get("libelle_commune_etranger"),
             foreign_country=site.get("libelle_pays_etranger"),
         )
@@ -346,10 +421,14 @@ class RechercheEntreprisesClient:
         sleep: Callable[[float], Any] = asyncio.sleep,
     ) -> None:
         self.http = VendorHTTP(
-            RECHERCHE_VENDOR, base_url,
+            RECHERCHE_VENDOR,
+            base_url,
             headers={"User-Agent": user_agent, "Accept": "application/json"},
-            timeout=timeout, retry=retry, limiter=limiter or RateLimiter(7, 1.0),
-            transport=transport, sleep=sleep,
+            timeout=timeout,
+            retry=retry,
+            limiter=limiter or RateLimiter(7, 1.0),
+            transport=transport,
+            sleep=sleep,
         )
 
     async def aclose(self) -> None:
@@ -398,9 +477,7 @@ class CompanyLookup:
     ) -> None:
         self.client: InseeSireneClient | RechercheEntreprisesClient
         if insee_api_key:
-            self.client = InseeSireneClient(
-                insee_api_key, base_url=insee_base_url, transport=transport, sleep=sleep
-            )
+            self.client = InseeSireneClient(insee_api_key, base_url=insee_base_url, transport=transport, sleep=sleep)
         else:
             self.client = RechercheEntreprisesClient(
                 base_url=recherche_base_url, user_agent=user_agent, transport=transport, sleep=sleep

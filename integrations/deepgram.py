@@ -83,7 +83,9 @@ def parse_transcription(body: Mapping[str, Any]) -> Transcript:
     if utterances:
         segments = [
             SpeakerSegment(
-                speaker=u.get("speaker"), start=float(u.get("start", 0.0)), end=float(u.get("end", 0.0)),
+                speaker=u.get("speaker"),
+                start=float(u.get("start", 0.0)),
+                end=float(u.get("end", 0.0)),
                 text=str(u.get("transcript") or "").strip(),
             )
             for u in utterances
@@ -126,19 +128,34 @@ class DeepgramClient:
 
     @overload
     async def transcribe_url(
-        self, url: str, *, model: str = ..., language: str = ..., callback_url: None = None,
+        self,
+        url: str,
+        *,
+        model: str = ...,
+        language: str = ...,
+        callback_url: None = None,
         extra: Mapping[str, str] | None = None,
     ) -> Transcript: ...
 
     @overload
     async def transcribe_url(
-        self, url: str, *, model: str = ..., language: str = ..., callback_url: str,
+        self,
+        url: str,
+        *,
+        model: str = ...,
+        language: str = ...,
+        callback_url: str,
         extra: Mapping[str, str] | None = None,
     ) -> TranscriptionAccepted: ...
 
     async def transcribe_url(
-        self, url: str, *, model: str = DEFAULT_MODEL, language: str = DEFAULT_LANGUAGE,
-        callback_url: str | None = None, extra: Mapping[str, str] | None = None,
+        self,
+        url: str,
+        *,
+        model: str = DEFAULT_MODEL,
+        language: str = DEFAULT_LANGUAGE,
+        callback_url: str | None = None,
+        extra: Mapping[str, str] | None = None,
     ) -> Transcript | TranscriptionAccepted:
         """Deepgram fetches `url` itself (a signed storage URL works)."""
         if not url.startswith(("https://", "http://")):
@@ -149,19 +166,36 @@ class DeepgramClient:
 
     @overload
     async def transcribe_bytes(
-        self, audio: bytes, *, content_type: str, model: str = ..., language: str = ...,
-        callback_url: None = None, extra: Mapping[str, str] | None = None,
+        self,
+        audio: bytes,
+        *,
+        content_type: str,
+        model: str = ...,
+        language: str = ...,
+        callback_url: None = None,
+        extra: Mapping[str, str] | None = None,
     ) -> Transcript: ...
 
     @overload
     async def transcribe_bytes(
-        self, audio: bytes, *, content_type: str, model: str = ..., language: str = ...,
-        callback_url: str, extra: Mapping[str, str] | None = None,
+        self,
+        audio: bytes,
+        *,
+        content_type: str,
+        model: str = ...,
+        language: str = ...,
+        callback_url: str,
+        extra: Mapping[str, str] | None = None,
     ) -> TranscriptionAccepted: ...
 
     async def transcribe_bytes(
-        self, audio: bytes, *, content_type: str, model: str = DEFAULT_MODEL,
-        language: str = DEFAULT_LANGUAGE, callback_url: str | None = None,
+        self,
+        audio: bytes,
+        *,
+        content_type: str,
+        model: str = DEFAULT_MODEL,
+        language: str = DEFAULT_LANGUAGE,
+        callback_url: str | None = None,
         extra: Mapping[str, str] | None = None,
     ) -> Transcript | TranscriptionAccepted:
         """Upload the audio itself; `content_type` e.g. `audio/ogg`, `audio/mp4`."""
@@ -169,18 +203,30 @@ class DeepgramClient:
             raise ValueError("audio is empty")
         return await self._listen(
             {"content": audio, "headers": {"Content-Type": content_type}},
-            model=model, language=language, callback_url=callback_url, extra=extra,
+            model=model,
+            language=language,
+            callback_url=callback_url,
+            extra=extra,
         )
 
     async def _listen(
-        self, send: dict[str, Any], *, model: str, language: str, callback_url: str | None,
+        self,
+        send: dict[str, Any],
+        *,
+        model: str,
+        language: str,
+        callback_url: str | None,
         extra: Mapping[str, str] | None,
     ) -> Transcript | TranscriptionAccepted:
         if not self.configured:
             raise NotConfiguredError(VENDOR, "DEEPGRAM_API_KEY")
         params: list[tuple[str, str]] = [
-            ("model", model), ("language", language), ("diarize", "true"), ("punctuate", "true"),
-            ("smart_format", "true"), ("utterances", "true"),
+            ("model", model),
+            ("language", language),
+            ("diarize", "true"),
+            ("punctuate", "true"),
+            ("smart_format", "true"),
+            ("utterances", "true"),
         ]
         if callback_url:
             params.append(("callback", callback_url))

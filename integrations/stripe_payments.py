@@ -30,9 +30,7 @@ WEBHOOK_TOLERANCE = 300  # seconds, Stripe's own default
 
 # https://docs.stripe.com/currencies#zero-decimal and #three-decimal (amounts for three-decimal
 # currencies must end in 0). Special cases (ISK, HUF, TWD, UGX payouts) are not needed for EUR invoices.
-ZERO_DECIMAL_CURRENCIES = frozenset(
-    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
-)
+ZERO_DECIMAL_CURRENCIES = frozenset("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split())
 THREE_DECIMAL_CURRENCIES = frozenset("bhd jod kwd omr tnd".split())
 
 
@@ -81,9 +79,14 @@ class CheckoutSession(_StripeModel):
 
     @classmethod
     def from_stripe(cls, data: Mapping[str, Any]) -> CheckoutSession:
-        return cls.model_validate({**data, "payment_intent": _id(data.get("payment_intent")),
-                                   "expires_at": _datetime(data.get("expires_at")),
-                                   "metadata": data.get("metadata") or {}})
+        return cls.model_validate(
+            {
+                **data,
+                "payment_intent": _id(data.get("payment_intent")),
+                "expires_at": _datetime(data.get("expires_at")),
+                "metadata": data.get("metadata") or {},
+            }
+        )
 
     @property
     def invoice_id(self) -> str | None:
@@ -104,10 +107,15 @@ class PaymentIntent(_StripeModel):
     @classmethod
     def from_stripe(cls, data: Mapping[str, Any]) -> PaymentIntent:
         error = data.get("last_payment_error") or {}
-        return cls.model_validate({**data, "latest_charge": _id(data.get("latest_charge")),
-                                   "metadata": data.get("metadata") or {},
-                                   "failure_message": error.get("message"),
-                                   "failure_code": error.get("code")})
+        return cls.model_validate(
+            {
+                **data,
+                "latest_charge": _id(data.get("latest_charge")),
+                "metadata": data.get("metadata") or {},
+                "failure_message": error.get("message"),
+                "failure_code": error.get("code"),
+            }
+        )
 
     @property
     def invoice_id(self) -> str | None:
@@ -125,8 +133,9 @@ class Charge(_StripeModel):
 
     @classmethod
     def from_stripe(cls, data: Mapping[str, Any]) -> Charge:
-        return cls.model_validate({**data, "payment_intent": _id(data.get("payment_intent")),
-                                   "metadata": data.get("metadata") or {}})
+        return cls.model_validate(
+            {**data, "payment_intent": _id(data.get("payment_intent")), "metadata": data.get("metadata") or {}}
+        )
 
 
 class StripeEvent(_StripeModel):
@@ -141,10 +150,15 @@ class StripeEvent(_StripeModel):
     previous_attributes: dict[str, Any] | None = None
 
 
-CheckoutEventType = Literal["checkout.session.completed", "checkout.session.async_payment_succeeded",
-                            "checkout.session.async_payment_failed", "checkout.session.expired"]
-PaymentIntentEventType = Literal["payment_intent.succeeded", "payment_intent.payment_failed",
-                                 "payment_intent.processing", "payment_intent.canceled"]
+CheckoutEventType = Literal[
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+]
+PaymentIntentEventType = Literal[
+    "payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.processing", "payment_intent.canceled"
+]
 CHECKOUT_EVENTS = frozenset(get_args(CheckoutEventType))
 PAYMENT_INTENT_EVENTS = frozenset(get_args(PaymentIntentEventType))
 
@@ -168,9 +182,15 @@ def event_from_payload(payload: Mapping[str, Any]) -> StripeEvent:
     data = payload.get("data") or {}
     obj = data.get("object") or {}
     kind = str(payload.get("type") or "")
-    base = {"id": payload["id"], "type": kind, "created": _datetime(payload.get("created")),
-            "livemode": bool(payload.get("livemode")), "api_version": payload.get("api_version"),
-            "object": obj, "previous_attributes": data.get("previous_attributes")}
+    base = {
+        "id": payload["id"],
+        "type": kind,
+        "created": _datetime(payload.get("created")),
+        "livemode": bool(payload.get("livemode")),
+        "api_version": payload.get("api_version"),
+        "object": obj,
+        "previous_attributes": data.get("previous_attributes"),
+    }
     if kind in CHECKOUT_EVENTS:
         return CheckoutSessionEvent.model_validate({**base, "session": CheckoutSession.from_stripe(obj)})
     if kind in PAYMENT_INTENT_EVENTS:
@@ -217,7 +237,9 @@ class StripePayments:
                 # httpx-based transport with async support (the SDK's default is requests, sync only).
                 http_client = self._own_http_client = stripe.HTTPXClient(timeout=timeout)
             self._client = stripe.StripeClient(
-                secret_key, http_client=http_client, max_network_retries=max_network_retries,
+                secret_key,
+                http_client=http_client,
+                max_network_retries=max_network_retries,
                 stripe_version=stripe_version,
             )
 
@@ -260,11 +282,16 @@ class StripePayments:
         tags = {**(metadata or {}), INVOICE_ID_KEY: invoice_id}
         params: dict[str, Any] = {
             "mode": "payment",
-            "line_items": [{
-                "quantity": 1,
-                "price_data": {"currency": currency.lower(), "unit_amount": to_minor_units(amount, currency),
-                               "product_data": {"name": description}},
-            }],
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": currency.lower(),
+                        "unit_amount": to_minor_units(amount, currency),
+                        "product_data": {"name": description},
+                    },
+                }
+            ],
             "success_url": success_url,
             "cancel_url": cancel_url,
             "client_reference_id": invoice_id,
@@ -308,8 +335,7 @@ class StripePayments:
         if not signature:
             raise WebhookSignatureError(VENDOR, "missing Stripe-Signature header")
         try:
-            stripe.Webhook.construct_event(payload, signature, self.webhook_secret,
-                                           tolerance=self.webhook_tolerance)
+            stripe.Webhook.construct_event(payload, signature, self.webhook_secret, tolerance=self.webhook_tolerance)
         except stripe.SignatureVerificationError as exc:
             raise WebhookSignatureError(VENDOR, exc.user_message or "invalid signature") from exc
         except ValueError as exc:  # signed but not a JSON v1 event (or not UTF-8)

@@ -33,13 +33,21 @@ def server_key_headers(secret_key: str) -> dict[str, str]:
 
 
 class SupabaseAuthClient:
-    def __init__(self, supabase_url: str, secret_key: str | None, *,
-                 timeout: float = 10.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        supabase_url: str,
+        secret_key: str | None,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self._secret_key = secret_key
         self._http = VendorHTTP(
-            VENDOR, supabase_url.rstrip("/") + "/auth/v1",
+            VENDOR,
+            supabase_url.rstrip("/") + "/auth/v1",
             headers=server_key_headers(secret_key) if secret_key else {},
-            timeout=httpx.Timeout(timeout, connect=5.0), retry=RetryPolicy(max_attempts=3),
+            timeout=httpx.Timeout(timeout, connect=5.0),
+            retry=RetryPolicy(max_attempts=3),
             transport=transport,
         )
 
@@ -51,12 +59,12 @@ class SupabaseAuthClient:
         document = await self._http.json("GET", "/.well-known/jwks.json")
         return document if isinstance(document, dict) else {"keys": []}
 
-    async def invite_user_by_email(self, email: str, *, data: dict[str, Any] | None = None,
-                                   redirect_to: str | None = None) -> AuthUser:
+    async def invite_user_by_email(
+        self, email: str, *, data: dict[str, Any] | None = None, redirect_to: str | None = None
+    ) -> AuthUser:
         """Create the user and send Supabase's invitation e-mail."""
         if not self._secret_key:
             raise NotConfiguredError(VENDOR, "SUPABASE_SECRET_KEY")
         params = {"redirect_to": redirect_to} if redirect_to else None
-        body = await self._http.json("POST", "/invite", json={"email": email, "data": data or {}},
-                                     params=params)
+        body = await self._http.json("POST", "/invite", json={"email": email, "data": data or {}}, params=params)
         return AuthUser.model_validate(body)

@@ -115,8 +115,13 @@ class OpenMeteoClient:
         self.geocoding_url = geocoding_url or default_geocoding
         # Geocoding lives on another host: one client, absolute URL for it.
         self.http = VendorHTTP(
-            VENDOR, forecast_base_url or default_forecast, headers={"Accept": "application/json"},
-            timeout=timeout, retry=retry, transport=transport, sleep=sleep,
+            VENDOR,
+            forecast_base_url or default_forecast,
+            headers={"Accept": "application/json"},
+            timeout=timeout,
+            retry=retry,
+            transport=transport,
+            sleep=sleep,
         )
 
     async def aclose(self) -> None:
@@ -125,10 +130,15 @@ class OpenMeteoClient:
     async def current(self, latitude: float, longitude: float, *, timezone: str = "auto") -> CurrentWeather:
         """Current temperature (°C) and weather code at a point."""
         _check_coordinates(latitude, longitude)
-        body = await self._get("/forecast", {
-            "latitude": latitude, "longitude": longitude,
-            "current": "temperature_2m,weather_code,is_day", "timezone": timezone,
-        })
+        body = await self._get(
+            "/forecast",
+            {
+                "latitude": latitude,
+                "longitude": longitude,
+                "current": "temperature_2m,weather_code,is_day",
+                "timezone": timezone,
+            },
+        )
         current = body.get("current")
         if not isinstance(current, dict):
             raise IntegrationError(VENDOR, "forecast response has no `current` block")

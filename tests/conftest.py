@@ -75,9 +75,15 @@ async def database_url(pg_server: PgServer) -> AsyncIterator[str]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(DATABASE_URL=database_url, SUPABASE_JWT_SECRET=TEST_JWT_SECRET, FOXEO_ENV="test",
-                    FOXEO_RUN_SCHEDULER=False, FOXEO_AUTO_MIGRATE=False, FOXEO_DATA_DIR=tmp_path,
-                    FOXEO_DB_POOL_SIZE=4)
+    return Settings(
+        DATABASE_URL=database_url,
+        SUPABASE_JWT_SECRET=TEST_JWT_SECRET,
+        FOXEO_ENV="test",
+        FOXEO_RUN_SCHEDULER=False,
+        FOXEO_AUTO_MIGRATE=False,
+        FOXEO_DATA_DIR=tmp_path,
+        FOXEO_DB_POOL_SIZE=4,
+    )
 
 
 @pytest.fixture
@@ -134,20 +140,31 @@ class World:
         email = email or f"user-{uuid.uuid4().hex[:8]}@example.com"
         user_id = uuid.uuid4()
         app_metadata = '{"provider": "email", "role": "operator"}' if operator else '{"provider": "email"}'
-        await self.sql.execute("insert into auth.users (id, email, raw_app_meta_data) values ($1, $2, $3::jsonb)",
-                               user_id, email, app_metadata)
+        await self.sql.execute(
+            "insert into auth.users (id, email, raw_app_meta_data) values ($1, $2, $3::jsonb)",
+            user_id,
+            email,
+            app_metadata,
+        )
         return User(user_id, email, mint_token(TEST_JWT_SECRET, user_id, email=email, operator=operator), operator)
 
     async def tenant(self, company: str = "Acme", *, status: str = "lab") -> Tenant:
         client_id = await self.sql.fetchval(
-            "insert into public.clients (company_name, status) values ($1, $2) returning id", company, status)
+            "insert into public.clients (company_name, status) values ($1, $2) returning id", company, status
+        )
         await self.sql.execute(
-            "insert into public.client_configs (client_id, dashboard_type, active_modules)"
-            " values ($1, $2, $3)", client_id, "one" if status == "one" else "lab",
-            ["documents", "chat", "journey"] if status != "one" else ["documents", "chat", "home"])
+            "insert into public.client_configs (client_id, dashboard_type, active_modules) values ($1, $2, $3)",
+            client_id,
+            "one" if status == "one" else "lab",
+            ["documents", "chat", "journey"] if status != "one" else ["documents", "chat", "home"],
+        )
         member = await self.user()
-        await self.sql.execute("insert into public.client_members (client_id, user_id, email) values ($1, $2, $3)",
-                               client_id, member.id, member.email)
+        await self.sql.execute(
+            "insert into public.client_members (client_id, user_id, email) values ($1, $2, $3)",
+            client_id,
+            member.id,
+            member.email,
+        )
         return Tenant(client_id, member)
 
 

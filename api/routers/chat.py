@@ -30,46 +30,53 @@ async def list_conversations(
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
 ) -> JSONBytes:
     """List my conversations with last message and unread count, most recent activity first."""
-    return JSONBytes(await service.list_conversations_json(session, client_id=client_id, cursor=cursor,
-                                                           limit=limit))
+    return JSONBytes(await service.list_conversations_json(session, client_id=client_id, cursor=cursor, limit=limit))
 
 
-@router.put("/clients/{client_id}/conversation", response_model=ConversationRead,
-            responses=responses(401, 403, 404, 409))
+@router.put(
+    "/clients/{client_id}/conversation", response_model=ConversationRead, responses=responses(401, 403, 404, 409)
+)
 async def open_direct_conversation(session: Session, client_id: UUID) -> ConversationRead:
     """Open a client's direct conversation with the operator (created on first use)."""
     return await service.open_direct_conversation(session, client_id)
 
 
-@router.get("/conversations/{conversation_id}", response_model=ConversationRead,
-            responses=responses(401, 403, 404))
+@router.get("/conversations/{conversation_id}", response_model=ConversationRead, responses=responses(401, 403, 404))
 async def get_conversation(session: Session, conversation_id: UUID) -> JSONBytes:
     """Read a conversation with its last message and my unread count."""
     return JSONBytes(await service.get_conversation_json(session, conversation_id))
 
 
-@router.get("/conversations/{conversation_id}/messages", response_model=Page[MessageRead],
-            responses=responses(401, 403, 404, 422))
+@router.get(
+    "/conversations/{conversation_id}/messages",
+    response_model=Page[MessageRead],
+    responses=responses(401, 403, 404, 422),
+)
 async def list_messages(
-    session: Session, conversation_id: UUID,
+    session: Session,
+    conversation_id: UUID,
     since_seq: int | None = Query(None, ge=0, description="Only messages after this seq (catching up)"),
     cursor: str | None = Query(None, max_length=500),
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
 ) -> JSONBytes:
     """List a conversation's messages, newest first, one keyset page at a time."""
-    return JSONBytes(await service.list_messages_json(session, conversation_id, cursor=cursor,
-                                                      since_seq=since_seq, limit=limit))
+    return JSONBytes(
+        await service.list_messages_json(session, conversation_id, cursor=cursor, since_seq=since_seq, limit=limit)
+    )
 
 
-@router.post("/conversations/{conversation_id}/messages", response_model=MessageRead, status_code=201,
-             responses=responses(401, 403, 404, 409, 422))
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    response_model=MessageRead,
+    status_code=201,
+    responses=responses(401, 403, 404, 409, 422),
+)
 async def send_message(session: Session, conversation_id: UUID, data: MessageCreate) -> MessageRead:
     """Send a message (text, attachments, reply); notifies the other side."""
     return await service.post_message(session, conversation_id, data)
 
 
-@router.patch("/messages/{message_id}", response_model=MessageRead,
-              responses=responses(401, 403, 404, 409, 422))
+@router.patch("/messages/{message_id}", response_model=MessageRead, responses=responses(401, 403, 404, 409, 422))
 async def edit_message(session: Session, message_id: UUID, data: MessageUpdate) -> MessageRead:
     """Edit my message's text or attachments."""
     return await service.edit_message(session, message_id, data)
@@ -81,9 +88,9 @@ async def delete_message(session: Session, message_id: UUID) -> MessageRead:
     return await service.delete_message(session, message_id)
 
 
-@router.post("/conversations/{conversation_id}/read", response_model=ReadState,
-             responses=responses(401, 403, 404, 422))
-async def mark_conversation_read(session: Session, conversation_id: UUID,
-                                 data: ReadPosition | None = None) -> ReadState:
+@router.post("/conversations/{conversation_id}/read", response_model=ReadState, responses=responses(401, 403, 404, 422))
+async def mark_conversation_read(
+    session: Session, conversation_id: UUID, data: ReadPosition | None = None
+) -> ReadState:
     """Move my read position forward (default: to the latest message)."""
     return await service.mark_read(session, conversation_id, data.seq if data else None)

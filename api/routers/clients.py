@@ -29,15 +29,19 @@ async def list_clients(
     status: ClientStatus | None = Query(None, description="Default: every status but archived"),
     temperature: Temperature | None = Query(None, description="Prospect temperature"),
     tag: str | None = Query(None, max_length=40),
-    q: str | None = Query(None, min_length=1, max_length=100,
-                          description="Free text over company, contact, e-mail and city"),
+    q: str | None = Query(
+        None, min_length=1, max_length=100, description="Free text over company, contact, e-mail and city"
+    ),
     sort: ClientSort = "-created_at",
     cursor: str | None = Query(None, max_length=500),
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
 ) -> JSONBytes:
     """List clients with filters, sorted, one keyset page at a time."""
-    return JSONBytes(await service.list_clients_json(session, status=status, temperature=temperature,
-                                                     tag=tag, q=q, sort=sort, cursor=cursor, limit=limit))
+    return JSONBytes(
+        await service.list_clients_json(
+            session, status=status, temperature=temperature, tag=tag, q=q, sort=sort, cursor=cursor, limit=limit
+        )
+    )
 
 
 @router.post("", response_model=ClientDetail, status_code=201, responses=responses(401, 403, 422))

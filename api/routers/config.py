@@ -25,8 +25,9 @@ router = APIRouter(tags=["config"])
 
 
 @router.get("/modules", response_model=list[ModuleRead], responses=responses(401, 422))
-async def list_modules(session: Session, kind: ModuleKind | None = None,
-                       dashboard: Dashboard | None = None) -> list[ModuleRead]:
+async def list_modules(
+    session: Session, kind: ModuleKind | None = None, dashboard: Dashboard | None = None
+) -> list[ModuleRead]:
     """List the module catalogue (socle, métier, spécifique)."""
     return await service.catalogue(session, kind=kind, dashboard=dashboard)
 
@@ -50,23 +51,29 @@ async def get_client_config(session: Session, client_id: UUID) -> ClientConfigRe
     return await service.get_config(session, client_id)
 
 
-@router.patch("/clients/{client_id}/config", response_model=ClientConfigRead,
-              responses=responses(401, 403, 404, 422))
-async def update_client_config(_: Operator, session: Session, client_id: UUID,
-                               data: ClientConfigUpdate) -> ClientConfigRead:
+@router.patch("/clients/{client_id}/config", response_model=ClientConfigRead, responses=responses(401, 403, 404, 422))
+async def update_client_config(
+    _: Operator, session: Session, client_id: UUID, data: ClientConfigUpdate
+) -> ClientConfigRead:
     """Change a client's dashboard type, theme or custom configuration."""
     return await service.update_config(session, client_id, data)
 
 
-@router.put("/clients/{client_id}/config/modules/{key}", response_model=ClientConfigRead,
-            responses=responses(401, 403, 404, 422))
+@router.put(
+    "/clients/{client_id}/config/modules/{key}",
+    response_model=ClientConfigRead,
+    responses=responses(401, 403, 404, 422),
+)
 async def activate_module(_: Operator, session: Session, client_id: UUID, key: str) -> ClientConfigRead:
     """Activate a module for a client (checks dashboard compatibility and dependencies)."""
     return await service.set_module_active(session, client_id, key, True)
 
 
-@router.delete("/clients/{client_id}/config/modules/{key}", response_model=ClientConfigRead,
-               responses=responses(401, 403, 404, 422))
+@router.delete(
+    "/clients/{client_id}/config/modules/{key}",
+    response_model=ClientConfigRead,
+    responses=responses(401, 403, 404, 422),
+)
 async def deactivate_module(_: Operator, session: Session, client_id: UUID, key: str) -> ClientConfigRead:
     """Deactivate a module for a client (refused while an active module depends on it)."""
     return await service.set_module_active(session, client_id, key, False)

@@ -25,7 +25,8 @@ as `Authorization: Bearer` (browsers: a fetch-based EventSource such as @microso
 
 
 _STREAM: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}}
+    200: {"description": "The event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}
+}
 
 
 class EventStream(StreamingResponse):
@@ -35,14 +36,23 @@ class EventStream(StreamingResponse):
     media_type = "text/event-stream"
 
 
-@router.get("", response_class=EventStream, response_model=None, description=_DESCRIPTION,
-            responses={**responses(401, 503), **_STREAM})
+@router.get(
+    "",
+    response_class=EventStream,
+    response_model=None,
+    description=_DESCRIPTION,
+    responses={**responses(401, 503), **_STREAM},
+)
 async def stream_events(
-    request: Request, principal: CurrentUser, db: Db,
+    request: Request,
+    principal: CurrentUser,
+    db: Db,
     last_event_id: str | None = Header(None, alias="Last-Event-ID", max_length=40),
 ) -> EventStream:
     """Stream my new chat messages and notifications (Server-Sent Events)."""
     broker: EventBroker = request.app.state.events
     broker.check_open()
-    return EventStream(sse_stream(broker, db, principal, last_event_id),
-                       headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return EventStream(
+        sse_stream(broker, db, principal, last_event_id),
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

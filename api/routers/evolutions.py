@@ -23,9 +23,13 @@ router = APIRouter(prefix="/evolutions", tags=["evolutions"])
 
 
 @router.get("", response_model=Page[EvolutionRead], responses=responses(401, 422))
-async def list_evolutions(session: Session, client_id: UUID | None = None, status: EvolutionStatus | None = None,
-                          cursor: str | None = Query(None, max_length=500),
-                          limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)) -> Page[EvolutionRead]:
+async def list_evolutions(
+    session: Session,
+    client_id: UUID | None = None,
+    status: EvolutionStatus | None = None,
+    cursor: str | None = Query(None, max_length=500),
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+) -> Page[EvolutionRead]:
     """List evolution requests, newest first (a member sees their own client's)."""
     return await service.list_evolutions(session, client_id=client_id, status=status, cursor=cursor, limit=limit)
 
@@ -43,16 +47,15 @@ async def get_evolution(session: Session, evolution_id: UUID) -> EvolutionDetail
 
 
 @router.patch("/{evolution_id}", response_model=EvolutionDetail, responses=responses(401, 403, 404, 409, 422))
-async def update_evolution(_: Operator, session: Session, evolution_id: UUID,
-                           data: EvolutionUpdate) -> EvolutionDetail:
+async def update_evolution(_: Operator, session: Session, evolution_id: UUID, data: EvolutionUpdate) -> EvolutionDetail:
     """Edit a request (title, description, desired date, quote reference)."""
     return await service.update_evolution(session, evolution_id, data)
 
 
-@router.post("/{evolution_id}/status", response_model=EvolutionDetail,
-             responses=responses(401, 403, 404, 409, 422))
-async def change_evolution_status(_: Operator, session: Session, evolution_id: UUID,
-                                  data: EvolutionStatusChange) -> EvolutionDetail:
+@router.post("/{evolution_id}/status", response_model=EvolutionDetail, responses=responses(401, 403, 404, 409, 422))
+async def change_evolution_status(
+    _: Operator, session: Session, evolution_id: UUID, data: EvolutionStatusChange
+) -> EvolutionDetail:
     """Move a request along: estimating, quoted, accepted (creates its project), in progress, delivered,
     or declined with a reason."""
     return await service.change_status(session, evolution_id, data)

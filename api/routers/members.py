@@ -20,10 +20,10 @@ async def list_members(session: Session, client_id: UUID) -> list[MemberRead]:
     return await service.list_members(session, client_id)
 
 
-@router.post("", response_model=MemberInvited, status_code=201,
-             responses=responses(401, 403, 404, 409, 422, 502, 503))
-async def invite_member(_: Operator, session: Session, request: Request, client_id: UUID,
-                        data: MemberInvite) -> MemberInvited:
+@router.post("", response_model=MemberInvited, status_code=201, responses=responses(401, 403, 404, 409, 422, 502, 503))
+async def invite_member(
+    _: Operator, session: Session, request: Request, client_id: UUID, data: MemberInvite
+) -> MemberInvited:
     """Invite a user by e-mail into a client (Supabase invitation, or a dev token when embedded)."""
     return await service.invite_member(session, client_id, data, request.app.state.user_directory)
 

@@ -25,8 +25,9 @@ async def list_notifications(
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
 ) -> JSONBytes:
     """List my notifications, newest first, one keyset page at a time."""
-    return JSONBytes(await service.list_notifications_json(session, source=source, unread=unread,
-                                                           cursor=cursor, limit=limit))
+    return JSONBytes(
+        await service.list_notifications_json(session, source=source, unread=unread, cursor=cursor, limit=limit)
+    )
 
 
 @router.get("/summary", response_model=NotificationSummary, responses=responses(401))
@@ -37,7 +38,8 @@ async def get_notification_summary(session: Session) -> NotificationSummary:
 
 @router.post("/read", response_model=MarkedRead, responses=responses(401, 422))
 async def mark_all_notifications_read(
-    session: Session, source: NotificationSource | None = Query(None, description="Only this source"),
+    session: Session,
+    source: NotificationSource | None = Query(None, description="Only this source"),
 ) -> MarkedRead:
     """Mark all my notifications as read, or all of one source."""
     return await service.mark_all_read(session, source)

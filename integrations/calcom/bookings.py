@@ -112,8 +112,14 @@ class CalcomClient:
             headers["Authorization"] = f"Bearer {api_key}"
         # UNVERIFIED for self-hosted: cloud API keys get 120 requests / 60 s.
         self.http = VendorHTTP(
-            VENDOR, base_url, headers=headers, timeout=timeout, retry=retry,
-            limiter=limiter or RateLimiter(120, 60.0), transport=transport, sleep=sleep,
+            VENDOR,
+            base_url,
+            headers=headers,
+            timeout=timeout,
+            retry=retry,
+            limiter=limiter or RateLimiter(120, 60.0),
+            transport=transport,
+            sleep=sleep,
         )
         # The location endpoint has its own, much tighter throttle (5 / 60 s).
         self.location_limiter = RateLimiter(5, 60.0)
@@ -190,8 +196,10 @@ class CalcomClient:
         await self.location_limiter.acquire()
         # Setting the same link twice is harmless, so the call may be retried.
         data = await self._call(
-            "PATCH", f"{self._path(uid)}/location",
-            json={"location": {"type": "link", "link": link}}, idempotent=True,
+            "PATCH",
+            f"{self._path(uid)}/location",
+            json={"location": {"type": "link", "link": link}},
+            idempotent=True,
         )
         return CalcomBooking.model_validate(data)
 

@@ -241,10 +241,16 @@ class GenericCalcomEvent(_Envelope):
         return uid if isinstance(uid, str) else None
 
 
-_KNOWN_TRIGGERS = frozenset({
-    "BOOKING_CREATED", "BOOKING_RESCHEDULED", "BOOKING_CANCELLED", "BOOKING_NO_SHOW_UPDATED",
-    "MEETING_STARTED", "MEETING_ENDED",
-})
+_KNOWN_TRIGGERS = frozenset(
+    {
+        "BOOKING_CREATED",
+        "BOOKING_RESCHEDULED",
+        "BOOKING_CANCELLED",
+        "BOOKING_NO_SHOW_UPDATED",
+        "MEETING_STARTED",
+        "MEETING_ENDED",
+    }
+)
 
 
 def _trigger_tag(value: Any) -> str:
@@ -273,9 +279,6 @@ def parse_webhook(body: bytes | str | dict[str, Any]) -> CalcomWebhookEvent:
     return _EVENT_ADAPTER.validate_python(data)
 
 
-def verify_and_parse_webhook(
-    raw_body: bytes, signature: str | None, secret: str | None
-) -> CalcomWebhookEvent:
+def verify_and_parse_webhook(raw_body: bytes, signature: str | None, secret: str | None) -> CalcomWebhookEvent:
     verify_webhook_signature(raw_body, signature, secret)
     return parse_webhook(raw_body)
-

@@ -48,14 +48,28 @@ T = TypeVar("T")
 
 # Twirp error codes -> HTTP statuses (twitchtv/twirp spec); transient ones become TransientError.
 TWIRP_STATUS = {
-    "invalid_argument": 400, "malformed": 400, "out_of_range": 400, "bad_route": 404, "not_found": 404,
-    "unauthenticated": 401, "permission_denied": 403, "already_exists": 409, "aborted": 409,
-    "failed_precondition": 412, "unimplemented": 501, "resource_exhausted": 429, "canceled": 408,
-    "deadline_exceeded": 504, "internal": 500, "unknown": 500, "unavailable": 503, "dataloss": 500,
+    "invalid_argument": 400,
+    "malformed": 400,
+    "out_of_range": 400,
+    "bad_route": 404,
+    "not_found": 404,
+    "unauthenticated": 401,
+    "permission_denied": 403,
+    "already_exists": 409,
+    "aborted": 409,
+    "failed_precondition": 412,
+    "unimplemented": 501,
+    "resource_exhausted": 429,
+    "canceled": 408,
+    "deadline_exceeded": 504,
+    "internal": 500,
+    "unknown": 500,
+    "unavailable": 503,
+    "dataloss": 500,
 }
-TRANSIENT_TWIRP_CODES = frozenset({"resource_exhausted", "canceled", "deadline_exceeded", "internal",
-                                   "unavailable", "dataloss"})
-
+TRANSIENT_TWIRP_CODES = frozenset(
+    {"resource_exhausted", "canceled", "deadline_exceeded", "internal", "unavailable", "dataloss"}
+)
 
 
 def map_twirp_error(exc: api.TwirpError) -> IntegrationError:
@@ -109,8 +123,9 @@ class LiveKitClient:
             raise NotConfiguredError(VENDOR, "LIVEKIT_URL")
         key, secret = self._credentials()
         if self._api is None:
-            self._api = api.LiveKitAPI(self.url, key, secret, session=self._session,
-                                       timeout=aiohttp.ClientTimeout(total=self.timeout))
+            self._api = api.LiveKitAPI(
+                self.url, key, secret, session=self._session, timeout=aiohttp.ClientTimeout(total=self.timeout)
+            )
         return self._api
 
     async def aclose(self) -> None:
@@ -142,9 +157,13 @@ class LiveKitClient:
     ) -> RoomInfo:
         """Create (or get, LiveKit's CreateRoom is idempotent on the name) a room; 0 = no participant cap."""
         lk = self._lkapi()
-        request = api.CreateRoomRequest(name=name, empty_timeout=empty_timeout,
-                                        departure_timeout=departure_timeout,
-                                        max_participants=max_participants, metadata=_metadata(metadata))
+        request = api.CreateRoomRequest(
+            name=name,
+            empty_timeout=empty_timeout,
+            departure_timeout=departure_timeout,
+            max_participants=max_participants,
+            metadata=_metadata(metadata),
+        )
         return RoomInfo.from_proto(await self._call(lk.room.create_room(request)))
 
     async def delete_room(self, name: str) -> None:
@@ -177,8 +196,13 @@ class LiveKitClient:
             raise ValueError(f"unknown role {role!r}")
         operator = role == "operator"
         grants = api.VideoGrants(
-            room_join=True, room=room, can_publish=True, can_subscribe=True, can_publish_data=True,
-            room_admin=True if operator else None, room_record=True if operator else None,
+            room_join=True,
+            room=room,
+            can_publish=True,
+            can_subscribe=True,
+            can_publish_data=True,
+            room_admin=True if operator else None,
+            room_record=True if operator else None,
             can_update_own_metadata=False,
         )
         token = api.AccessToken(key, secret).with_identity(identity).with_grants(grants).with_ttl(ttl)
@@ -206,12 +230,18 @@ class LiveKitClient:
         output = api.EncodedFileOutput(
             file_type=api.EncodedFileType.MP4 if file_type == "mp4" else api.EncodedFileType.OGG,
             filepath=filepath,
-            s3=api.S3Upload(access_key=storage.access_key, secret=storage.secret, region=storage.region,
-                            endpoint=storage.endpoint, bucket=storage.bucket,
-                            force_path_style=storage.force_path_style),
+            s3=api.S3Upload(
+                access_key=storage.access_key,
+                secret=storage.secret,
+                region=storage.region,
+                endpoint=storage.endpoint,
+                bucket=storage.bucket,
+                force_path_style=storage.force_path_style,
+            ),
         )
-        request = api.RoomCompositeEgressRequest(room_name=room, layout=layout, audio_only=audio_only,
-                                                 file_outputs=[output])
+        request = api.RoomCompositeEgressRequest(
+            room_name=room, layout=layout, audio_only=audio_only, file_outputs=[output]
+        )
         return EgressInfo.from_proto(await self._call(lk.egress.start_room_composite_egress(request)))
 
     async def stop_recording(self, egress_id: str) -> EgressInfo:
@@ -241,11 +271,11 @@ class LiveKitClient:
     ) -> AgentDispatchInfo:
         """Explicitly dispatch an agent (OpenVidu's speech-processing agent in `manual` mode) to `room`."""
         lk = self._lkapi()
-        request = api.CreateAgentDispatchRequest(agent_name=agent_name, room=room,
-                                                 metadata=_metadata(metadata))
+        request = api.CreateAgentDispatchRequest(agent_name=agent_name, room=room, metadata=_metadata(metadata))
         dispatch = await self._call(lk.agent_dispatch.create_dispatch(request))
-        return AgentDispatchInfo(id=dispatch.id, agent_name=dispatch.agent_name, room=dispatch.room,
-                                 metadata=dispatch.metadata)
+        return AgentDispatchInfo(
+            id=dispatch.id, agent_name=dispatch.agent_name, room=dispatch.room, metadata=dispatch.metadata
+        )
 
     # --------------------------------------------------------------------------------- webhooks
 

@@ -58,10 +58,17 @@ class RoomInfo(_Model):
 
     @classmethod
     def from_proto(cls, room: api.Room) -> RoomInfo:
-        return cls(sid=room.sid, name=room.name, empty_timeout=room.empty_timeout,
-                   departure_timeout=room.departure_timeout, max_participants=room.max_participants,
-                   metadata=room.metadata, num_participants=room.num_participants,
-                   active_recording=room.active_recording, created_at=_from_seconds(room.creation_time))
+        return cls(
+            sid=room.sid,
+            name=room.name,
+            empty_timeout=room.empty_timeout,
+            departure_timeout=room.departure_timeout,
+            max_participants=room.max_participants,
+            metadata=room.metadata,
+            num_participants=room.num_participants,
+            active_recording=room.active_recording,
+            created_at=_from_seconds(room.creation_time),
+        )
 
 
 class ParticipantInfo(_Model):
@@ -76,10 +83,16 @@ class ParticipantInfo(_Model):
 
     @classmethod
     def from_proto(cls, p: api.ParticipantInfo) -> ParticipantInfo:
-        return cls(sid=p.sid, identity=p.identity, name=p.name,
-                   state=_enum_name(api.ParticipantInfo.State, p.state),
-                   kind=_enum_name(api.ParticipantInfo.Kind, p.kind), metadata=p.metadata,
-                   is_publisher=p.is_publisher, joined_at=_from_seconds(p.joined_at))
+        return cls(
+            sid=p.sid,
+            identity=p.identity,
+            name=p.name,
+            state=_enum_name(api.ParticipantInfo.State, p.state),
+            kind=_enum_name(api.ParticipantInfo.Kind, p.kind),
+            metadata=p.metadata,
+            is_publisher=p.is_publisher,
+            joined_at=_from_seconds(p.joined_at),
+        )
 
 
 class RecordingFile(_Model):
@@ -108,13 +121,29 @@ class EgressInfo(_Model):
         results = list(info.file_results)
         if not results and info.HasField("file"):  # deprecated single-file field of older servers
             results = [info.file]
-        files = [RecordingFile(filename=f.filename, location=f.location, size=f.size,
-                               duration_seconds=f.duration / 1e9, started_at=_from_ns(f.started_at),
-                               ended_at=_from_ns(f.ended_at)) for f in results]
-        return cls(egress_id=info.egress_id, room_name=info.room_name, room_id=info.room_id,
-                   status=_enum_name(api.EgressStatus, info.status), started_at=_from_ns(info.started_at),
-                   ended_at=_from_ns(info.ended_at), updated_at=_from_ns(info.updated_at), error=info.error,
-                   error_code=info.error_code, files=files)
+        files = [
+            RecordingFile(
+                filename=f.filename,
+                location=f.location,
+                size=f.size,
+                duration_seconds=f.duration / 1e9,
+                started_at=_from_ns(f.started_at),
+                ended_at=_from_ns(f.ended_at),
+            )
+            for f in results
+        ]
+        return cls(
+            egress_id=info.egress_id,
+            room_name=info.room_name,
+            room_id=info.room_id,
+            status=_enum_name(api.EgressStatus, info.status),
+            started_at=_from_ns(info.started_at),
+            ended_at=_from_ns(info.ended_at),
+            updated_at=_from_ns(info.updated_at),
+            error=info.error,
+            error_code=info.error_code,
+            files=files,
+        )
 
 
 class AgentDispatchInfo(_Model):
@@ -171,15 +200,19 @@ class EgressEnded(LiveKitEvent):
 
 
 EVENT_TYPES: dict[str, type[LiveKitEvent]] = {
-    "room_started": RoomStarted, "room_finished": RoomFinished, "participant_joined": ParticipantJoined,
-    "participant_left": ParticipantLeft, "participant_connection_aborted": ParticipantLeft,
-    "egress_started": EgressStarted, "egress_updated": EgressUpdated, "egress_ended": EgressEnded,
+    "room_started": RoomStarted,
+    "room_finished": RoomFinished,
+    "participant_joined": ParticipantJoined,
+    "participant_left": ParticipantLeft,
+    "participant_connection_aborted": ParticipantLeft,
+    "egress_started": EgressStarted,
+    "egress_updated": EgressUpdated,
+    "egress_ended": EgressEnded,
 }
 
 
 def event_from_proto(event: api.WebhookEvent) -> LiveKitEvent:
-    fields: dict[str, Any] = {"event": event.event, "id": event.id,
-                              "created_at": _from_seconds(event.created_at)}
+    fields: dict[str, Any] = {"event": event.event, "id": event.id, "created_at": _from_seconds(event.created_at)}
     if event.HasField("room"):
         fields["room"] = RoomInfo.from_proto(event.room)
     if event.HasField("participant"):

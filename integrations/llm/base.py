@@ -63,8 +63,7 @@ class ModelPricing:
     currency: str = "USD"
 
     def __post_init__(self) -> None:
-        for name in ("input_per_million", "output_per_million", "cached_input_per_million",
-                     "cache_write_per_million"):
+        for name in ("input_per_million", "output_per_million", "cached_input_per_million", "cache_write_per_million"):
             value = getattr(self, name)
             if value is None:
                 continue
@@ -193,7 +192,8 @@ def status_error(
 ) -> TransientError | RequestError:
     """An SDK `APIStatusError` (after the SDK's own retries) as one of our errors."""
     if status == 429 or status >= 500:  # 429 rate/concurrency limit, 5xx, Anthropic 529 overloaded
-        return TransientError(vendor, f"HTTP {status}: {message}", status_code=status,
-                              retry_after=parse_retry_after(retry_after))
+        return TransientError(
+            vendor, f"HTTP {status}: {message}", status_code=status, retry_after=parse_retry_after(retry_after)
+        )
     cls = NotFoundError if status == 404 else RequestError
     return cls(vendor, status, message, body)

@@ -30,8 +30,14 @@ DEFAULT_BASE_URL = "https://api.anthropic.com"
 NON_RETRYABLE_429_CODES = frozenset({"enforced_spend_limit_reached", "contract_spend_limit_reached"})
 # An `error` SSE event arrives inside a 200 stream: its `error.type` gives the real status.
 ERROR_TYPE_STATUS = {
-    "invalid_request_error": 400, "authentication_error": 401, "billing_error": 402, "permission_error": 403,
-    "not_found_error": 404, "request_too_large": 413, "rate_limit_error": 429, "api_error": 500,
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "billing_error": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
     "overloaded_error": 529,
 }
 
@@ -102,10 +108,17 @@ class AnthropicClient(SDKClient[anthropic.AsyncAnthropic]):
         max_retries: int = 2,
         http_client: httpx2.AsyncClient | None = None,
     ) -> None:
-        sdk = anthropic.AsyncAnthropic(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries,
-            http_client=http_client,
-        ) if api_key else None
+        sdk = (
+            anthropic.AsyncAnthropic(
+                api_key=api_key,
+                base_url=base_url,
+                timeout=timeout,
+                max_retries=max_retries,
+                http_client=http_client,
+            )
+            if api_key
+            else None
+        )
         super().__init__(sdk, model, pricing)
 
     @staticmethod
@@ -174,5 +187,4 @@ class AnthropicClient(SDKClient[anthropic.AsyncAnthropic]):
         except anthropic.AnthropicError as exc:
             raise map_anthropic_error(exc) from exc
         usage = usage_from_anthropic(final.usage)
-        yield LLMChunk(done=True, usage=usage, stop_reason=final.stop_reason, cost=self._cost(usage),
-                       model=final.model)
+        yield LLMChunk(done=True, usage=usage, stop_reason=final.stop_reason, cost=self._cost(usage), model=final.model)

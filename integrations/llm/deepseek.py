@@ -95,15 +95,23 @@ class DeepSeekClient(SDKClient[openai.AsyncOpenAI]):
         max_retries: int = 2,
         http_client: httpx2.AsyncClient | httpx.AsyncClient | None = None,
     ) -> None:
-        sdk = openai.AsyncOpenAI(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries,
-            http_client=http_client,  # type: ignore[arg-type]  # the SDK accepts httpx or httpx2
-        ) if api_key else None
+        sdk = (
+            openai.AsyncOpenAI(
+                api_key=api_key,
+                base_url=base_url,
+                timeout=timeout,
+                max_retries=max_retries,
+                http_client=http_client,  # type: ignore[arg-type]  # the SDK accepts httpx or httpx2
+            )
+            if api_key
+            else None
+        )
         super().__init__(sdk, model, pricing)
         self.thinking = thinking
 
-    def _wire(self, messages: Sequence[ChatMessage], system: str | None,
-              max_tokens: int) -> list[ChatCompletionMessageParam]:
+    def _wire(
+        self, messages: Sequence[ChatMessage], system: str | None, max_tokens: int
+    ) -> list[ChatCompletionMessageParam]:
         check_request(messages, max_tokens)
         wire: list[ChatCompletionMessageParam] = []
         if system:

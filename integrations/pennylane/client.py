@@ -243,9 +243,7 @@ class PennylaneClient:
         """A draft (`draft=True`) or a finalized invoice; creations are never retried on 5xx."""
         return await self._fetch(CustomerInvoice, "POST", "/customer_invoices", body=data.body())
 
-    async def create_customer_invoice_from_quote(
-        self, quote_id: int, *, draft: bool = True
-    ) -> CustomerInvoice:
+    async def create_customer_invoice_from_quote(self, quote_id: int, *, draft: bool = True) -> CustomerInvoice:
         body = {"quote_id": int(quote_id), "draft": draft}
         return await self._fetch(CustomerInvoice, "POST", "/customer_invoices/create_from_quote", body=body)
 
@@ -295,9 +293,7 @@ class PennylaneClient:
         path = f"/customer_invoices/{int(invoice_id)}/invoice_lines"
         return await self._fetch(Page[InvoiceLine], "GET", path, params=params)
 
-    async def _send_by_email(
-        self, document: str, path: str, document_id: int, recipients: Sequence[str]
-    ) -> None:
+    async def _send_by_email(self, document: str, path: str, document_id: int, recipients: Sequence[str]) -> None:
         response = await self._send("POST", path, body={"recipients": list(recipients)}, expected=(409,))
         if response.status_code == 409:
             # The only documented 409 here is "PDF not generated yet".

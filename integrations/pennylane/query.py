@@ -62,9 +62,7 @@ def encode_filters(filters: Sequence[Filter]) -> str:
     return json.dumps(encoded, separators=(",", ":"))
 
 
-def page_params(
-    filters: Sequence[Filter], cursor: str | None, limit: int | None, sort: str | None
-) -> dict[str, str]:
+def page_params(filters: Sequence[Filter], cursor: str | None, limit: int | None, sort: str | None) -> dict[str, str]:
     params: dict[str, str] = {}
     if filters:
         params["filter"] = encode_filters(filters)

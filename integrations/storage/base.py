@@ -51,13 +51,15 @@ class StorageBackend(Protocol):
     kind: str
     bucket: str
 
-    async def create_signed_upload(self, path: str, *, content_type: str, max_bytes: int,
-                                   expires_in: int) -> SignedUpload:
+    async def create_signed_upload(
+        self, path: str, *, content_type: str, max_bytes: int, expires_in: int
+    ) -> SignedUpload:
         """A short-lived URL the browser uploads one new object to (never overwrites)."""
         ...
 
-    async def create_signed_download(self, path: str, *, expires_in: int,
-                                     download_name: str | None = None) -> SignedDownload:
+    async def create_signed_download(
+        self, path: str, *, expires_in: int, download_name: str | None = None
+    ) -> SignedDownload:
         """A short-lived URL that serves the object as an attachment named `download_name`."""
         ...
 
@@ -81,6 +83,7 @@ class StorageBackend(Protocol):
 
 
 # ---------------------------------------------------------------- errors
+
 
 class StorageError(IntegrationError):
     """Base of the errors a storage backend raises on its own (not the vendor's HTTP errors)."""

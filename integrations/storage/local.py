@@ -66,8 +66,9 @@ class LocalDownload:
 class LocalStorage:
     kind = "local"
 
-    def __init__(self, root: Path, *, bucket: str, signing_key: bytes, public_url: str,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, root: Path, *, bucket: str, signing_key: bytes, public_url: str, clock: Callable[[], float] = time.time
+    ) -> None:
         if len(signing_key) < 16:
             raise ValueError("the signing key must be at least 16 bytes")
         self.bucket = check_bucket(bucket)
@@ -84,8 +85,9 @@ class LocalStorage:
     # ------------------------------------------------------------ signed links
 
     def sign(self, op: Operation, path: str, expires_in: int, **claims: Any) -> str:
-        payload = _b64(orjson.dumps({"op": op, "obj": f"{self.bucket}/{path}",
-                                     "exp": int(self._clock()) + expires_in, **claims}))
+        payload = _b64(
+            orjson.dumps({"op": op, "obj": f"{self.bucket}/{path}", "exp": int(self._clock()) + expires_in, **claims})
+        )
         return f"{payload}.{self._mac(payload)}"
 
     def _mac(self, payload: str) -> str:
@@ -102,8 +104,7 @@ class LocalStorage:
             claims = orjson.loads(_unb64(payload))
         except (binascii.Error, ValueError):
             raise SignedLinkError(VENDOR, "invalid", "the link's token is malformed") from None
-        if not isinstance(claims, dict) or claims.get("op") != op \
-                or claims.get("obj") != f"{self.bucket}/{path}":
+        if not isinstance(claims, dict) or claims.get("op") != op or claims.get("obj") != f"{self.bucket}/{path}":
             raise SignedLinkError(VENDOR, "invalid", "the link was signed for another object or operation")
         if not isinstance(claims.get("exp"), int) or claims["exp"] <= self._clock():
             raise SignedLinkError(VENDOR, "expired", "the link has expired")
@@ -112,20 +113,27 @@ class LocalStorage:
     def _url(self, kind: str, path: str, token: str) -> str:
         return f"{self.public_url}/object/{kind}/{self.bucket}/{quote(path)}?token={token}"
 
-    async def create_signed_upload(self, path: str, *, content_type: str, max_bytes: int,
-                                   expires_in: int) -> SignedUpload:
+    async def create_signed_upload(
+        self, path: str, *, content_type: str, max_bytes: int, expires_in: int
+    ) -> SignedUpload:
         check_path(VENDOR, path)
         token = self.sign("upload", path, expires_in, max=max_bytes)
-        return SignedUpload(url=self._url("upload/sign", path, token), method="PUT",
-                            headers={"Content-Type": content_type}, token=token,
-                            expires_at=datetime.fromtimestamp(int(self._clock()) + expires_in, UTC))
+        return SignedUpload(
+            url=self._url("upload/sign", path, token),
+            method="PUT",
+            headers={"Content-Type": content_type},
+            token=token,
+            expires_at=datetime.fromtimestamp(int(self._clock()) + expires_in, UTC),
+        )
 
-    async def create_signed_download(self, path: str, *, expires_in: int,
-                                     download_name: str | None = None) -> SignedDownload:
+    async def create_signed_download(
+        self, path: str, *, expires_in: int, download_name: str | None = None
+    ) -> SignedDownload:
         check_path(VENDOR, path)
         token = self.sign("download", path, expires_in, **({"dl": download_name} if download_name else {}))
-        return SignedDownload(url=self._url("sign", path, token),
-                              expires_at=datetime.fromtimestamp(int(self._clock()) + expires_in, UTC))
+        return SignedDownload(
+            url=self._url("sign", path, token), expires_at=datetime.fromtimestamp(int(self._clock()) + expires_in, UTC)
+        )
 
     # ------------------------------------------------------------ files
 
@@ -137,8 +145,9 @@ class LocalStorage:
             raise ObjectNotFound(VENDOR, path)
         return target, self._meta / f"{path}.json"
 
-    async def receive_upload(self, path: str, token: str | None, chunks: AsyncIterator[bytes], *,
-                             content_type: str | None) -> ObjectInfo:
+    async def receive_upload(
+        self, path: str, token: str | None, chunks: AsyncIterator[bytes], *, content_type: str | None
+    ) -> ObjectInfo:
         """Store the body of a signed upload, refusing it past the link's byte limit."""
         claims = self.verify(token, op="upload", path=path)
         return await self._write(path, chunks, content_type, limit=int(claims.get("max", 0)))
@@ -149,8 +158,9 @@ class LocalStorage:
 
         return await self._write(path, one(), content_type, limit=None)
 
-    async def _write(self, path: str, chunks: AsyncIterator[bytes], content_type: str | None,
-                     limit: int | None) -> ObjectInfo:
+    async def _write(
+        self, path: str, chunks: AsyncIterator[bytes], content_type: str | None, limit: int | None
+    ) -> ObjectInfo:
         target, meta = self._files(path)
         if await anyio.Path(target).exists():
             raise ObjectExists(VENDOR, path)
@@ -170,8 +180,9 @@ class LocalStorage:
             await anyio.Path(partial).unlink(missing_ok=True)
         content_type = (content_type or "application/octet-stream").strip().lower()
         await anyio.Path(meta.parent).mkdir(parents=True, exist_ok=True)
-        await anyio.Path(meta).write_bytes(orjson.dumps({"content_type": content_type, "size": size,
-                                                         "sha256": digest.hexdigest()}))
+        await anyio.Path(meta).write_bytes(
+            orjson.dumps({"content_type": content_type, "size": size, "sha256": digest.hexdigest()})
+        )
         return ObjectInfo(path=path, size=size, content_type=content_type, etag=digest.hexdigest())
 
     async def info(self, path: str) -> ObjectInfo | None:
@@ -183,10 +194,13 @@ class LocalStorage:
         if not S_ISREG(stat.st_mode):  # a folder of objects is not an object
             return None
         recorded = await self._read_meta(meta)
-        return ObjectInfo(path=path, size=stat.st_size,
-                          content_type=recorded.get("content_type", "application/octet-stream"),
-                          etag=recorded.get("sha256"),
-                          last_modified=datetime.fromtimestamp(stat.st_mtime, UTC))
+        return ObjectInfo(
+            path=path,
+            size=stat.st_size,
+            content_type=recorded.get("content_type", "application/octet-stream"),
+            etag=recorded.get("sha256"),
+            last_modified=datetime.fromtimestamp(stat.st_mtime, UTC),
+        )
 
     @staticmethod
     async def _read_meta(meta: Path) -> dict[str, Any]:
@@ -212,9 +226,12 @@ class LocalStorage:
         info = await self.info(path)
         if info is None:
             raise ObjectNotFound(VENDOR, path)
-        return LocalDownload(file=self._files(path)[0], size=info.size,
-                             content_type=info.content_type or "application/octet-stream",
-                             download_name=claims.get("dl"))
+        return LocalDownload(
+            file=self._files(path)[0],
+            size=info.size,
+            content_type=info.content_type or "application/octet-stream",
+            download_name=claims.get("dl"),
+        )
 
     async def delete(self, paths: Sequence[str]) -> None:
         files = [self._files(p) for p in paths]

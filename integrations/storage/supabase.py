@@ -89,16 +89,28 @@ def _parse_time(value: Any) -> datetime | None:
 class SupabaseStorage:
     kind = "supabase"
 
-    def __init__(self, supabase_url: str, secret_key: str, bucket: str, *, timeout: float = 30.0,
-                 transport: httpx.AsyncBaseTransport | None = None, sleep: Sleep = asyncio.sleep,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        supabase_url: str,
+        secret_key: str,
+        bucket: str,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.bucket = check_bucket(bucket)
         self.base_url = supabase_url.rstrip("/") + "/storage/v1"
         self._clock = clock
         self._http = VendorHTTP(
-            VENDOR, self.base_url, headers=server_key_headers(secret_key),
-            timeout=httpx.Timeout(timeout, connect=5.0), retry=RetryPolicy(max_attempts=3),
-            transport=transport, sleep=sleep,
+            VENDOR,
+            self.base_url,
+            headers=server_key_headers(secret_key),
+            timeout=httpx.Timeout(timeout, connect=5.0),
+            retry=RetryPolicy(max_attempts=3),
+            transport=transport,
+            sleep=sleep,
         )
 
     async def aclose(self) -> None:
@@ -107,25 +119,34 @@ class SupabaseStorage:
     def _name(self, path: str) -> str:
         return f"{self.bucket}/{quote(check_path(VENDOR, path), safe='/')}"
 
-    async def create_signed_upload(self, path: str, *, content_type: str, max_bytes: int,
-                                   expires_in: int) -> SignedUpload:
+    async def create_signed_upload(
+        self, path: str, *, content_type: str, max_bytes: int, expires_in: int
+    ) -> SignedUpload:
         # Signing has no side effect, so it is safe to retry. `max_bytes` and `expires_in` cannot be
         # set per URL here: the bucket's file_size_limit and the server's lifetime apply, and the
         # confirm step checks the size that actually arrived.
-        body = await self._http.json("POST", f"/object/upload/sign/{self._name(path)}", idempotent=True,
-                                     headers={"x-upsert": "false"})
+        body = await self._http.json(
+            "POST", f"/object/upload/sign/{self._name(path)}", idempotent=True, headers={"x-upsert": "false"}
+        )
         url, token = body["url"], body.get("token")
         if token is None and "token=" in url:
             token = url.split("token=", 1)[1].split("&", 1)[0]
         exp = _jwt_exp(token) if token else None
         expires = exp if exp is not None else int(self._clock()) + DEFAULT_UPLOAD_LIFETIME
-        return SignedUpload(url=self.base_url + url, method="PUT", headers={"Content-Type": content_type},
-                            token=token, expires_at=datetime.fromtimestamp(expires, UTC))
+        return SignedUpload(
+            url=self.base_url + url,
+            method="PUT",
+            headers={"Content-Type": content_type},
+            token=token,
+            expires_at=datetime.fromtimestamp(expires, UTC),
+        )
 
-    async def create_signed_download(self, path: str, *, expires_in: int,
-                                     download_name: str | None = None) -> SignedDownload:
-        body = await self._http.json("POST", f"/object/sign/{self._name(path)}", idempotent=True,
-                                     json={"expiresIn": expires_in})
+    async def create_signed_download(
+        self, path: str, *, expires_in: int, download_name: str | None = None
+    ) -> SignedDownload:
+        body = await self._http.json(
+            "POST", f"/object/sign/{self._name(path)}", idempotent=True, json={"expiresIn": expires_in}
+        )
         url = self.base_url + body["signedURL"]
         if download_name is not None:
             url += ("&" if "?" in url else "?") + "download=" + quote(download_name, safe="")
@@ -144,11 +165,13 @@ class SupabaseStorage:
         size = body.get("size")
         if size is None:
             size = int(response.headers.get("content-length", "0"))
-        return ObjectInfo(path=path, size=int(size),
-                          content_type=body.get("content_type") or response.headers.get("content-type"),
-                          etag=body.get("etag") or response.headers.get("etag"),
-                          last_modified=_parse_time(body.get("last_modified")
-                                                    or response.headers.get("last-modified")))
+        return ObjectInfo(
+            path=path,
+            size=int(size),
+            content_type=body.get("content_type") or response.headers.get("content-type"),
+            etag=body.get("etag") or response.headers.get("etag"),
+            last_modified=_parse_time(body.get("last_modified") or response.headers.get("last-modified")),
+        )
 
     async def stream(self, path: str, *, chunk_size: int = DEFAULT_CHUNK) -> AsyncGenerator[bytes, None]:
         url = f"/object/authenticated/{self._name(path)}"
@@ -169,8 +192,12 @@ class SupabaseStorage:
 
     async def put(self, path: str, data: bytes, *, content_type: str) -> ObjectInfo:
         response = await self._http.request(
-            "POST", f"/object/{self._name(path)}", content=data, expected=(400, 409),
-            headers={"Content-Type": content_type, "x-upsert": "false", "cache-control": "3600"})
+            "POST",
+            f"/object/{self._name(path)}",
+            content=data,
+            expected=(400, 409),
+            headers={"Content-Type": content_type, "x-upsert": "false", "cache-control": "3600"},
+        )
         if not response.is_success:
             if _storage_status(response) == 409:
                 raise ObjectExists(VENDOR, path)
@@ -181,6 +208,9 @@ class SupabaseStorage:
         names = [check_path(VENDOR, p) for p in paths]
         for start in range(0, len(names), DELETE_BATCH):
             # Deleting is idempotent (a missing name is simply not in the answer): safe to retry.
-            await self._http.request("DELETE", f"/object/{self.bucket}", idempotent=True,
-                                     json={"prefixes": names[start:start + DELETE_BATCH]})
-
+            await self._http.request(
+                "DELETE",
+                f"/object/{self.bucket}",
+                idempotent=True,
+                json={"prefixes": names[start : start + DELETE_BATCH]},
+            )

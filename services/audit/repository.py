@@ -8,16 +8,41 @@ from services.core.db import AnySession, UserSession
 from services.core.sql import Params
 
 
-async def insert(session: AnySession, *, client_id: UUID | None, action: str, entity_type: str,
-                 entity_id: str | None, before: Any, after: Any) -> None:
-    await session.execute("select private.write_audit($1, $2, $3, $4, $5, $6, $7)",
-                          client_id, action, entity_type, entity_id, before, after, session.request_id)
+async def insert(
+    session: AnySession,
+    *,
+    client_id: UUID | None,
+    action: str,
+    entity_type: str,
+    entity_id: str | None,
+    before: Any,
+    after: Any,
+) -> None:
+    await session.execute(
+        "select private.write_audit($1, $2, $3, $4, $5, $6, $7)",
+        client_id,
+        action,
+        entity_type,
+        entity_id,
+        before,
+        after,
+        session.request_id,
+    )
 
 
-async def list_entries(session: UserSession, *, client_id: UUID | None, actor_id: UUID | None,
-                       action: str | None, entity_type: str | None, entity_id: str | None,
-                       since: datetime | None, until: datetime | None,
-                       after: tuple[int] | None, limit: int) -> list[Any]:
+async def list_entries(
+    session: UserSession,
+    *,
+    client_id: UUID | None,
+    actor_id: UUID | None,
+    action: str | None,
+    entity_type: str | None,
+    entity_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    after: tuple[int] | None,
+    limit: int,
+) -> list[Any]:
     params, conditions = Params(), []
     arg = params.add
 
@@ -42,4 +67,5 @@ async def list_entries(session: UserSession, *, client_id: UUID | None, actor_id
     return await session.fetch(
         f"select id, at, actor_id, actor_role, client_id, action, entity_type, entity_id, before, after,"
         f" request_id from public.audit_log where {where} order by id desc limit {arg(limit + 1)}",
-        *params.values)
+        *params.values,
+    )

@@ -21,12 +21,25 @@ def _snapshot(value: BaseModel | dict[str, Any] | None) -> dict[str, Any] | None
     return value.model_dump(mode="json")
 
 
-async def record(session: AnySession, *, action: str, entity_type: str, entity_id: object,
-                 client_id: UUID | None, before: BaseModel | dict[str, Any] | None = None,
-                 after: BaseModel | dict[str, Any] | None = None) -> None:
-    await repository.insert(session, client_id=client_id, action=action, entity_type=entity_type,
-                            entity_id=None if entity_id is None else str(entity_id),
-                            before=_snapshot(before), after=_snapshot(after))
+async def record(
+    session: AnySession,
+    *,
+    action: str,
+    entity_type: str,
+    entity_id: object,
+    client_id: UUID | None,
+    before: BaseModel | dict[str, Any] | None = None,
+    after: BaseModel | dict[str, Any] | None = None,
+) -> None:
+    await repository.insert(
+        session,
+        client_id=client_id,
+        action=action,
+        entity_type=entity_type,
+        entity_id=None if entity_id is None else str(entity_id),
+        before=_snapshot(before),
+        after=_snapshot(after),
+    )
 
 
 def _utc(value: datetime | None, field: str) -> datetime | None:
@@ -39,21 +52,37 @@ def _utc(value: datetime | None, field: str) -> datetime | None:
         raise Unprocessable(f"{field} is out of range", field=field) from None
 
 
-async def list_entries(session: UserSession, *, client_id: UUID | None = None, actor_id: UUID | None = None,
-                       action: str | None = None, entity_type: str | None = None,
-                       entity_id: str | None = None, since: datetime | None = None,
-                       until: datetime | None = None, cursor: str | None = None,
-                       limit: int = 50) -> Page[AuditEntryRead]:
+async def list_entries(
+    session: UserSession,
+    *,
+    client_id: UUID | None = None,
+    actor_id: UUID | None = None,
+    action: str | None = None,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[AuditEntryRead]:
     if not session.principal.is_operator:
         raise Forbidden("only the operator can read the audit log")
     after = None
     if cursor:
         (last_id,) = read_cursor(cursor, int)
         after = (last_id,)
-    rows = await repository.list_entries(session, client_id=client_id, actor_id=actor_id, action=action,
-                                         entity_type=entity_type, entity_id=entity_id,
-                                         since=_utc(since, "since"), until=_utc(until, "until"),
-                                         after=after, limit=limit)
+    rows = await repository.list_entries(
+        session,
+        client_id=client_id,
+        actor_id=actor_id,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        since=_utc(since, "since"),
+        until=_utc(until, "until"),
+        after=after,
+        limit=limit,
+    )
     items = [AuditEntryRead.model_validate(dict(r)) for r in rows[:limit]]
     next_cursor = encode_cursor(items[-1].id) if len(rows) > limit and items else None
     return Page[AuditEntryRead](items=items, next_cursor=next_cursor)

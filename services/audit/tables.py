@@ -6,7 +6,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from services.core.tables import metadata
 
 audit_log = Table(
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     Column("id", BigInteger, primary_key=True),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("actor_id", Uuid),

@@ -24,8 +24,9 @@ def clean_body(value: str) -> str:
 
 
 Body = Annotated[str, Field(max_length=BODY_MAX * 2), AfterValidator(clean_body)]
-Attachments = Annotated[list[UUID], Field(max_length=MAX_ATTACHMENTS,
-                                          description="Ids of documents of the same client")]
+Attachments = Annotated[
+    list[UUID], Field(max_length=MAX_ATTACHMENTS, description="Ids of documents of the same client")
+]
 
 
 class MessageCreate(BaseModel):

@@ -67,16 +67,21 @@ def _seq(value: object, field: str) -> int:
     return value
 
 
-async def list_conversations_json(session: UserSession, *, client_id: UUID | None, cursor: str | None,
-                                  limit: int) -> bytes:
+async def list_conversations_json(
+    session: UserSession, *, client_id: UUID | None, cursor: str | None, limit: int
+) -> bytes:
     """A Page[ConversationRead], most recent activity first."""
     if client_id is not None:
         await clients.require_client(session, client_id)
         await _require_chat_active(session, client_id)
     # Members see only clients where chat is active, as every other chat route enforces.
-    rows = await repository.list_conversations_json(session, client_id=client_id,
-                                                    chat_active_only=not session.principal.is_operator,
-                                                    after=_page_cursor(cursor), limit=limit)
+    rows = await repository.list_conversations_json(
+        session,
+        client_id=client_id,
+        chat_active_only=not session.principal.is_operator,
+        after=_page_cursor(cursor),
+        limit=limit,
+    )
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -104,24 +109,31 @@ async def open_direct_conversation(session: UserSession, client_id: UUID) -> Con
         if conversation_id is None:  # a concurrent request created it
             conversation_id = await repository.direct_conversation_id(session, client_id)
         else:
-            await audit.record(session, action="chat.conversation_opened", entity_type="chat_conversation",
-                               entity_id=conversation_id, client_id=client_id,
-                               after={"id": str(conversation_id), "kind": "direct"})
+            await audit.record(
+                session,
+                action="chat.conversation_opened",
+                entity_type="chat_conversation",
+                entity_id=conversation_id,
+                client_id=client_id,
+                after={"id": str(conversation_id), "kind": "direct"},
+            )
     assert conversation_id is not None
     value = await repository.conversation_json(session, conversation_id)
     assert value is not None
     return ConversationRead.model_validate_json(value)
 
 
-async def list_messages_json(session: UserSession, conversation_id: UUID, *, cursor: str | None,
-                             since_seq: int | None, limit: int) -> bytes:
+async def list_messages_json(
+    session: UserSession, conversation_id: UUID, *, cursor: str | None, since_seq: int | None, limit: int
+) -> bytes:
     """A Page[MessageRead], newest first. The cursor is a `seq`, which new messages never shift."""
     await _conversation(session, conversation_id)
     before_seq = _seq(read_cursor(cursor, int)[0], "cursor") if cursor else None
     if since_seq is not None:
         since_seq = _seq(since_seq, "since_seq")
-    rows = await repository.list_messages_json(session, conversation_id, before_seq=before_seq,
-                                               since_seq=since_seq, limit=limit)
+    rows = await repository.list_messages_json(
+        session, conversation_id, before_seq=before_seq, since_seq=since_seq, limit=limit
+    )
     next_cursor = encode_cursor(rows[limit - 1]["seq"]) if len(rows) > limit else None
     return page_bytes([r["json"] for r in rows[:limit]], next_cursor)
 
@@ -137,8 +149,9 @@ async def _check_attachments(session: UserSession, ids: list[UUID], client_id: U
         if document.client_id != client_id:
             raise InvalidMessage("attachments must be documents of this client", field="attachment_ids")
         if document.visibility != "shared" or document.archived_at is not None:
-            raise InvalidMessage(f"document {document_id} is internal or archived: the client could not"
-                                 " open it", field="attachment_ids")
+            raise InvalidMessage(
+                f"document {document_id} is internal or archived: the client could not open it", field="attachment_ids"
+            )
 
 
 def _integrity(exc: asyncpg.PostgresError) -> InvalidMessage:
@@ -151,8 +164,7 @@ async def post_message(session: UserSession, conversation_id: UUID, data: Messag
     if conversation["client_status"] == "archived":
         raise ClientArchived()
     client_id: UUID = conversation["client_id"]
-    if data.reply_to_id and not await repository.message_in_conversation(session, data.reply_to_id,
-                                                                         conversation_id):
+    if data.reply_to_id and not await repository.message_in_conversation(session, data.reply_to_id, conversation_id):
         raise InvalidMessage("the replied-to message is not in this conversation", field="reply_to_id")
     await _check_attachments(session, data.attachment_ids, client_id)
     try:
@@ -160,8 +172,14 @@ async def post_message(session: UserSession, conversation_id: UUID, data: Messag
     except (asyncpg.ForeignKeyViolationError, asyncpg.CheckViolationError) as exc:
         raise _integrity(exc) from None
     message = MessageRead(**dict(row))
-    await audit.record(session, action="chat.message_sent", entity_type="chat_message", entity_id=message.id,
-                       client_id=client_id, after=message.model_dump(mode="json", exclude={"body"}))
+    await audit.record(
+        session,
+        action="chat.message_sent",
+        entity_type="chat_message",
+        entity_id=message.id,
+        client_id=client_id,
+        after=message.model_dump(mode="json", exclude={"body"}),
+    )
     await _notify_other_side(session, message, conversation["company_name"])
     return message
 
@@ -169,14 +187,19 @@ async def post_message(session: UserSession, conversation_id: UUID, data: Messag
 async def _notify_other_side(session: UserSession, message: MessageRead, company_name: str) -> None:
     text = message.body or "📎 Pièce jointe"
     excerpt = text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"
-    common: dict[str, Any] = {"source": "chat", "body": excerpt, "link": f"/chat/{message.conversation_id}",
-                              "entity_type": "chat_message", "entity_id": str(message.id)}
+    common: dict[str, Any] = {
+        "source": "chat",
+        "body": excerpt,
+        "link": f"/chat/{message.conversation_id}",
+        "entity_type": "chat_message",
+        "entity_id": str(message.id),
+    }
     if message.author_role == "operator":
-        await notifications.notify_client_members(session, message.client_id, title="Nouveau message",
-                                                  **common)
+        await notifications.notify_client_members(session, message.client_id, title="Nouveau message", **common)
     else:
-        await notifications.notify_operators(session, title=f"Nouveau message — {company_name}",
-                                             client_id=message.client_id, **common)
+        await notifications.notify_operators(
+            session, title=f"Nouveau message — {company_name}", client_id=message.client_id, **common
+        )
 
 
 async def _own_message(session: UserSession, message_id: UUID) -> MessageRead:
@@ -216,8 +239,15 @@ async def edit_message(session: UserSession, message_id: UUID, data: MessageUpda
     except (asyncpg.ForeignKeyViolationError, asyncpg.CheckViolationError) as exc:
         raise _integrity(exc) from None
     after = MessageRead(**dict(row))
-    await audit.record(session, action="chat.message_edited", entity_type="chat_message",
-                       entity_id=message_id, client_id=after.client_id, before=before, after=after)
+    await audit.record(
+        session,
+        action="chat.message_edited",
+        entity_type="chat_message",
+        entity_id=message_id,
+        client_id=after.client_id,
+        before=before,
+        after=after,
+    )
     return after
 
 
@@ -225,8 +255,15 @@ async def delete_message(session: UserSession, message_id: UUID) -> MessageRead:
     """Deletes my message, leaving a tombstone (no body, no attachments, `deleted_at` set)."""
     before = await _own_message(session, message_id)
     after = MessageRead(**dict(await repository.tombstone_message(session, message_id)))
-    await audit.record(session, action="chat.message_deleted", entity_type="chat_message",
-                       entity_id=message_id, client_id=after.client_id, before=before, after=after)
+    await audit.record(
+        session,
+        action="chat.message_deleted",
+        entity_type="chat_message",
+        entity_id=message_id,
+        client_id=after.client_id,
+        before=before,
+        after=after,
+    )
     return after
 
 
@@ -243,11 +280,20 @@ async def mark_read(session: UserSession, conversation_id: UUID, seq: int | None
         advanced = await repository.advance_read(session, conversation_id, conversation["client_id"], target)
         if advanced is not None:
             position = advanced["last_read_seq"]
-            await audit.record(session, action="chat.read", entity_type="chat_conversation",
-                               entity_id=conversation_id, client_id=conversation["client_id"],
-                               before={"last_read_seq": previous}, after={"last_read_seq": position})
-    return ReadState(conversation_id=conversation_id, last_read_seq=position,
-                     unread_count=await repository.unread_count(session, conversation_id, position))
+            await audit.record(
+                session,
+                action="chat.read",
+                entity_type="chat_conversation",
+                entity_id=conversation_id,
+                client_id=conversation["client_id"],
+                before={"last_read_seq": previous},
+                after={"last_read_seq": position},
+            )
+    return ReadState(
+        conversation_id=conversation_id,
+        last_read_seq=position,
+        unread_count=await repository.unread_count(session, conversation_id, position),
+    )
 
 
 async def stream_rows(session: AnySession, ids: list[UUID]) -> list[asyncpg.Record]:

@@ -7,7 +7,8 @@ from sqlalchemy import ARRAY, BigInteger, Column, DateTime, ForeignKey, Integer,
 from services.core.tables import metadata
 
 chat_conversations = Table(
-    "chat_conversations", metadata,
+    "chat_conversations",
+    metadata,
     Column("id", Uuid, primary_key=True),
     Column("client_id", Uuid, ForeignKey("public.clients.id", ondelete="CASCADE"), nullable=False),
     Column("kind", Text, nullable=False),
@@ -19,10 +20,10 @@ chat_conversations = Table(
 )
 
 chat_messages = Table(
-    "chat_messages", metadata,
+    "chat_messages",
+    metadata,
     Column("id", Uuid, primary_key=True),
-    Column("conversation_id", Uuid, ForeignKey("public.chat_conversations.id", ondelete="CASCADE"),
-           nullable=False),
+    Column("conversation_id", Uuid, ForeignKey("public.chat_conversations.id", ondelete="CASCADE"), nullable=False),
     Column("client_id", Uuid, ForeignKey("public.clients.id", ondelete="CASCADE"), nullable=False),
     Column("seq", BigInteger, nullable=False),
     Column("author_id", Uuid),
@@ -39,9 +40,9 @@ chat_messages = Table(
 )
 
 chat_reads = Table(
-    "chat_reads", metadata,
-    Column("conversation_id", Uuid, ForeignKey("public.chat_conversations.id", ondelete="CASCADE"),
-           primary_key=True),
+    "chat_reads",
+    metadata,
+    Column("conversation_id", Uuid, ForeignKey("public.chat_conversations.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", Uuid, primary_key=True),
     Column("client_id", Uuid, ForeignKey("public.clients.id", ondelete="CASCADE"), nullable=False),
     Column("last_read_seq", BigInteger, nullable=False),

@@ -92,8 +92,9 @@ class ClientUpdate(BaseModel):
 
     @model_validator(mode="after")
     def _required_fields_cannot_be_cleared(self) -> ClientUpdate:
-        cleared = [f for f in ("company_name", "status", "tags")
-                   if f in self.model_fields_set and getattr(self, f) is None]
+        cleared = [
+            f for f in ("company_name", "status", "tags") if f in self.model_fields_set and getattr(self, f) is None
+        ]
         if cleared:
             raise ValueError(f"{', '.join(cleared)} cannot be null")
         return self

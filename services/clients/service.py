@@ -26,15 +26,30 @@ def _require_operator(session: UserSession) -> None:
         raise Forbidden("only the operator can manage clients")
 
 
-async def list_clients_json(session: UserSession, *, status: str | None, temperature: str | None,
-                            tag: str | None, q: str | None, sort: str, cursor: str | None,
-                            limit: int) -> bytes:
+async def list_clients_json(
+    session: UserSession,
+    *,
+    status: str | None,
+    temperature: str | None,
+    tag: str | None,
+    q: str | None,
+    sort: str,
+    cursor: str | None,
+    limit: int,
+) -> bytes:
     """A Page[ClientRead] as JSON bytes (rows rendered by Postgres)."""
     _require_operator(session)
     after = read_cursor(cursor, repository.SORT_KINDS[sort.lstrip("-")], UUID) if cursor else None
-    rows = await repository.list_json(session, status=status, temperature=temperature,
-                                      tag=tag.strip().lower() if tag else None, q=q, sort=sort,
-                                      after=after, limit=limit)
+    rows = await repository.list_json(
+        session,
+        status=status,
+        temperature=temperature,
+        tag=tag.strip().lower() if tag else None,
+        q=q,
+        sort=sort,
+        after=after,
+        limit=limit,
+    )
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -76,13 +91,15 @@ async def create_client(session: UserSession, data: ClientCreate) -> ClientDetai
         crm = CrmProfile(**dict(await repository.upsert_crm(session, client.id, data.crm.model_dump())))
     await config.create_default_config(session, client.id, "one" if client.status == "one" else "lab")
     detail = ClientDetail(**client.model_dump(), crm=crm)
-    await audit.record(session, action="client.created", entity_type="client", entity_id=client.id,
-                       client_id=client.id, after=detail)
+    await audit.record(
+        session, action="client.created", entity_type="client", entity_id=client.id, client_id=client.id, after=detail
+    )
     return detail
 
 
-async def update_client(session: UserSession, client_id: UUID, data: ClientUpdate, *,
-                        lifecycle: bool = False) -> ClientDetail:
+async def update_client(
+    session: UserSession, client_id: UUID, data: ClientUpdate, *, lifecycle: bool = False
+) -> ClientDetail:
     """`lifecycle=True` is for the lifecycle service only, which switches dashboard, modules and Élio
     in the same transaction as a Lab ↔ One status change."""
     _require_operator(session)
@@ -95,16 +112,23 @@ async def update_client(session: UserSession, client_id: UUID, data: ClientUpdat
         # Lab ↔ One also switches dashboard, modules and Élio: only the lifecycle endpoints do it whole.
         raise ClientStatusChangeRefused(
             f"{before.status} → {new_status} is a graduation or a Lab reactivation: use"
-            f" POST /api/v1/clients/{client_id}/graduate or /reactivate-lab")
+            f" POST /api/v1/clients/{client_id}/graduate or /reactivate-lab"
+        )
     row = await repository.update(session, client_id, changes) if changes else None
     crm = before.crm
     if "crm" in data.model_fields_set:
-        crm_changes = data.crm.model_dump(exclude_unset=True) if data.crm else dict.fromkeys(
-            repository.CRM_COLUMNS)
+        crm_changes = data.crm.model_dump(exclude_unset=True) if data.crm else dict.fromkeys(repository.CRM_COLUMNS)
         crm = CrmProfile(**dict(await repository.upsert_crm(session, client_id, crm_changes)))
     after = ClientDetail(**(dict(row) if row else before.model_dump(exclude={"crm"})), crm=crm)
-    await audit.record(session, action="client.updated", entity_type="client", entity_id=client_id,
-                       client_id=client_id, before=before, after=after)
+    await audit.record(
+        session,
+        action="client.updated",
+        entity_type="client",
+        entity_id=client_id,
+        client_id=client_id,
+        before=before,
+        after=after,
+    )
     return after
 
 
@@ -113,11 +137,21 @@ async def archive_client(session: UserSession, client_id: UUID) -> ClientRead:
     before = await require_client(session, client_id, for_update=True)
     if before.status == "archived":
         raise ClientAlreadyArchived("the client is already archived")
-    row = await repository.update(session, client_id, {
-        "status": "archived", "status_before_archive": before.status, "archived_at": datetime.now(UTC)})
+    row = await repository.update(
+        session,
+        client_id,
+        {"status": "archived", "status_before_archive": before.status, "archived_at": datetime.now(UTC)},
+    )
     after = ClientRead(**dict(row))
-    await audit.record(session, action="client.archived", entity_type="client", entity_id=client_id,
-                       client_id=client_id, before=before, after=after)
+    await audit.record(
+        session,
+        action="client.archived",
+        entity_type="client",
+        entity_id=client_id,
+        client_id=client_id,
+        before=before,
+        after=after,
+    )
     return after
 
 
@@ -127,9 +161,17 @@ async def restore_client(session: UserSession, client_id: UUID) -> ClientRead:
     if before.status != "archived":
         raise ClientNotArchived("only an archived client can be restored")
     previous = await repository.status_before_archive(session, client_id)
-    row = await repository.update(session, client_id, {
-        "status": previous or "prospect", "status_before_archive": None, "archived_at": None})
+    row = await repository.update(
+        session, client_id, {"status": previous or "prospect", "status_before_archive": None, "archived_at": None}
+    )
     after = ClientRead(**dict(row))
-    await audit.record(session, action="client.restored", entity_type="client", entity_id=client_id,
-                       client_id=client_id, before=before, after=after)
+    await audit.record(
+        session,
+        action="client.restored",
+        entity_type="client",
+        entity_id=client_id,
+        client_id=client_id,
+        before=before,
+        after=after,
+    )
     return after

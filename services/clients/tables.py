@@ -5,7 +5,8 @@ from sqlalchemy import ARRAY, Column, Date, DateTime, ForeignKey, Table, Text, U
 from services.core.tables import metadata
 
 clients = Table(
-    "clients", metadata,
+    "clients",
+    metadata,
     Column("id", Uuid, primary_key=True),
     Column("status", Text, nullable=False),
     Column("prospect_temperature", Text),
@@ -24,7 +25,8 @@ clients = Table(
 )
 
 client_crm_profiles = Table(
-    "client_crm_profiles", metadata,
+    "client_crm_profiles",
+    metadata,
     Column("client_id", Uuid, ForeignKey("public.clients.id", ondelete="CASCADE"), primary_key=True),
     Column("photo_url", Text),
     Column("birthday", Date),

@@ -6,7 +6,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from services.core.tables import metadata
 
 modules = Table(
-    "modules", metadata,
+    "modules",
+    metadata,
     Column("key", Text, primary_key=True),
     Column("name", Text, nullable=False),
     Column("kind", Text, nullable=False),
@@ -21,7 +22,8 @@ modules = Table(
 )
 
 client_configs = Table(
-    "client_configs", metadata,
+    "client_configs",
+    metadata,
     Column("client_id", Uuid, ForeignKey("public.clients.id", ondelete="CASCADE"), primary_key=True),
     Column("dashboard_type", Text, nullable=False),
     Column("active_modules", ARRAY(Text), nullable=False),

@@ -44,8 +44,13 @@ class Principal:
         email = claims.get("email")
         app_metadata = claims.get("app_metadata") or {}
         is_operator = isinstance(app_metadata, dict) and app_metadata.get("role") == "operator"
-        return cls(user_id=user_id, email=email if isinstance(email, str) else None, is_operator=is_operator,
-                   claims=claims, claims_json=orjson.dumps(claims).decode())
+        return cls(
+            user_id=user_id,
+            email=email if isinstance(email, str) else None,
+            is_operator=is_operator,
+            claims=claims,
+            claims_json=orjson.dumps(claims).decode(),
+        )
 
 
 JwksFetcher = Callable[[], Awaitable[dict[str, Any]]]
@@ -97,8 +102,9 @@ class JwksCache:
 class TokenVerifier:
     """Turns a bearer token into a Principal or raises Unauthorized; verified tokens are memoised."""
 
-    def __init__(self, *, hs256_secret: str | None, jwks: JwksCache | None, leeway: float = 10,
-                 cache_size: int = 4096) -> None:
+    def __init__(
+        self, *, hs256_secret: str | None, jwks: JwksCache | None, leeway: float = 10, cache_size: int = 4096
+    ) -> None:
         if not hs256_secret and jwks is None:
             raise ValueError("configure SUPABASE_JWT_SECRET or SUPABASE_URL to verify tokens")
         self._secret = hs256_secret
@@ -145,7 +151,11 @@ class TokenVerifier:
             raise Unauthorized(f"token algorithm {alg!r} is not accepted")
         try:
             return jwt.decode(
-                token, key, algorithms=[alg], audience=AUDIENCE, leeway=self._leeway,
+                token,
+                key,
+                algorithms=[alg],
+                audience=AUDIENCE,
+                leeway=self._leeway,
                 options={"require": ["exp", "sub", "aud"]},
             )
         except jwt.ExpiredSignatureError:
@@ -158,13 +168,21 @@ class TokenVerifier:
             raise Unauthorized(f"invalid token: {exc}") from None
 
 
-def mint_token(secret: str, user_id: UUID, *, email: str | None = None, operator: bool = False,
-               ttl: int = 3600 * 24) -> str:
+def mint_token(
+    secret: str, user_id: UUID, *, email: str | None = None, operator: bool = False, ttl: int = 3600 * 24
+) -> str:
     """A dev access token shaped like Supabase's (HS256), for the embedded default and tests."""
     now = int(time.time())
     claims: dict[str, Any] = {
-        "sub": str(user_id), "aud": AUDIENCE, "role": "authenticated", "iat": now, "exp": now + ttl,
-        "email": email, "app_metadata": {"provider": "email", **({"role": "operator"} if operator else {})},
-        "user_metadata": {}, "aal": "aal1", "is_anonymous": False,
+        "sub": str(user_id),
+        "aud": AUDIENCE,
+        "role": "authenticated",
+        "iat": now,
+        "exp": now + ttl,
+        "email": email,
+        "app_metadata": {"provider": "email", **({"role": "operator"} if operator else {})},
+        "user_metadata": {},
+        "aal": "aal1",
+        "is_anonymous": False,
     }
     return jwt.encode(claims, secret, algorithm="HS256")

@@ -160,8 +160,7 @@ class Database:
             raise TransactionAborted("the transaction had failed and was rolled back")
 
     @asynccontextmanager
-    async def user_session(self, principal: Principal, request_id: str | None = None
-                           ) -> AsyncIterator[UserSession]:
+    async def user_session(self, principal: Principal, request_id: str | None = None) -> AsyncIterator[UserSession]:
         """One transaction as the user; commits on success, rolls back on any exception."""
         session = await self.begin_user_session(principal, request_id)
         try:

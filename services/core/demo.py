@@ -21,8 +21,7 @@ DEMO_CLIENTS: tuple[tuple[Literal["lab", "one"], str, str, str, str], ...] = (
 )
 
 
-async def ensure_auth_user(dsn: str, email: str, user_id: UUID | None = None, *,
-                           operator: bool = False) -> UUID:
+async def ensure_auth_user(dsn: str, email: str, user_id: UUID | None = None, *, operator: bool = False) -> UUID:
     """The auth.users row for `email` (created if missing), as Supabase Auth would hold it."""
     await migrate(dsn)
     conn = await asyncpg.connect(dsn)
@@ -32,7 +31,10 @@ async def ensure_auth_user(dsn: str, email: str, user_id: UUID | None = None, *,
             "insert into auth.users (id, email, raw_app_meta_data, email_confirmed_at)"
             " values ($1, lower($2), $3::jsonb, now())"
             " on conflict (email) do update set raw_app_meta_data = excluded.raw_app_meta_data returning id",
-            user_id or uuid.uuid4(), email, app_metadata)
+            user_id or uuid.uuid4(),
+            email,
+            app_metadata,
+        )
         return found
     finally:
         await conn.close()
@@ -63,12 +65,22 @@ async def seed_demo(dsn: str, settings: Settings) -> dict[str, dict[str, Any]]:
             async with db.user_session(principal) as session:
                 client_id = await clients_repository.find_by_company_and_tag(session, company, "demo")
                 if client_id is None:
-                    client = await create_client(session, ClientCreate(
-                        company_name=company, status=status, contact_first_name=first, contact_last_name=last,
-                        email=email, city="Lyon", tags=["demo"]))
+                    client = await create_client(
+                        session,
+                        ClientCreate(
+                            company_name=company,
+                            status=status,
+                            contact_first_name=first,
+                            contact_last_name=last,
+                            email=email,
+                            city="Lyon",
+                            tags=["demo"],
+                        ),
+                    )
                     client_id = client.id
-                    invited = await invite_member(session, client_id, MemberInvite(email=email, role="owner"),
-                                                  directory)
+                    invited = await invite_member(
+                        session, client_id, MemberInvite(email=email, role="owner"), directory
+                    )
                     token = invited.dev_token
                 else:
                     user = await directory.invite(email)

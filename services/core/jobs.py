@@ -39,8 +39,9 @@ async def run_locked(db: Database, job: PeriodicJob) -> bool:
 def build_scheduler(db: Database, jobs: list[PeriodicJob]) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     for job in jobs:
-        scheduler.add_job(run_locked, "interval", seconds=job.seconds, args=[db, job], id=job.name,
-                          max_instances=1, coalesce=True)
+        scheduler.add_job(
+            run_locked, "interval", seconds=job.seconds, args=[db, job], id=job.name, max_instances=1, coalesce=True
+        )
     return scheduler
 
 

@@ -57,8 +57,9 @@ def _check_edits(migrations: list[Migration], applied: dict[str, str]) -> None:
     known = {m.version for m in migrations}
     for m in migrations:
         if m.version in applied and applied[m.version] != m.checksum:
-            raise MigrationError(f"migration {m.path.name} was edited after it was applied; "
-                                 "write a new migration instead")
+            raise MigrationError(
+                f"migration {m.path.name} was edited after it was applied; write a new migration instead"
+            )
     missing = sorted(set(applied) - known)
     if missing:
         raise MigrationError(f"applied migrations missing from {MIGRATIONS_DIR}: {', '.join(missing)}")
@@ -92,7 +93,9 @@ async def migrate(dsn: str, directory: Path = MIGRATIONS_DIR, *, bootstrap: bool
                     await conn.execute(m.sql)
                     await conn.execute(
                         "insert into foxeo_meta.schema_migrations (version, checksum) values ($1, $2)",
-                        m.version, m.checksum)
+                        m.version,
+                        m.checksum,
+                    )
                 log.info("applied migration %s", m.path.name)
                 done.append(m.version)
             return done

@@ -39,15 +39,29 @@ class Settings(BaseSettings):
     signed_url_ttl_seconds: int = Field(300, alias="FOXEO_SIGNED_URL_TTL_SECONDS", ge=10, le=7200)
     documents_max_bytes: int = Field(50 * 1024 * 1024, alias="FOXEO_DOCUMENTS_MAX_BYTES", ge=1)
     documents_direct_upload_max_bytes: int = Field(10 * 1024 * 1024, alias="FOXEO_DIRECT_UPLOAD_MAX_BYTES", ge=1)
-    documents_allowed_mime_types: list[str] = Field(default_factory=lambda: [
-        "application/pdf", "image/png", "image/jpeg", "image/webp", "image/gif", "text/plain", "text/csv",
-        "text/markdown", "application/zip",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
-        "audio/mpeg", "audio/mp4", "audio/wav", "video/mp4",
-    ], alias="FOXEO_DOCUMENTS_ALLOWED_MIME_TYPES")
+    documents_allowed_mime_types: list[str] = Field(
+        default_factory=lambda: [
+            "application/pdf",
+            "image/png",
+            "image/jpeg",
+            "image/webp",
+            "image/gif",
+            "text/plain",
+            "text/csv",
+            "text/markdown",
+            "application/zip",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            "application/vnd.oasis.opendocument.text",
+            "application/vnd.oasis.opendocument.spreadsheet",
+            "audio/mpeg",
+            "audio/mp4",
+            "audio/wav",
+            "video/mp4",
+        ],
+        alias="FOXEO_DOCUMENTS_ALLOWED_MIME_TYPES",
+    )
 
     notifications_retention_days: int = Field(90, alias="FOXEO_NOTIFICATIONS_RETENTION_DAYS", ge=1)
 
@@ -67,10 +81,14 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:
         if self.environment == "production":
-            missing = [name for name, value in (
-                ("DATABASE_URL", self.database_url),
-                ("SUPABASE_URL or SUPABASE_JWT_SECRET", self.supabase_url or self.supabase_jwt_secret),
-            ) if not value]
+            missing = [
+                name
+                for name, value in (
+                    ("DATABASE_URL", self.database_url),
+                    ("SUPABASE_URL or SUPABASE_JWT_SECRET", self.supabase_url or self.supabase_jwt_secret),
+                )
+                if not value
+            ]
             if missing:
                 raise ValueError(f"production refuses to start without {', '.join(missing)}")
             if self.supabase_jwt_secret and len(self.supabase_jwt_secret.get_secret_value()) < 32:

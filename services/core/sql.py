@@ -35,20 +35,28 @@ class Params:
         return f"${len(self.values)}"
 
 
-async def insert_returning(session: AnySession, table: str, values: Mapping[str, Any],
-                           returning: str) -> asyncpg.Record:
+async def insert_returning(
+    session: AnySession, table: str, values: Mapping[str, Any], returning: str
+) -> asyncpg.Record:
     names = _names(values)
     placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
     row = await session.fetchrow(
-        f"insert into {table} ({', '.join(names)}) values ({placeholders}) returning {returning}",
-        *values.values())
+        f"insert into {table} ({', '.join(names)}) values ({placeholders}) returning {returning}", *values.values()
+    )
     assert row is not None  # an INSERT … RETURNING without conflict clause always returns its row
     return row
 
 
-async def update_returning(session: AnySession, table: str, where: str, where_args: tuple[Any, ...],
-                           values: Mapping[str, Any], returning: str, *,
-                           touch_updated_at: bool = True) -> asyncpg.Record | None:
+async def update_returning(
+    session: AnySession,
+    table: str,
+    where: str,
+    where_args: tuple[Any, ...],
+    values: Mapping[str, Any],
+    returning: str,
+    *,
+    touch_updated_at: bool = True,
+) -> asyncpg.Record | None:
     """UPDATE `table` SET values WHERE `where` (whose placeholders are $1..$k for `where_args`)."""
     names = _names(values)
     start = len(where_args) + 1
@@ -57,4 +65,6 @@ async def update_returning(session: AnySession, table: str, where: str, where_ar
         assignments.append("updated_at = now()")
     return await session.fetchrow(
         f"update {table} set {', '.join(assignments)} where {where} returning {returning}",
-        *where_args, *values.values())
+        *where_args,
+        *values.values(),
+    )

@@ -24,27 +24,31 @@ class FileRules:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FileRules:
-        return cls(max_bytes=settings.documents_max_bytes,
-                   direct_max_bytes=min(settings.documents_direct_upload_max_bytes,
-                                        settings.documents_max_bytes),
-                   allowed_mime_types=frozenset(m.strip().lower()
-                                                for m in settings.documents_allowed_mime_types),
-                   link_ttl_seconds=settings.signed_url_ttl_seconds)
+        return cls(
+            max_bytes=settings.documents_max_bytes,
+            direct_max_bytes=min(settings.documents_direct_upload_max_bytes, settings.documents_max_bytes),
+            allowed_mime_types=frozenset(m.strip().lower() for m in settings.documents_allowed_mime_types),
+            link_ttl_seconds=settings.signed_url_ttl_seconds,
+        )
 
 
 # ---------------------------------------------------------------- names
 
+
 def display_name(raw: str, *, field: str = "file_name") -> str:
     """The name people see: the last path component, NFC, without control or invisible characters."""
     name = unicodedata.normalize("NFC", raw).replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(" " if unicodedata.category(c) in ("Zl", "Zp") else c for c in name
-                   if unicodedata.category(c) not in _DROP_CATEGORIES)
+    name = "".join(
+        " " if unicodedata.category(c) in ("Zl", "Zp") else c
+        for c in name
+        if unicodedata.category(c) not in _DROP_CATEGORIES
+    )
     name = re.sub(r"\s+", " ", name).strip().rstrip(". ")
     if name in ("", ".", ".."):
         raise FileRefused("the file name has no usable characters", field=field)
     if len(name) > 255:
         stem, dot, ext = name.rpartition(".")
-        name = (stem[:255 - len(ext) - 1] + dot + ext) if dot and len(ext) <= 16 else name[:255]
+        name = (stem[: 255 - len(ext) - 1] + dot + ext) if dot and len(ext) <= 16 else name[:255]
     return name
 
 
@@ -61,6 +65,7 @@ def storage_name(name: str) -> str:
 
 # ---------------------------------------------------------------- types and sizes
 
+
 def normalize_mime(value: str, *, field: str = "mime_type") -> str:
     mime = value.split(";", 1)[0].strip().lower()
     if not _MIME.match(mime):
@@ -70,8 +75,10 @@ def normalize_mime(value: str, *, field: str = "mime_type") -> str:
 
 def check_allowed(mime: str, rules: FileRules, *, field: str = "mime_type") -> None:
     if mime not in rules.allowed_mime_types:
-        raise FileRefused(f"files of type {mime} are not accepted; accepted types: "
-                          f"{', '.join(sorted(rules.allowed_mime_types))}", field=field)
+        raise FileRefused(
+            f"files of type {mime} are not accepted; accepted types: {', '.join(sorted(rules.allowed_mime_types))}",
+            field=field,
+        )
 
 
 def check_size(size: int, limit: int, *, field: str = "size_bytes") -> None:
@@ -82,6 +89,7 @@ def check_size(size: int, limit: int, *, field: str = "size_bytes") -> None:
 
 
 # ---------------------------------------------------------------- magic bytes
+
 
 def _mp3(h: bytes) -> bool:
     return h[:3] == b"ID3" or (len(h) > 1 and h[0] == 0xFF and h[1] & 0xE0 == 0xE0 and h[1] != 0xFE)
@@ -98,17 +106,34 @@ _SIGNATURES: list[tuple[str, Callable[[bytes], bool]]] = [
     ("zip", lambda h: h[:4] in (b"PK\x03\x04", b"PK\x05\x06")),
     ("mp4", lambda h: h[4:8] == b"ftyp"),
     ("ole", lambda h: h.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")),
-    ("executable", lambda h: h[:2] == b"MZ" or h[:4] in (b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe",
-                                                          b"\xca\xfe\xba\xbe")),
+    (
+        "executable",
+        lambda h: (
+            h[:2] == b"MZ" or h[:4] in (b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe")
+        ),
+    ),
     ("mp3", _mp3),
 ]
 _ZIP_BASED = ("application/vnd.openxmlformats-officedocument.", "application/vnd.oasis.opendocument.")
 _EXPECTED: dict[str, str] = {
-    "application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpeg", "image/gif": "gif",
-    "image/webp": "webp", "audio/wav": "wav", "audio/x-wav": "wav", "audio/wave": "wav",
-    "application/zip": "zip", "application/x-zip-compressed": "zip", "audio/mp4": "mp4",
-    "video/mp4": "mp4", "audio/x-m4a": "mp4", "video/quicktime": "mp4", "audio/mpeg": "mp3",
-    "application/msword": "ole", "application/vnd.ms-excel": "ole", "application/vnd.ms-powerpoint": "ole",
+    "application/pdf": "pdf",
+    "image/png": "png",
+    "image/jpeg": "jpeg",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/wave": "wav",
+    "application/zip": "zip",
+    "application/x-zip-compressed": "zip",
+    "audio/mp4": "mp4",
+    "video/mp4": "mp4",
+    "audio/x-m4a": "mp4",
+    "video/quicktime": "mp4",
+    "audio/mpeg": "mp3",
+    "application/msword": "ole",
+    "application/vnd.ms-excel": "ole",
+    "application/vnd.ms-powerpoint": "ole",
 }
 _TEXT_TYPES = ("application/json", "application/csv", "application/xml")
 

@@ -59,8 +59,14 @@ def _problem(exc: Exception) -> FoxeoError:
     return StoredObjectNotFound("no such object")
 
 
-async def receive(storage: StorageBackend, bucket: str, path: str, token: str | None,
-                  body: AsyncIterator[bytes], content_type: str | None) -> StoredObject:
+async def receive(
+    storage: StorageBackend,
+    bucket: str,
+    path: str,
+    token: str | None,
+    body: AsyncIterator[bytes],
+    content_type: str | None,
+) -> StoredObject:
     local = _local(storage, bucket)
     try:
         await local.receive_upload(path, token, body, content_type=content_type)

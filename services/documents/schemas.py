@@ -15,8 +15,9 @@ Source = Literal["operator", "client", "orpheus", "elio", "meeting"]
 DocumentStatus = Literal["new", "validated"]
 Phase = Literal["lab", "one"]
 HomeworkState = Literal["due", "overdue", "completed"]
-DocumentSort = Literal["created_at", "-created_at", "updated_at", "-updated_at", "title", "-title",
-                       "homework_due_at", "-homework_due_at"]
+DocumentSort = Literal[
+    "created_at", "-created_at", "updated_at", "-updated_at", "title", "-title", "homework_due_at", "-homework_due_at"
+]
 
 
 def _check_title(title: str) -> str:
@@ -38,8 +39,9 @@ def _check_due(due: datetime | None) -> datetime | None:
     return due
 
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-                  AfterValidator(_check_title)]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_check_title)
+]
 DueDate = Annotated[datetime | None, AfterValidator(_check_due)]
 Sha256 = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[0-9a-fA-F]{64}$")]
 
@@ -48,8 +50,9 @@ class DocumentFields(BaseModel):
     title: Title | None = Field(None, description="Defaults to the file name")
     document_type: DocumentType = "ressource"
     visibility: Visibility = Field("shared", description="`internal`: the operator only (operator sets)")
-    source: Source | None = Field(None, description="Who produced it; `client` for a client's upload, "
-                                                    "`operator` by default for the operator")
+    source: Source | None = Field(
+        None, description="Who produced it; `client` for a client's upload, `operator` by default for the operator"
+    )
     tags: Tags = []
     project_id: UUID | None = None
     homework_due_at: DueDate = Field(None, description="Homework (`devoir`) only")
@@ -72,8 +75,11 @@ class FileDeclaration(BaseModel):
 
     file_name: str = Field(min_length=1, max_length=255)
     size_bytes: int = Field(ge=1, description="Exact size in bytes; checked on confirm")
-    mime_type: str = Field(min_length=3, max_length=255, description="Checked against the allow-list and, "
-                                                                     "on confirm, the file's magic bytes")
+    mime_type: str = Field(
+        min_length=3,
+        max_length=255,
+        description="Checked against the allow-list and, on confirm, the file's magic bytes",
+    )
     sha256: Sha256 | None = Field(None, description="Optional; when given, checked on confirm")
 
 

@@ -80,8 +80,9 @@ def _anyone(_: DocumentRead) -> bool:
     return True
 
 
-async def writable(session: UserSession, document_id: UUID,
-                   member_may: Callable[[DocumentRead], bool] = _anyone) -> DocumentRead:
+async def writable(
+    session: UserSession, document_id: UUID, member_may: Callable[[DocumentRead], bool] = _anyone
+) -> DocumentRead:
     """The document, locked, if the caller may change it: live, and for a member allowed and not Lab
     history."""
     doc = await load(session, document_id, for_update=True)
@@ -94,8 +95,9 @@ async def writable(session: UserSession, document_id: UUID,
     return doc
 
 
-async def new_document_values(session: UserSession, client_id: UUID, meta: DocumentFields,
-                              file_name: str) -> dict[str, Any]:
+async def new_document_values(
+    session: UserSession, client_id: UUID, meta: DocumentFields, file_name: str
+) -> dict[str, Any]:
     """A new document's columns after the permission and consistency checks."""
     client = await clients.require_client(session, client_id)
     if client.status == "archived":
@@ -103,51 +105,79 @@ async def new_document_values(session: UserSession, client_id: UUID, meta: Docum
     if is_operator(session):
         source = meta.source or "operator"
     else:
-        for field, allowed in (("visibility", meta.visibility == "shared"),
-                               ("source", meta.source in (None, "client")),
-                               ("document_type", meta.document_type != "devoir"),
-                               ("homework_due_at", meta.homework_due_at is None)):
+        for field, allowed in (
+            ("visibility", meta.visibility == "shared"),
+            ("source", meta.source in (None, "client")),
+            ("document_type", meta.document_type != "devoir"),
+            ("homework_due_at", meta.homework_due_at is None),
+        ):
             if not allowed:
-                raise DocumentForbidden(f"only the operator can set {field} (homework is assigned by the"
-                                        " operator; client documents are shared, with source 'client')",
-                                        field=field)
+                raise DocumentForbidden(
+                    f"only the operator can set {field} (homework is assigned by the"
+                    " operator; client documents are shared, with source 'client')",
+                    field=field,
+                )
         source = "client"
     if meta.homework_due_at is not None and meta.document_type != "devoir":
-        raise DocumentInvalid("a due date is for homework (document_type 'devoir') only",
-                              field="homework_due_at")
+        raise DocumentInvalid("a due date is for homework (document_type 'devoir') only", field="homework_due_at")
     phase = (await config.get_config(session, client_id)).dashboard_type
-    return {"client_id": client_id, "project_id": meta.project_id, "title": (meta.title or file_name)[:200],
-            "tags": meta.tags, "document_type": meta.document_type, "visibility": meta.visibility,
-            "source": source, "status": "new" if meta.document_type in WITH_STATUS else None,
-            "phase": phase, "homework_due_at": meta.homework_due_at, "created_by": session.principal.user_id}
+    return {
+        "client_id": client_id,
+        "project_id": meta.project_id,
+        "title": (meta.title or file_name)[:200],
+        "tags": meta.tags,
+        "document_type": meta.document_type,
+        "visibility": meta.visibility,
+        "source": source,
+        "status": "new" if meta.document_type in WITH_STATUS else None,
+        "phase": phase,
+        "homework_due_at": meta.homework_due_at,
+        "created_by": session.principal.user_id,
+    }
 
 
-async def create_with_version(session: UserSession, document_id: UUID, values: dict[str, Any],
-                              version: dict[str, Any]) -> DocumentRead:
+async def create_with_version(
+    session: UserSession, document_id: UUID, values: dict[str, Any], version: dict[str, Any]
+) -> DocumentRead:
     await repository.insert(session, {"id": document_id, **values})
-    row = await repository.insert_version(session, {"document_id": document_id, "version": 1,
-                                                    "client_id": values["client_id"], **version})
+    row = await repository.insert_version(
+        session, {"document_id": document_id, "version": 1, "client_id": values["client_id"], **version}
+    )
     await repository.update(session, document_id, {"current_version_id": row["id"]})
     doc = await load(session, document_id)
-    await audit.record(session, action="document.created", entity_type="document", entity_id=document_id,
-                       client_id=doc.client_id, after=doc)
+    await audit.record(
+        session,
+        action="document.created",
+        entity_type="document",
+        entity_id=document_id,
+        client_id=doc.client_id,
+        after=doc,
+    )
     return doc
 
 
-async def add_version(session: UserSession, before: DocumentRead, number: int,
-                      version: dict[str, Any]) -> DocumentRead:
-    row = await repository.insert_version(session, {"document_id": before.id, "client_id": before.client_id,
-                                                    "version": number, **version})
+async def add_version(session: UserSession, before: DocumentRead, number: int, version: dict[str, Any]) -> DocumentRead:
+    row = await repository.insert_version(
+        session, {"document_id": before.id, "client_id": before.client_id, "version": number, **version}
+    )
     current = before.current_version.version if before.current_version else 0
     if number > current:
         await repository.update(session, before.id, {"current_version_id": row["id"]})
     after = await load(session, before.id)
-    await audit.record(session, action="document.version_added", entity_type="document", entity_id=before.id,
-                       client_id=before.client_id, before=before, after=after)
+    await audit.record(
+        session,
+        action="document.version_added",
+        entity_type="document",
+        entity_id=before.id,
+        client_id=before.client_id,
+        before=before,
+        after=after,
+    )
     return after
 
 
 # ---------------------------------------------------------------- reads
+
 
 def _after(sort: str, cursor: str) -> list[Any]:
     """The cursor's sort key and id, typed for the query; a cursor of another sort is a 422."""
@@ -161,8 +191,9 @@ def _check_filters(filters: Filters) -> None:
             raise Unprocessable(f"{field} cannot contain NUL characters", field=field)
 
 
-async def list_documents_json(session: UserSession, filters: Filters, *, sort: str, cursor: str | None,
-                              limit: int) -> bytes:
+async def list_documents_json(
+    session: UserSession, filters: Filters, *, sort: str, cursor: str | None, limit: int
+) -> bytes:
     """A Page[DocumentRead] as JSON bytes (rows rendered by Postgres; RLS hides what is not ours)."""
     _check_filters(filters)
     after = _after(sort, cursor) if cursor else None
@@ -177,9 +208,11 @@ async def list_documents_json(session: UserSession, filters: Filters, *, sort: s
 async def count_documents(session: UserSession, filters: Filters) -> DocumentCounts:
     _check_filters(filters)
     row = await repository.counts(session, filters)
-    return DocumentCounts(total=row["total"],
-                          by_type=TypeCounts(**{k: row[k] for k in TypeCounts.model_fields}),
-                          homework=HomeworkCounts(**{k: row[k] for k in HomeworkCounts.model_fields}))
+    return DocumentCounts(
+        total=row["total"],
+        by_type=TypeCounts(**{k: row[k] for k in TypeCounts.model_fields}),
+        homework=HomeworkCounts(**{k: row[k] for k in HomeworkCounts.model_fields}),
+    )
 
 
 async def list_versions(session: UserSession, document_id: UUID) -> list[VersionRead]:
@@ -187,20 +220,28 @@ async def list_versions(session: UserSession, document_id: UUID) -> list[Version
     return [VersionRead(**dict(r)) for r in await repository.list_versions(session, document_id)]
 
 
-async def download_link(session: UserSession, files: DocumentFiles, document_id: UUID,
-                        version: int | None) -> DownloadLink:
+async def download_link(
+    session: UserSession, files: DocumentFiles, document_id: UUID, version: int | None
+) -> DownloadLink:
     await load(session, document_id)
     row = None if (version or 0) > MAX_VERSION else await repository.get_version(session, document_id, version)
     if row is None:
-        raise VersionNotFound(f"the document has no version {version}" if version
-                              else "the document has no file")
+        raise VersionNotFound(f"the document has no version {version}" if version else "the document has no file")
     signed = await files.storage.create_signed_download(
-        row["storage_path"], expires_in=files.rules.link_ttl_seconds, download_name=row["file_name"])
-    return DownloadLink(url=signed.url, expires_at=signed.expires_at, version=row["version"],
-                        file_name=row["file_name"], mime_type=row["mime_type"], size_bytes=row["size_bytes"])
+        row["storage_path"], expires_in=files.rules.link_ttl_seconds, download_name=row["file_name"]
+    )
+    return DownloadLink(
+        url=signed.url,
+        expires_at=signed.expires_at,
+        version=row["version"],
+        file_name=row["file_name"],
+        mime_type=row["mime_type"],
+        size_bytes=row["size_bytes"],
+    )
 
 
 # ---------------------------------------------------------------- changes
+
 
 def _planned_changes(session: UserSession, before: DocumentRead, data: DocumentUpdate) -> dict[str, Any]:
     sent: dict[str, Any] = data.model_dump(exclude_unset=True)
@@ -228,17 +269,22 @@ def _planned_changes(session: UserSession, before: DocumentRead, data: DocumentU
         changes["status"] = None
     if kind != "devoir":
         if sent.get("homework_due_at") is not None:
-            raise DocumentInvalid("a due date is for homework (document_type 'devoir') only",
-                                  field="homework_due_at")
+            raise DocumentInvalid("a due date is for homework (document_type 'devoir') only", field="homework_due_at")
         changes.update(homework_due_at=None, homework_completed=False, homework_completed_at=None)
-    if kind == "devoir" and changes["status"] == "validated" and before.status != "validated" \
-            and not (before.homework_completed and before.document_type == "devoir"):
+    if (
+        kind == "devoir"
+        and changes["status"] == "validated"
+        and before.status != "validated"
+        and not (before.homework_completed and before.document_type == "devoir")
+    ):
         raise HomeworkConflict("homework is validated once the client has completed it", field="status")
     changes = {k: v for k, v in changes.items() if getattr(before, k) != v}
-    if not is_operator(session) and "validated" in (before.status, changes.get("status", before.status)) \
-            and "status" in changes:
-        raise DocumentForbidden("a validated document keeps its type: ask the operator",
-                                field="document_type")
+    if (
+        not is_operator(session)
+        and "validated" in (before.status, changes.get("status", before.status))
+        and "status" in changes
+    ):
+        raise DocumentForbidden("a validated document keeps its type: ask the operator", field="document_type")
     return changes
 
 
@@ -249,17 +295,30 @@ async def update_document(session: UserSession, document_id: UUID, data: Documen
         return before
     await repository.update(session, document_id, changes)
     after = await load(session, document_id)
-    await audit.record(session, action="document.updated", entity_type="document", entity_id=document_id,
-                       client_id=before.client_id, before=before, after=after)
+    await audit.record(
+        session,
+        action="document.updated",
+        entity_type="document",
+        entity_id=document_id,
+        client_id=before.client_id,
+        before=before,
+        after=after,
+    )
     return after
 
 
-async def _set(session: UserSession, before: DocumentRead, action: str,
-               values: dict[str, Any]) -> DocumentRead:
+async def _set(session: UserSession, before: DocumentRead, action: str, values: dict[str, Any]) -> DocumentRead:
     await repository.update(session, before.id, values)
     after = await load(session, before.id)
-    await audit.record(session, action=action, entity_type="document", entity_id=before.id,
-                       client_id=before.client_id, before=before, after=after)
+    await audit.record(
+        session,
+        action=action,
+        entity_type="document",
+        entity_id=before.id,
+        client_id=before.client_id,
+        before=before,
+        after=after,
+    )
     return after
 
 
@@ -269,8 +328,12 @@ async def complete_homework(session: UserSession, document_id: UUID) -> Document
         raise HomeworkConflict("only homework (document_type 'devoir') can be completed")
     if doc.homework_completed:
         raise HomeworkConflict("the homework is already completed")
-    return await _set(session, doc, "document.homework_completed",
-                      {"homework_completed": True, "homework_completed_at": datetime.now(UTC)})
+    return await _set(
+        session,
+        doc,
+        "document.homework_completed",
+        {"homework_completed": True, "homework_completed_at": datetime.now(UTC)},
+    )
 
 
 async def reopen_homework(session: UserSession, document_id: UUID) -> DocumentRead:
@@ -318,8 +381,14 @@ async def delete_document(session: UserSession, files: DocumentFiles, document_i
     await repository.delete_uploads_of(session, document_id)
     await repository.delete(session, document_id)
     snapshot = {**doc.model_dump(mode="json"), "versions": [v.model_dump(mode="json") for v in versions]}
-    await audit.record(session, action="document.deleted", entity_type="document", entity_id=document_id,
-                       client_id=doc.client_id, before=snapshot)
+    await audit.record(
+        session,
+        action="document.deleted",
+        entity_type="document",
+        entity_id=document_id,
+        client_id=doc.client_id,
+        before=snapshot,
+    )
     # Objects go last: if storage fails, the transaction rolls back and nothing is half-erased.
     if paths:
         await files.storage.delete(paths)

@@ -29,11 +29,15 @@ def build_storage(settings: Settings) -> StorageBackend:
     if use_supabase(settings):
         if not settings.supabase_url or not settings.supabase_secret_key:
             raise ValueError("FOXEO_STORAGE_BACKEND=supabase needs SUPABASE_URL and SUPABASE_SECRET_KEY")
-        return SupabaseStorage(settings.supabase_url, settings.supabase_secret_key.get_secret_value(),
-                               settings.storage_bucket)
-    return LocalStorage(settings.storage_dir or settings.data_dir / "storage", bucket=settings.storage_bucket,
-                        signing_key=settings.signing_key(),
-                        public_url=settings.public_base_url.rstrip("/") + "/api/v1/storage")
+        return SupabaseStorage(
+            settings.supabase_url, settings.supabase_secret_key.get_secret_value(), settings.storage_bucket
+        )
+    return LocalStorage(
+        settings.storage_dir or settings.data_dir / "storage",
+        bucket=settings.storage_bucket,
+        signing_key=settings.signing_key(),
+        public_url=settings.public_base_url.rstrip("/") + "/api/v1/storage",
+    )
 
 
 def object_path(client_id: UUID, document_id: UUID, version: int, file_name: str) -> str:

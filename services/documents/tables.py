@@ -22,7 +22,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from services.core.tables import metadata
 
 documents = Table(
-    "documents", metadata,
+    "documents",
+    metadata,
     Column("id", Uuid, primary_key=True),
     Column("client_id", Uuid, ForeignKey("public.clients.id", ondelete="CASCADE"), nullable=False),
     Column("project_id", Uuid),  # the projects module (0030) adds the foreign key
@@ -37,8 +38,7 @@ documents = Table(
     Column("homework_due_at", DateTime(timezone=True)),
     Column("homework_completed", Boolean, nullable=False),
     Column("homework_completed_at", DateTime(timezone=True)),
-    Column("current_version_id", Uuid, ForeignKey("public.document_versions.id", ondelete="SET NULL",
-                                                  use_alter=True)),
+    Column("current_version_id", Uuid, ForeignKey("public.document_versions.id", ondelete="SET NULL", use_alter=True)),
     Column("archived_at", DateTime(timezone=True)),
     Column("created_by", Uuid),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -47,7 +47,8 @@ documents = Table(
 )
 
 document_versions = Table(
-    "document_versions", metadata,
+    "document_versions",
+    metadata,
     Column("id", Uuid, primary_key=True),
     Column("document_id", Uuid, nullable=False),
     Column("client_id", Uuid, nullable=False),
@@ -60,12 +61,14 @@ document_versions = Table(
     Column("uploaded_by", Uuid),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("document_id", "version"),
-    ForeignKeyConstraint(["document_id", "client_id"], ["public.documents.id", "public.documents.client_id"],
-                         ondelete="CASCADE"),
+    ForeignKeyConstraint(
+        ["document_id", "client_id"], ["public.documents.id", "public.documents.client_id"], ondelete="CASCADE"
+    ),
 )
 
 document_uploads = Table(
-    "document_uploads", metadata,
+    "document_uploads",
+    metadata,
     Column("id", Uuid, primary_key=True),
     Column("client_id", Uuid, ForeignKey("public.clients.id", ondelete="CASCADE"), nullable=False),
     Column("document_id", Uuid, nullable=False),  # no FK: a new document exists only once confirmed

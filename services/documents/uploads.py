@@ -73,13 +73,21 @@ async def discard(storage: StorageBackend, path: str) -> None:
         log.warning("could not delete a refused object", extra={"path": path}, exc_info=True)
 
 
-def _version_values(session: UserSession, *, path: str, file_name: str, size: int, mime: str,
-                    sha256: str) -> dict[str, Any]:
-    return {"storage_path": path, "file_name": file_name, "size_bytes": size, "mime_type": mime,
-            "sha256": sha256, "uploaded_by": session.principal.user_id}
+def _version_values(
+    session: UserSession, *, path: str, file_name: str, size: int, mime: str, sha256: str
+) -> dict[str, Any]:
+    return {
+        "storage_path": path,
+        "file_name": file_name,
+        "size_bytes": size,
+        "mime_type": mime,
+        "sha256": sha256,
+        "uploaded_by": session.principal.user_id,
+    }
 
 
 # ---------------------------------------------------------------- direct (multipart) uploads
+
 
 class IncomingFile(Protocol):
     """A file part of a multipart request (FastAPI's UploadFile fits)."""
@@ -103,8 +111,9 @@ async def _accept_file(files: DocumentFiles, file: IncomingFile) -> tuple[str, b
     return mime, data
 
 
-async def upload_new_document(session: UserSession, files: DocumentFiles, client_id: UUID,
-                              meta: DocumentFields, file: IncomingFile) -> DocumentRead:
+async def upload_new_document(
+    session: UserSession, files: DocumentFiles, client_id: UUID, meta: DocumentFields, file: IncomingFile
+) -> DocumentRead:
     """A new document from a small file sent through the API."""
     file_name = display_name(file.filename or "file", field="file")
     values = await service.new_document_values(session, client_id, meta, file_name)
@@ -113,16 +122,27 @@ async def upload_new_document(session: UserSession, files: DocumentFiles, client
     path = object_path(client_id, document_id, 1, file_name)
     await files.storage.put(path, data, content_type=mime)
     try:
-        return await service.create_with_version(session, document_id, values, _version_values(
-            session, path=path, file_name=file_name, size=len(data), mime=mime,
-            sha256=hashlib.sha256(data).hexdigest()))
+        return await service.create_with_version(
+            session,
+            document_id,
+            values,
+            _version_values(
+                session,
+                path=path,
+                file_name=file_name,
+                size=len(data),
+                mime=mime,
+                sha256=hashlib.sha256(data).hexdigest(),
+            ),
+        )
     except BaseException:
         await discard(files.storage, path)
         raise
 
 
-async def upload_version(session: UserSession, files: DocumentFiles, document_id: UUID,
-                         file: IncomingFile) -> DocumentRead:
+async def upload_version(
+    session: UserSession, files: DocumentFiles, document_id: UUID, file: IncomingFile
+) -> DocumentRead:
     """A new version of a document from a small file sent through the API."""
     before = await service.writable(session, document_id, service.member_may_add_version)
     file_name = display_name(file.filename or "file", field="file")
@@ -137,15 +157,26 @@ async def upload_version(session: UserSession, files: DocumentFiles, document_id
         await files.storage.delete([path])
         await files.storage.put(path, data, content_type=mime)
     try:
-        return await service.add_version(session, before, number, _version_values(
-            session, path=path, file_name=file_name, size=len(data), mime=mime,
-            sha256=hashlib.sha256(data).hexdigest()))
+        return await service.add_version(
+            session,
+            before,
+            number,
+            _version_values(
+                session,
+                path=path,
+                file_name=file_name,
+                size=len(data),
+                mime=mime,
+                sha256=hashlib.sha256(data).hexdigest(),
+            ),
+        )
     except BaseException:
         await discard(files.storage, path)
         raise
 
 
 # ---------------------------------------------------------------- signed-URL uploads
+
 
 def _declared_type(files: DocumentFiles, data: FileDeclaration) -> str:
     mime = normalize_mime(data.mime_type)
@@ -154,46 +185,104 @@ def _declared_type(files: DocumentFiles, data: FileDeclaration) -> str:
     return mime
 
 
-async def _issue(session: UserSession, files: DocumentFiles, *, client_id: UUID, document_id: UUID,
-                 number: int, file_name: str, mime: str, data: FileDeclaration,
-                 document: dict[str, Any] | None) -> UploadTicket:
+async def _issue(
+    session: UserSession,
+    files: DocumentFiles,
+    *,
+    client_id: UUID,
+    document_id: UUID,
+    number: int,
+    file_name: str,
+    mime: str,
+    data: FileDeclaration,
+    document: dict[str, Any] | None,
+) -> UploadTicket:
     path = object_path(client_id, document_id, number, file_name)
-    signed = await files.storage.create_signed_upload(path, content_type=mime, max_bytes=data.size_bytes,
-                                                      expires_in=files.rules.link_ttl_seconds)
-    row = await repository.insert_upload(session, {
-        "client_id": client_id, "document_id": document_id, "is_new_document": document is not None,
-        "version": number, "storage_path": path, "file_name": file_name, "size_bytes": data.size_bytes,
-        "mime_type": mime, "sha256": data.sha256, "document": document,
-        "created_by": session.principal.user_id, "expires_at": signed.expires_at})
-    await audit.record(session, action="document.upload_requested", entity_type="document_upload",
-                       entity_id=row["id"], client_id=client_id,
-                       after={"document_id": str(document_id), "version": number, "file_name": file_name,
-                              "size_bytes": data.size_bytes, "mime_type": mime})
-    return UploadTicket(upload_id=row["id"], document_id=document_id, version=number, file_name=file_name,
-                        upload=SignedUploadRead(url=signed.url, method=signed.method, headers=signed.headers,
-                                                expires_at=signed.expires_at),
-                        confirm_before=signed.expires_at + CONFIRM_GRACE)
+    signed = await files.storage.create_signed_upload(
+        path, content_type=mime, max_bytes=data.size_bytes, expires_in=files.rules.link_ttl_seconds
+    )
+    row = await repository.insert_upload(
+        session,
+        {
+            "client_id": client_id,
+            "document_id": document_id,
+            "is_new_document": document is not None,
+            "version": number,
+            "storage_path": path,
+            "file_name": file_name,
+            "size_bytes": data.size_bytes,
+            "mime_type": mime,
+            "sha256": data.sha256,
+            "document": document,
+            "created_by": session.principal.user_id,
+            "expires_at": signed.expires_at,
+        },
+    )
+    await audit.record(
+        session,
+        action="document.upload_requested",
+        entity_type="document_upload",
+        entity_id=row["id"],
+        client_id=client_id,
+        after={
+            "document_id": str(document_id),
+            "version": number,
+            "file_name": file_name,
+            "size_bytes": data.size_bytes,
+            "mime_type": mime,
+        },
+    )
+    return UploadTicket(
+        upload_id=row["id"],
+        document_id=document_id,
+        version=number,
+        file_name=file_name,
+        upload=SignedUploadRead(
+            url=signed.url, method=signed.method, headers=signed.headers, expires_at=signed.expires_at
+        ),
+        confirm_before=signed.expires_at + CONFIRM_GRACE,
+    )
 
 
-async def request_document_upload(session: UserSession, files: DocumentFiles, client_id: UUID,
-                                  data: NewDocumentUpload) -> UploadTicket:
+async def request_document_upload(
+    session: UserSession, files: DocumentFiles, client_id: UUID, data: NewDocumentUpload
+) -> UploadTicket:
     """An upload URL for the first version of a new document (created on confirm)."""
     file_name = display_name(data.file_name)
     values = await service.new_document_values(session, client_id, data.document, file_name)
     mime = _declared_type(files, data)
     meta = data.document.model_copy(update={"title": values["title"]})
-    return await _issue(session, files, client_id=client_id, document_id=uuid4(), number=1,
-                        file_name=file_name, mime=mime, data=data, document=meta.model_dump(mode="json"))
+    return await _issue(
+        session,
+        files,
+        client_id=client_id,
+        document_id=uuid4(),
+        number=1,
+        file_name=file_name,
+        mime=mime,
+        data=data,
+        document=meta.model_dump(mode="json"),
+    )
 
 
-async def request_version_upload(session: UserSession, files: DocumentFiles, document_id: UUID,
-                                 data: FileDeclaration) -> UploadTicket:
+async def request_version_upload(
+    session: UserSession, files: DocumentFiles, document_id: UUID, data: FileDeclaration
+) -> UploadTicket:
     """An upload URL for the next version of a document."""
     before = await service.writable(session, document_id, service.member_may_add_version)
     file_name, mime = display_name(data.file_name), _declared_type(files, data)
     number = await repository.next_version(session, document_id)
-    return await _issue(session, files, client_id=before.client_id, document_id=document_id, number=number,
-                        file_name=file_name, mime=mime, data=data, document=None)
+    return await _issue(
+        session,
+        files,
+        client_id=before.client_id,
+        document_id=document_id,
+        number=number,
+        file_name=file_name,
+        mime=mime,
+        data=data,
+        document=None,
+    )
 
 
 async def _verify_stored(files: DocumentFiles, ticket: Any) -> _Verified:
@@ -205,16 +294,14 @@ async def _verify_stored(files: DocumentFiles, ticket: Any) -> _Verified:
     try:
         check_size(info.size, files.rules.max_bytes)
         if info.size != declared:
-            raise FileRefused(f"storage received {info.size} bytes, {declared} were declared",
-                              field="size_bytes")
+            raise FileRefused(f"storage received {info.size} bytes, {declared} were declared", field="size_bytes")
         if info.content_type and normalize_mime(info.content_type) != mime:
-            raise FileRefused(f"the file was sent as {info.content_type}, {mime} was declared",
-                              field="mime_type")
+            raise FileRefused(f"the file was sent as {info.content_type}, {mime} was declared", field="mime_type")
         digest, head, size = hashlib.sha256(), b"", 0
         async with aclosing(files.storage.stream(path)) as chunks:
             async for chunk in chunks:
                 if len(head) < HEAD_BYTES:
-                    head += chunk[:HEAD_BYTES - len(head)]
+                    head += chunk[: HEAD_BYTES - len(head)]
                     if len(head) >= HEAD_BYTES:
                         check_magic(mime, head)  # before reading the rest
                 digest.update(chunk)
@@ -247,15 +334,22 @@ async def confirm_upload(session: UserSession, files: DocumentFiles, upload_id: 
         try:
             meta = DocumentMeta.model_validate(ticket["document"])
         except ValidationError:  # only a row written straight into the table can hold this
-            raise DocumentInvalid("this upload's document metadata is not valid: request a new upload",
-                                  field="document") from None
+            raise DocumentInvalid(
+                "this upload's document metadata is not valid: request a new upload", field="document"
+            ) from None
         values = await service.new_document_values(session, ticket["client_id"], meta, ticket["file_name"])
     else:
         before = await service.writable(session, ticket["document_id"], service.member_may_add_version)
     verified = await _verify_stored(files, ticket)
     await repository.delete_upload(session, upload_id)
-    version = _version_values(session, path=ticket["storage_path"], file_name=ticket["file_name"],
-                              size=verified.size, mime=ticket["mime_type"], sha256=verified.sha256)
+    version = _version_values(
+        session,
+        path=ticket["storage_path"],
+        file_name=ticket["file_name"],
+        size=verified.size,
+        mime=ticket["mime_type"],
+        sha256=verified.sha256,
+    )
     try:
         if values is not None:
             return await service.create_with_version(session, ticket["document_id"], values, version)
@@ -272,22 +366,31 @@ async def cancel_upload(session: UserSession, files: DocumentFiles, upload_id: U
     if ticket is None:
         raise UploadNotFound()
     await repository.delete_upload(session, upload_id)
-    await audit.record(session, action="document.upload_cancelled", entity_type="document_upload",
-                       entity_id=upload_id, client_id=ticket["client_id"],
-                       before={"document_id": str(ticket["document_id"]), "version": ticket["version"]})
+    await audit.record(
+        session,
+        action="document.upload_cancelled",
+        entity_type="document_upload",
+        entity_id=upload_id,
+        client_id=ticket["client_id"],
+        before={"document_id": str(ticket["document_id"]), "version": ticket["version"]},
+    )
     await files.storage.delete([ticket["storage_path"]])
 
 
 async def sweep_expired_uploads(session: ServiceSession, storage: StorageBackend, *, limit: int = 500) -> int:
     """Remove pending uploads nobody confirmed in time, and whatever they had uploaded."""
-    rows = await repository.expired_uploads(session, grace_seconds=int(CONFIRM_GRACE.total_seconds()),
-                                            limit=limit)
+    rows = await repository.expired_uploads(session, grace_seconds=int(CONFIRM_GRACE.total_seconds()), limit=limit)
     if not rows:
         return 0
     await storage.delete([r["storage_path"] for r in rows])
     await repository.delete_uploads(session, [r["id"] for r in rows])
     for r in rows:
-        await audit.record(session, action="document.upload_expired", entity_type="document_upload",
-                           entity_id=r["id"], client_id=r["client_id"],
-                           before={"document_id": str(r["document_id"]), "version": r["version"]})
+        await audit.record(
+            session,
+            action="document.upload_expired",
+            entity_type="document_upload",
+            entity_id=r["id"],
+            client_id=r["client_id"],
+            before={"document_id": str(r["document_id"]), "version": r["version"]},
+        )
     return len(rows)

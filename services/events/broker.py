@@ -102,8 +102,9 @@ def listen_dsn(dsn: str) -> str:
 
 
 class EventBroker:
-    def __init__(self, db: Database, dsn: str | None = None, *, queue_size: int = 1000,
-                 reconnect_delay: float = 1.0) -> None:
+    def __init__(
+        self, db: Database, dsn: str | None = None, *, queue_size: int = 1000, reconnect_delay: float = 1.0
+    ) -> None:
         self._db = db
         self._dsn = listen_dsn(dsn or db.dsn)
         self._queue_size = queue_size
@@ -123,8 +124,10 @@ class EventBroker:
     async def start(self) -> None:
         await self._connect()
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._dispatch_forever(), name="events-dispatch"),
-                       loop.create_task(self._watch_connection(), name="events-listen")]
+        self._tasks = [
+            loop.create_task(self._dispatch_forever(), name="events-dispatch"),
+            loop.create_task(self._watch_connection(), name="events-listen"),
+        ]
         self._hook_signals(loop)
 
     async def stop(self) -> None:
@@ -280,10 +283,12 @@ class EventBroker:
             routed = [(p, t) for p in payloads if (t := self._targets(p, members))]
             message_ids = list({UUID(p["id"]) for p, _ in routed if p["t"] == "message"})
             notification_ids = list({UUID(p["id"]) for p, _ in routed if p["t"] == "notification"})
-            messages = {r["id"]: r for r in await chat.stream_rows(session, message_ids)} \
-                if message_ids else {}
-            notes = {r["id"]: r for r in await notifications.stream_rows(session, notification_ids)} \
-                if notification_ids else {}
+            messages = {r["id"]: r for r in await chat.stream_rows(session, message_ids)} if message_ids else {}
+            notes = (
+                {r["id"]: r for r in await notifications.stream_rows(session, notification_ids)}
+                if notification_ids
+                else {}
+            )
         for payload, targets in routed:
             # The cursor is the one of the write that sent this NOTIFY, not of the row as read now (it
             # may have been edited since): only that keeps "everything before it was delivered" true.

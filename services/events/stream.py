@@ -35,8 +35,7 @@ def parse_cursor(last_event_id: str | None) -> int | None:
     return int(value) if _CURSOR.match(value) and int(value) < 2**63 else None
 
 
-async def _replay(db: Database, principal: Principal, cursor: int | None
-                  ) -> tuple[str, list[Event] | None]:
+async def _replay(db: Database, principal: Principal, cursor: int | None) -> tuple[str, list[Event] | None]:
     """The horizon (the new cursor once the replay is sent) and the events since `cursor`; None when
     there are more than REPLAY_LIMIT (the client must reload instead)."""
     async with db.user_session(principal) as session:
@@ -51,8 +50,14 @@ async def _replay(db: Database, principal: Principal, cursor: int | None
     return horizon, [message_event(r, None) for r in messages] + [notification_event(r, None) for r in notes]
 
 
-async def sse_stream(broker: EventBroker, db: Database, principal: Principal, last_event_id: str | None,
-                     *, heartbeat: float = HEARTBEAT_SECONDS) -> AsyncIterator[bytes]:
+async def sse_stream(
+    broker: EventBroker,
+    db: Database,
+    principal: Principal,
+    last_event_id: str | None,
+    *,
+    heartbeat: float = HEARTBEAT_SECONDS,
+) -> AsyncIterator[bytes]:
     subscriber = broker.subscribe(principal)  # before the replay, so nothing falls in between
     try:
         cursor = parse_cursor(last_event_id)

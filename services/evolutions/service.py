@@ -39,16 +39,21 @@ NEXT: dict[str, set[str]] = {
 # What the evolution project becomes when the request moves on.
 PROJECT_STATUS = {"in_progress": "active", "delivered": "done", "declined": "cancelled"}
 MESSAGES = {
-    "requested": "Nouvelle demande d'évolution", "estimating": "Évolution en cours d'estimation",
-    "quoted": "Devis disponible pour votre évolution", "accepted": "Évolution acceptée",
-    "in_progress": "Évolution en cours de réalisation", "delivered": "Évolution livrée",
+    "requested": "Nouvelle demande d'évolution",
+    "estimating": "Évolution en cours d'estimation",
+    "quoted": "Devis disponible pour votre évolution",
+    "accepted": "Évolution acceptée",
+    "in_progress": "Évolution en cours de réalisation",
+    "delivered": "Évolution livrée",
     "declined": "Évolution déclinée",
 }
 
 
 def _actor(session: UserSession) -> dict[str, Any]:
-    return {"actor_id": session.principal.user_id,
-            "actor_role": "operator" if session.principal.is_operator else "member"}
+    return {
+        "actor_id": session.principal.user_id,
+        "actor_role": "operator" if session.principal.is_operator else "member",
+    }
 
 
 async def get_evolution(session: UserSession, evolution_id: UUID, *, for_update: bool = False) -> EvolutionDetail:
@@ -59,8 +64,9 @@ async def get_evolution(session: UserSession, evolution_id: UUID, *, for_update:
     return EvolutionDetail(**dict(row), history=history)
 
 
-async def list_evolutions(session: UserSession, *, client_id: UUID | None, status: str | None,
-                          cursor: str | None, limit: int) -> Page[EvolutionRead]:
+async def list_evolutions(
+    session: UserSession, *, client_id: UUID | None, status: str | None, cursor: str | None, limit: int
+) -> Page[EvolutionRead]:
     """Newest first; RLS keeps a member to their own client's requests."""
     after = tuple(read_cursor(cursor, datetime, UUID)) if cursor else None
     rows = await repository.list_requests(session, client_id=client_id, status=status, after=after, limit=limit)
@@ -75,16 +81,40 @@ async def create_evolution(session: UserSession, data: EvolutionCreate) -> Evolu
     if client.status != "one":
         raise EvolutionsNotAvailable("evolution requests are for One clients", field="client_id")
     evolution_id = await repository.insert(session, {**data.model_dump(), "requested_by": session.principal.user_id})
-    await repository.insert_event(session, {"evolution_id": evolution_id, "client_id": client.id,
-                                            "from_status": None, "to_status": "requested", **_actor(session)})
+    await repository.insert_event(
+        session,
+        {
+            "evolution_id": evolution_id,
+            "client_id": client.id,
+            "from_status": None,
+            "to_status": "requested",
+            **_actor(session),
+        },
+    )
     detail = await get_evolution(session, evolution_id)
-    await projects.record_event(session, client_id=client.id, kind="evolution_requested", body=detail.title,
-                                data={"evolution_id": str(evolution_id)})
-    await audit.record(session, action="evolution.requested", entity_type="evolution_request",
-                       entity_id=evolution_id, client_id=client.id, after=detail)
-    notice: dict[str, Any] = {"source": "system", "title": f"{MESSAGES['requested']} · {detail.title}",
-                              "body": detail.description or None, "link": f"/evolutions/{evolution_id}",
-                              "entity_type": "evolution_request", "entity_id": str(evolution_id)}
+    await projects.record_event(
+        session,
+        client_id=client.id,
+        kind="evolution_requested",
+        body=detail.title,
+        data={"evolution_id": str(evolution_id)},
+    )
+    await audit.record(
+        session,
+        action="evolution.requested",
+        entity_type="evolution_request",
+        entity_id=evolution_id,
+        client_id=client.id,
+        after=detail,
+    )
+    notice: dict[str, Any] = {
+        "source": "system",
+        "title": f"{MESSAGES['requested']} · {detail.title}",
+        "body": detail.description or None,
+        "link": f"/evolutions/{evolution_id}",
+        "entity_type": "evolution_request",
+        "entity_id": str(evolution_id),
+    }
     if session.principal.is_operator:
         await notifications.notify_client_members(session, client.id, **notice)
     else:
@@ -105,8 +135,15 @@ async def update_evolution(session: UserSession, evolution_id: UUID, data: Evolu
     if values:
         await repository.update(session, evolution_id, values)
     after = await get_evolution(session, evolution_id)
-    await audit.record(session, action="evolution.updated", entity_type="evolution_request",
-                       entity_id=evolution_id, client_id=after.client_id, before=before, after=after)
+    await audit.record(
+        session,
+        action="evolution.updated",
+        entity_type="evolution_request",
+        entity_id=evolution_id,
+        client_id=after.client_id,
+        before=before,
+        after=after,
+    )
     return after
 
 
@@ -126,9 +163,16 @@ async def change_status(session: UserSession, evolution_id: UUID, data: Evolutio
     elif data.status == "delivered":
         values["delivered_at"] = now
     elif data.status == "accepted" and before.project_id is None:
-        project = await projects.create_project(session, ProjectCreate(
-            client_id=before.client_id, kind="evolution", name=before.title, description=before.description,
-            due_date=before.desired_date))
+        project = await projects.create_project(
+            session,
+            ProjectCreate(
+                client_id=before.client_id,
+                kind="evolution",
+                name=before.title,
+                description=before.description,
+                due_date=before.desired_date,
+            ),
+        )
         values["project_id"] = project.id
     await repository.update(session, evolution_id, values)
     project_id = values.get("project_id", before.project_id)
@@ -137,17 +181,43 @@ async def change_status(session: UserSession, evolution_id: UUID, data: Evolutio
         current = await projects.require_project(session, project_id)
         if current.status != target and target in projects.PROJECT_TRANSITIONS[current.status]:
             await projects.set_project_status(session, project_id, target, reason=f"evolution {data.status}")
-    await repository.insert_event(session, {"evolution_id": evolution_id, "client_id": before.client_id,
-                                            "from_status": before.status, "to_status": data.status,
-                                            "note": data.reason or data.note, **_actor(session)})
+    await repository.insert_event(
+        session,
+        {
+            "evolution_id": evolution_id,
+            "client_id": before.client_id,
+            "from_status": before.status,
+            "to_status": data.status,
+            "note": data.reason or data.note,
+            **_actor(session),
+        },
+    )
     after = await get_evolution(session, evolution_id)
-    await projects.record_event(session, client_id=after.client_id, kind="evolution_status_changed",
-                                project_id=project_id, body=data.reason or data.note,
-                                data={"evolution_id": str(evolution_id), "from": before.status, "to": after.status})
-    await audit.record(session, action=f"evolution.{data.status}", entity_type="evolution_request",
-                       entity_id=evolution_id, client_id=after.client_id, before=before, after=after)
+    await projects.record_event(
+        session,
+        client_id=after.client_id,
+        kind="evolution_status_changed",
+        project_id=project_id,
+        body=data.reason or data.note,
+        data={"evolution_id": str(evolution_id), "from": before.status, "to": after.status},
+    )
+    await audit.record(
+        session,
+        action=f"evolution.{data.status}",
+        entity_type="evolution_request",
+        entity_id=evolution_id,
+        client_id=after.client_id,
+        before=before,
+        after=after,
+    )
     await notifications.notify_client_members(
-        session, after.client_id, source="system", title=f"{MESSAGES[data.status]} · {after.title}",
-        body=data.reason or data.note, link=f"/evolutions/{evolution_id}", entity_type="evolution_request",
-        entity_id=str(evolution_id))
+        session,
+        after.client_id,
+        source="system",
+        title=f"{MESSAGES[data.status]} · {after.title}",
+        body=data.reason or data.note,
+        link=f"/evolutions/{evolution_id}",
+        entity_type="evolution_request",
+        entity_id=str(evolution_id),
+    )
     return after

@@ -7,7 +7,8 @@ from sqlalchemy import BigInteger, Column, Date, DateTime, ForeignKey, Table, Te
 from services.core.tables import metadata
 
 evolution_requests = Table(
-    "evolution_requests", metadata,
+    "evolution_requests",
+    metadata,
     Column("id", Uuid, primary_key=True),
     Column("client_id", Uuid, ForeignKey("public.clients.id", ondelete="CASCADE"), nullable=False),
     Column("title", Text, nullable=False),
@@ -25,7 +26,8 @@ evolution_requests = Table(
 )
 
 evolution_events = Table(
-    "evolution_events", metadata,
+    "evolution_events",
+    metadata,
     Column("id", BigInteger, primary_key=True),
     Column("evolution_id", Uuid, nullable=False),
     Column("client_id", Uuid, ForeignKey("public.clients.id", ondelete="CASCADE"), nullable=False),

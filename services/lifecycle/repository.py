@@ -19,20 +19,23 @@ async def insert_event(session: AnySession, values: dict[str, Any]) -> asyncpg.R
 
 async def list_events(session: AnySession, client_id: UUID) -> list[asyncpg.Record]:
     return await session.fetch(
-        f"select {COLUMNS} from public.client_lifecycle_events where client_id = $1 order by at desc, id",
-        client_id)
+        f"select {COLUMNS} from public.client_lifecycle_events where client_id = $1 order by at desc, id", client_id
+    )
 
 
 async def current_cycle(session: AnySession, client_id: UUID) -> int:
     """1 for the first Lab phase, plus one per reactivation."""
     count: int = await session.fetchval(
         "select count(*) from public.client_lifecycle_events where client_id = $1 and kind = 'lab_reactivated'",
-        client_id)
+        client_id,
+    )
     return 1 + count
 
 
 async def modules_before_last_reactivation(session: AnySession, client_id: UUID) -> list[str]:
     value = await session.fetchval(
         "select config_before -> 'active_modules' from public.client_lifecycle_events"
-        " where client_id = $1 and kind = 'lab_reactivated' order by at desc, id limit 1", client_id)
+        " where client_id = $1 and kind = 'lab_reactivated' order by at desc, id limit 1",
+        client_id,
+    )
     return [str(k) for k in value] if isinstance(value, list) else []

@@ -9,7 +9,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from services.core.tables import metadata
 
 client_lifecycle_events = Table(
-    "client_lifecycle_events", metadata,
+    "client_lifecycle_events",
+    metadata,
     Column("id", Uuid, primary_key=True),
     Column("client_id", Uuid, ForeignKey("public.clients.id", ondelete="CASCADE"), nullable=False),
     Column("kind", Text, nullable=False),

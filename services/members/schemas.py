@@ -27,5 +27,6 @@ class MemberRead(BaseModel):
 
 class MemberInvited(MemberRead):
     invitation: Literal["supabase_email", "embedded"] = Field(
-        description="supabase_email: Supabase sent the invitation e-mail; embedded: no Auth server, use dev_token")
+        description="supabase_email: Supabase sent the invitation e-mail; embedded: no Auth server, use dev_token"
+    )
     dev_token: str | None = Field(None, description="Embedded default only: an access token for this user")

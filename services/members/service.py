@@ -21,21 +21,29 @@ async def list_members(session: UserSession, client_id: UUID) -> list[MemberRead
     return [MemberRead(**dict(r)) for r in rows]
 
 
-async def invite_member(session: UserSession, client_id: UUID, data: MemberInvite,
-                        directory: UserDirectory) -> MemberInvited:
+async def invite_member(
+    session: UserSession, client_id: UUID, data: MemberInvite, directory: UserDirectory
+) -> MemberInvited:
     if not session.principal.is_operator:
         raise Forbidden("only the operator can invite members")
     client = await clients.require_client(session, client_id)
     if client.status == "archived":
         raise Conflict("the client is archived")
     user = await directory.invite(str(data.email))
-    row = await repository.insert(session, client_id, user.user_id, str(data.email), data.role,
-                                  session.principal.user_id)
+    row = await repository.insert(
+        session, client_id, user.user_id, str(data.email), data.role, session.principal.user_id
+    )
     if row is None:
         raise MemberExists(f"{data.email} is already a member of this client")
     member = MemberRead(**dict(row))
-    await audit.record(session, action="member.invited", entity_type="client_member",
-                       entity_id=member.user_id, client_id=client_id, after=member)
+    await audit.record(
+        session,
+        action="member.invited",
+        entity_type="client_member",
+        entity_id=member.user_id,
+        client_id=client_id,
+        after=member,
+    )
     return MemberInvited(**member.model_dump(), invitation=user.invitation, dev_token=user.dev_token)
 
 
@@ -45,5 +53,11 @@ async def remove_member(session: UserSession, client_id: UUID, user_id: UUID) ->
     row = await repository.delete(session, client_id, user_id)
     if row is None:
         raise MemberNotFound("no such member of this client")
-    await audit.record(session, action="member.removed", entity_type="client_member", entity_id=user_id,
-                       client_id=client_id, before=MemberRead(**dict(row)))
+    await audit.record(
+        session,
+        action="member.removed",
+        entity_type="client_member",
+        entity_id=user_id,
+        client_id=client_id,
+        before=MemberRead(**dict(row)),
+    )

@@ -5,7 +5,8 @@ from sqlalchemy import Column, DateTime, ForeignKey, Table, Text, Uuid
 from services.core.tables import metadata
 
 client_members = Table(
-    "client_members", metadata,
+    "client_members",
+    metadata,
     Column("client_id", Uuid, ForeignKey("public.clients.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", Uuid, primary_key=True),  # references auth.users (not mirrored: Supabase owns it)
     Column("email", Text, nullable=False),

@@ -63,8 +63,13 @@ def in_quiet_hours(quiet: QuietHours, now: datetime) -> bool:
     return local >= start or local < end
 
 
-def delivery(prefs: NotificationPrefs, quiet: QuietHours, source: NotificationSource,
-             priority: Priority | None, now: datetime | None = None) -> Delivery | None:
+def delivery(
+    prefs: NotificationPrefs,
+    quiet: QuietHours,
+    source: NotificationSource,
+    priority: Priority | None,
+    now: datetime | None = None,
+) -> Delivery | None:
     """None when the user switched the source off; otherwise the flags stored on the notification.
     Inside quiet hours there is no sound, except for `high` priority."""
     source_prefs: SourcePrefs = getattr(prefs, source)

@@ -37,10 +37,19 @@ def _actor(session: AnySession) -> UUID | None:
     return session.principal.user_id if isinstance(session, UserSession) else None
 
 
-async def notify(session: AnySession, *, user_ids: Sequence[UUID], source: Source, title: str,
-                 body: str | None = None, priority: PriorityArg = None, link: str | None = None,
-                 entity_type: str | None = None, entity_id: str | None = None,
-                 client_id: UUID | None = None) -> list[UUID]:
+async def notify(
+    session: AnySession,
+    *,
+    user_ids: Sequence[UUID],
+    source: Source,
+    title: str,
+    body: str | None = None,
+    priority: PriorityArg = None,
+    link: str | None = None,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    client_id: UUID | None = None,
+) -> list[UUID]:
     """Notify users of an event; returns the ids created (none for users who switched `source` off).
 
     Works from the actor's own session: a member may notify, about one of their clients, the operators
@@ -67,50 +76,104 @@ async def notify(session: AnySession, *, user_ids: Sequence[UUID], source: Sourc
     now = datetime.now(UTC)
     rows = []
     for r in recipients:
-        flags = delivery(load_prefs(r["notification_prefs"]), load_quiet_hours(r["quiet_hours"]), source,
-                         priority, now)
+        flags = delivery(load_prefs(r["notification_prefs"]), load_quiet_hours(r["quiet_hours"]), source, priority, now)
         if flags is None:
             continue
-        rows.append({
-            "user_id": str(r["user_id"]), "client_id": str(client_id) if client_id else None,
-            "source": source, "priority": flags.priority,
-            "title": clean_title, "body": _clip(body, BODY_MAX) or None if body else None, "link": link,
-            "entity_type": entity_type[:64] if entity_type else None,
-            "entity_id": str(entity_id)[:128] if entity_id is not None else None,
-            "sound": flags.sound, "badge": flags.badge})
+        rows.append(
+            {
+                "user_id": str(r["user_id"]),
+                "client_id": str(client_id) if client_id else None,
+                "source": source,
+                "priority": flags.priority,
+                "title": clean_title,
+                "body": _clip(body, BODY_MAX) or None if body else None,
+                "link": link,
+                "entity_type": entity_type[:64] if entity_type else None,
+                "entity_id": str(entity_id)[:128] if entity_id is not None else None,
+                "sound": flags.sound,
+                "badge": flags.badge,
+            }
+        )
     if not rows:
         return []
     ids = await repository.create_many(session, rows)
-    await audit.record(session, action="notifications.created", entity_type="notification",
-                       entity_id=ids[0] if len(ids) == 1 else None, client_id=client_id,
-                       after={"ids": [str(i) for i in ids], "recipients": [r["user_id"] for r in rows],
-                              "source": source, "entity_type": entity_type, "entity_id": entity_id})
+    await audit.record(
+        session,
+        action="notifications.created",
+        entity_type="notification",
+        entity_id=ids[0] if len(ids) == 1 else None,
+        client_id=client_id,
+        after={
+            "ids": [str(i) for i in ids],
+            "recipients": [r["user_id"] for r in rows],
+            "source": source,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+        },
+    )
     return ids
 
 
-async def notify_operators(session: AnySession, *, source: Source, title: str, body: str | None = None,
-                           priority: PriorityArg = None, link: str | None = None,
-                           entity_type: str | None = None, entity_id: str | None = None,
-                           client_id: UUID | None = None) -> list[UUID]:
+async def notify_operators(
+    session: AnySession,
+    *,
+    source: Source,
+    title: str,
+    body: str | None = None,
+    priority: PriorityArg = None,
+    link: str | None = None,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    client_id: UUID | None = None,
+) -> list[UUID]:
     """Notify every operator but the acting user. A member must pass the `client_id` the event is about."""
     actor = _actor(session)
     user_ids = [u for u in await repository.operator_ids(session) if u != actor]
-    return await notify(session, user_ids=user_ids, source=source, title=title, body=body, priority=priority,
-                        link=link, entity_type=entity_type, entity_id=entity_id, client_id=client_id)
+    return await notify(
+        session,
+        user_ids=user_ids,
+        source=source,
+        title=title,
+        body=body,
+        priority=priority,
+        link=link,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        client_id=client_id,
+    )
 
 
-async def notify_client_members(session: AnySession, client_id: UUID, *, source: Source, title: str,
-                                body: str | None = None, priority: PriorityArg = None,
-                                link: str | None = None, entity_type: str | None = None,
-                                entity_id: str | None = None) -> list[UUID]:
+async def notify_client_members(
+    session: AnySession,
+    client_id: UUID,
+    *,
+    source: Source,
+    title: str,
+    body: str | None = None,
+    priority: PriorityArg = None,
+    link: str | None = None,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+) -> list[UUID]:
     """Notify every member of a client but the acting user."""
     actor = _actor(session)
     user_ids = [u for u in await client_member_ids(session, client_id) if u != actor]
-    return await notify(session, user_ids=user_ids, source=source, title=title, body=body, priority=priority,
-                        link=link, entity_type=entity_type, entity_id=entity_id, client_id=client_id)
+    return await notify(
+        session,
+        user_ids=user_ids,
+        source=source,
+        title=title,
+        body=body,
+        priority=priority,
+        link=link,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        client_id=client_id,
+    )
 
 
 # ---------------------------------------------------------------- the recipient's side
+
 
 def _page_cursor(cursor: str) -> tuple[datetime, UUID]:
     """(created_at, id) from a notifications cursor."""
@@ -118,8 +181,9 @@ def _page_cursor(cursor: str) -> tuple[datetime, UUID]:
     return at, last_id
 
 
-async def list_notifications_json(session: UserSession, *, source: str | None, unread: bool | None,
-                                  cursor: str | None, limit: int) -> bytes:
+async def list_notifications_json(
+    session: UserSession, *, source: str | None, unread: bool | None, cursor: str | None, limit: int
+) -> bytes:
     after = _page_cursor(cursor) if cursor else None
     rows = await repository.list_json(session, source=source, unread=unread, after=after, limit=limit)
     next_cursor = None
@@ -143,18 +207,29 @@ async def mark_read(session: UserSession, notification_id: UUID) -> Notification
             raise NotificationNotFound()
         return NotificationRead(**dict(current))
     after = NotificationRead(**dict(row))
-    await audit.record(session, action="notification.read", entity_type="notification",
-                       entity_id=notification_id, client_id=after.client_id,
-                       before={"read_at": None}, after={"read_at": after.read_at.isoformat()
-                                                        if after.read_at else None})
+    await audit.record(
+        session,
+        action="notification.read",
+        entity_type="notification",
+        entity_id=notification_id,
+        client_id=after.client_id,
+        before={"read_at": None},
+        after={"read_at": after.read_at.isoformat() if after.read_at else None},
+    )
     return after
 
 
 async def mark_all_read(session: UserSession, source: str | None = None) -> MarkedRead:
     updated = await repository.mark_all_read(session, source)
     if updated:
-        await audit.record(session, action="notifications.read_all", entity_type="notification",
-                           entity_id=None, client_id=None, after={"source": source, "updated": updated})
+        await audit.record(
+            session,
+            action="notifications.read_all",
+            entity_type="notification",
+            entity_id=None,
+            client_id=None,
+            after={"source": source, "updated": updated},
+        )
     return MarkedRead(updated=updated)
 
 
@@ -168,8 +243,14 @@ async def purge_read(session: ServiceSession, retention_days: int, *, batch: int
         if deleted < batch:
             break
     if total:
-        await audit.record(session, action="notifications.purged", entity_type="notification", entity_id=None,
-                           client_id=None, after={"deleted": total, "read_before": cutoff.isoformat()})
+        await audit.record(
+            session,
+            action="notifications.purged",
+            entity_type="notification",
+            entity_id=None,
+            client_id=None,
+            after={"deleted": total, "read_before": cutoff.isoformat()},
+        )
     return total
 
 

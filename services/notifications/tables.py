@@ -7,7 +7,8 @@ from sqlalchemy import BigInteger, Boolean, Column, DateTime, ForeignKey, Table,
 from services.core.tables import metadata
 
 notifications = Table(
-    "notifications", metadata,
+    "notifications",
+    metadata,
     Column("id", Uuid, primary_key=True),
     Column("user_id", Uuid, nullable=False),
     Column("client_id", Uuid, ForeignKey("public.clients.id", ondelete="CASCADE")),

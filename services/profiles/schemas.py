@@ -94,7 +94,8 @@ class Onboarding(BaseModel):
 
     first_launch_done: bool = False
     tooltips_seen: list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.\-]{1,64}$")]] = Field(
-        default=[], max_length=500)
+        default=[], max_length=500
+    )
 
 
 class OnboardingUpdate(BaseModel):
@@ -102,7 +103,8 @@ class OnboardingUpdate(BaseModel):
 
     first_launch_done: bool | None = None
     tooltips_seen: list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.\-]{1,64}$")]] | None = Field(
-        None, max_length=500)
+        None, max_length=500
+    )
 
 
 class ProfileRead(BaseModel):

@@ -21,7 +21,10 @@ from services.profiles.schemas import (
 )
 
 _NESTED: dict[str, type[BaseModel]] = {
-    "notification_prefs": NotificationPrefs, "quiet_hours": QuietHours, "onboarding": Onboarding}
+    "notification_prefs": NotificationPrefs,
+    "quiet_hours": QuietHours,
+    "onboarding": Onboarding,
+}
 
 
 def _stored(model: type[BaseModel], raw: Any) -> BaseModel:
@@ -84,6 +87,13 @@ async def update_me(session: UserSession, data: ProfileUpdate) -> ProfileRead:
     if not values:
         return before
     after = _read(session, await repository.update_own(session, values))
-    await audit.record(session, action="profile.updated", entity_type="profile", entity_id=after.user_id,
-                       client_id=None, before=before, after=after)
+    await audit.record(
+        session,
+        action="profile.updated",
+        entity_type="profile",
+        entity_id=after.user_id,
+        client_id=None,
+        before=before,
+        after=after,
+    )
     return after

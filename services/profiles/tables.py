@@ -6,7 +6,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from services.core.tables import metadata
 
 profiles = Table(
-    "profiles", metadata,
+    "profiles",
+    metadata,
     Column("user_id", Uuid, primary_key=True),  # references auth.users
     Column("display_name", Text),
     Column("avatar_url", Text),

@@ -60,8 +60,9 @@ class StepUpdate(BaseModel):
 class StepOrder(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    step_ids: list[UUID] = Field(min_length=1, max_length=500,
-                                 description="Every step of the project, once, in the new order")
+    step_ids: list[UUID] = Field(
+        min_length=1, max_length=500, description="Every step of the project, once, in the new order"
+    )
 
 
 class StepRead(BaseModel):
@@ -160,7 +161,8 @@ class TaskCreate(BaseModel):
     due_date: date | None = None
     source: TaskSource = "manual"
     source_ref: Annotated[str, StringConstraints(max_length=200)] | None = Field(
-        None, description="e.g. the meeting an action item came from")
+        None, description="e.g. the meeting an action item came from"
+    )
 
 
 class TaskUpdate(BaseModel):
@@ -194,8 +196,9 @@ class TemplateStep(BaseModel):
     title: Title
     description: LongText = ""
     client_role: RoleText = ""
-    duration_days: int | None = Field(None, ge=1, le=365,
-                                      description="Sets the step's due date from the journey's start date")
+    duration_days: int | None = Field(
+        None, ge=1, le=365, description="Sets the step's due date from the journey's start date"
+    )
 
 
 class TemplateCreate(BaseModel):

@@ -67,23 +67,41 @@ def to_project(row: asyncpg.Record) -> ProjectRead:
 
 # ---------------------------------------------------------------- timeline
 
-async def record_event(session: AnySession, *, client_id: UUID, kind: str, project_id: UUID | None = None,
-                       step_id: UUID | None = None, body: str | None = None,
-                       data: dict[str, Any] | None = None) -> TimelineEventRead:
+
+async def record_event(
+    session: AnySession,
+    *,
+    client_id: UUID,
+    kind: str,
+    project_id: UUID | None = None,
+    step_id: UUID | None = None,
+    body: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> TimelineEventRead:
     """Add an event to the client's timeline, in the caller's transaction, as the caller."""
     if isinstance(session, UserSession):
         actor_id: UUID | None = session.principal.user_id
         role = "operator" if session.principal.is_operator else "member"
     else:
         actor_id, role = None, "system"
-    row = await repository.insert_event(session, {
-        "client_id": client_id, "project_id": project_id, "step_id": step_id, "kind": kind,
-        "actor_id": actor_id, "actor_role": role, "body": body, "data": data or {}})
+    row = await repository.insert_event(
+        session,
+        {
+            "client_id": client_id,
+            "project_id": project_id,
+            "step_id": step_id,
+            "kind": kind,
+            "actor_id": actor_id,
+            "actor_role": role,
+            "body": body,
+            "data": data or {},
+        },
+    )
     return TimelineEventRead(**dict(row))
 
 
-
 # ---------------------------------------------------------------- projects
+
 
 async def require_project(session: AnySession, project_id: UUID) -> ProjectRead:
     """The project if the caller can see it (404 otherwise): what other modules call."""
@@ -104,12 +122,21 @@ async def get_project(session: UserSession, project_id: UUID) -> ProjectDetail:
     return ProjectDetail(**project.model_dump(), steps=steps)
 
 
-async def list_projects(session: UserSession, *, client_id: UUID | None, kind: str | None, status: str | None,
-                        phase: str | None, cursor: str | None, limit: int) -> Page[ProjectRead]:
+async def list_projects(
+    session: UserSession,
+    *,
+    client_id: UUID | None,
+    kind: str | None,
+    status: str | None,
+    phase: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[ProjectRead]:
     """RLS keeps a member to their own clients' projects."""
     after = tuple(read_cursor(cursor, datetime, UUID)) if cursor else None
-    rows = await repository.list_projects(session, client_id=client_id, kind=kind, status=status, phase=phase,
-                                          after=after, limit=limit)
+    rows = await repository.list_projects(
+        session, client_id=client_id, kind=kind, status=status, phase=phase, after=after, limit=limit
+    )
     items = [to_project(r) for r in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
@@ -117,25 +144,46 @@ async def list_projects(session: UserSession, *, client_id: UUID | None, kind: s
     return Page[ProjectRead](items=items, next_cursor=next_cursor)
 
 
-async def insert_project(session: UserSession, client: ClientRead, data: ProjectCreate, *,
-                         steps: list[dict[str, Any]], extra: dict[str, Any] | None = None) -> ProjectDetail:
+async def insert_project(
+    session: UserSession,
+    client: ClientRead,
+    data: ProjectCreate,
+    *,
+    steps: list[dict[str, Any]],
+    extra: dict[str, Any] | None = None,
+) -> ProjectDetail:
     """Create a project and its steps for `client`, with its timeline event and audit entry."""
     if client.status == "archived":
         raise ProjectClosed("the client is archived: restore it first")
     if data.kind == "journey":
         await _require_no_open_journey(session, client.id)
     values = data.model_dump(exclude={"steps"})
-    values.update(phase="one" if client.status == "one" else "lab", created_by=session.principal.user_id,
-                  started_at=datetime.now(UTC) if data.status == "active" else None, **(extra or {}))
+    values.update(
+        phase="one" if client.status == "one" else "lab",
+        created_by=session.principal.user_id,
+        started_at=datetime.now(UTC) if data.status == "active" else None,
+        **(extra or {}),
+    )
     project_id = await repository.insert_project(session, values)
     if steps:
         await repository.insert_steps(session, project_id, client.id, steps)
     detail = await get_project(session, project_id)
-    await record_event(session, client_id=client.id, kind="project_created", project_id=project_id,
-                       body=detail.name, data={"kind": detail.kind, "template_id": values.get("template_id")
-                                               and str(values["template_id"])})
-    await audit.record(session, action="project.created", entity_type="project", entity_id=project_id,
-                       client_id=client.id, after=detail)
+    await record_event(
+        session,
+        client_id=client.id,
+        kind="project_created",
+        project_id=project_id,
+        body=detail.name,
+        data={"kind": detail.kind, "template_id": values.get("template_id") and str(values["template_id"])},
+    )
+    await audit.record(
+        session,
+        action="project.created",
+        entity_type="project",
+        entity_id=project_id,
+        client_id=client.id,
+        after=detail,
+    )
     return detail
 
 
@@ -156,8 +204,7 @@ async def _require_no_open_journey(session: UserSession, client_id: UUID) -> Non
         raise JourneyNotAllowed("this client already has an open journey: close it first")
 
 
-async def _set_status(session: UserSession, before: ProjectRead, status: str,
-                      values: dict[str, Any]) -> None:
+async def _set_status(session: UserSession, before: ProjectRead, status: str, values: dict[str, Any]) -> None:
     if status not in PROJECT_TRANSITIONS[before.status]:
         raise ProjectTransitionInvalid(f"a {before.status} project cannot become {status}", field="status")
     if before.kind == "journey" and before.status in CLOSED and status not in CLOSED:
@@ -189,11 +236,23 @@ async def update_project(session: UserSession, project_id: UUID, data: ProjectUp
         await repository.update_project(session, project_id, values)
     after = await get_project(session, project_id)
     if "status" in values:
-        await record_event(session, client_id=after.client_id, kind="project_status_changed",
-                           project_id=project_id, data={"from": before.status, "to": after.status})
+        await record_event(
+            session,
+            client_id=after.client_id,
+            kind="project_status_changed",
+            project_id=project_id,
+            data={"from": before.status, "to": after.status},
+        )
         await _close_open_validations(session, after)
-    await audit.record(session, action="project.updated", entity_type="project", entity_id=project_id,
-                       client_id=after.client_id, before=before, after=after)
+    await audit.record(
+        session,
+        action="project.updated",
+        entity_type="project",
+        entity_id=project_id,
+        client_id=after.client_id,
+        before=before,
+        after=after,
+    )
     return after
 
 
@@ -207,11 +266,23 @@ async def set_project_status(session: UserSession, project_id: UUID, status: str
     await _set_status(session, before, status, values)
     await repository.update_project(session, project_id, values)
     after = await require_project(session, project_id)
-    await record_event(session, client_id=after.client_id, kind="project_status_changed", project_id=project_id,
-                       data={"from": before.status, "to": status, "reason": reason})
+    await record_event(
+        session,
+        client_id=after.client_id,
+        kind="project_status_changed",
+        project_id=project_id,
+        data={"from": before.status, "to": status, "reason": reason},
+    )
     await _close_open_validations(session, after)
-    await audit.record(session, action="project.updated", entity_type="project", entity_id=project_id,
-                       client_id=after.client_id, before=before, after=after)
+    await audit.record(
+        session,
+        action="project.updated",
+        entity_type="project",
+        entity_id=project_id,
+        client_id=after.client_id,
+        before=before,
+        after=after,
+    )
     return after
 
 
@@ -223,8 +294,7 @@ async def _close_open_validations(session: UserSession, project: ProjectRead) ->
     # Imported here: the Validation Hub builds on this module, not the other way round.
     from services.validations import service as validations
 
-    await validations.close_for_projects(session, project.client_id, [project.id],
-                                         reason=f"project {project.status}")
+    await validations.close_for_projects(session, project.client_id, [project.id], reason=f"project {project.status}")
 
 
 async def close_journeys(session: UserSession, client_id: UUID, *, reason: str) -> list[UUID]:
@@ -234,9 +304,21 @@ async def close_journeys(session: UserSession, client_id: UUID, *, reason: str) 
         before = await require_project(session, row["id"])
         await repository.update_project(session, row["id"], {"status": "done", "closed_at": datetime.now(UTC)})
         after = await require_project(session, row["id"])
-        await record_event(session, client_id=client_id, kind="project_closed", project_id=row["id"],
-                           data={"from": before.status, "reason": reason})
-        await audit.record(session, action="project.closed", entity_type="project", entity_id=row["id"],
-                           client_id=client_id, before=before, after=after)
+        await record_event(
+            session,
+            client_id=client_id,
+            kind="project_closed",
+            project_id=row["id"],
+            data={"from": before.status, "reason": reason},
+        )
+        await audit.record(
+            session,
+            action="project.closed",
+            entity_type="project",
+            entity_id=row["id"],
+            client_id=client_id,
+            before=before,
+            after=after,
+        )
         closed.append(row["id"])
     return closed

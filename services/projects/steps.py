@@ -51,13 +51,27 @@ async def _open_project_for_edit(session: UserSession, project_id: UUID) -> Proj
 
 async def add_step(session: UserSession, project_id: UUID, data: StepCreate) -> StepRead:
     project = await _open_project_for_edit(session, project_id)
-    rows = await repository.insert_steps(session, project_id, project.client_id,
-                                         [data.model_dump(exclude={"position"})], at=data.position)
+    rows = await repository.insert_steps(
+        session, project_id, project.client_id, [data.model_dump(exclude={"position"})], at=data.position
+    )
     step = StepRead(**dict(rows[0]))
-    await record_event(session, client_id=project.client_id, kind="step_added", project_id=project_id,
-                       step_id=step.id, body=step.title, data={"position": step.position})
-    await audit.record(session, action="project.step_added", entity_type="project_step", entity_id=step.id,
-                       client_id=project.client_id, after=step)
+    await record_event(
+        session,
+        client_id=project.client_id,
+        kind="step_added",
+        project_id=project_id,
+        step_id=step.id,
+        body=step.title,
+        data={"position": step.position},
+    )
+    await audit.record(
+        session,
+        action="project.step_added",
+        entity_type="project_step",
+        entity_id=step.id,
+        client_id=project.client_id,
+        after=step,
+    )
     return step
 
 
@@ -78,10 +92,24 @@ async def update_step(session: UserSession, project_id: UUID, step_id: UUID, dat
     after = StepRead(**dict(await repository.update_step(session, step_id, values))) if values else before
     if "status" in values:
         kind = {"in_progress": "step_started", "validated": "step_validated"}.get(after.status, "step_reopened")
-        await record_event(session, client_id=project.client_id, kind=kind, project_id=project_id,
-                           step_id=step_id, body=after.title, data={"from": before.status, "manual": True})
-    await audit.record(session, action="project.step_updated", entity_type="project_step", entity_id=step_id,
-                       client_id=project.client_id, before=before, after=after)
+        await record_event(
+            session,
+            client_id=project.client_id,
+            kind=kind,
+            project_id=project_id,
+            step_id=step_id,
+            body=after.title,
+            data={"from": before.status, "manual": True},
+        )
+    await audit.record(
+        session,
+        action="project.step_updated",
+        entity_type="project_step",
+        entity_id=step_id,
+        client_id=project.client_id,
+        before=before,
+        after=after,
+    )
     return after
 
 
@@ -90,10 +118,22 @@ async def remove_step(session: UserSession, project_id: UUID, step_id: UUID) -> 
     step = await _step_of(session, project_id, step_id)
     if not await repository.delete_step(session, project_id, step_id, step.position):
         raise StepUnderValidation("this step has Validation Hub history and cannot be removed")
-    await record_event(session, client_id=project.client_id, kind="step_removed", project_id=project_id,
-                       step_id=step_id, body=step.title)
-    await audit.record(session, action="project.step_removed", entity_type="project_step", entity_id=step_id,
-                       client_id=project.client_id, before=step)
+    await record_event(
+        session,
+        client_id=project.client_id,
+        kind="step_removed",
+        project_id=project_id,
+        step_id=step_id,
+        body=step.title,
+    )
+    await audit.record(
+        session,
+        action="project.step_removed",
+        entity_type="project_step",
+        entity_id=step_id,
+        client_id=project.client_id,
+        before=step,
+    )
 
 
 async def reorder_steps(session: UserSession, project_id: UUID, data: StepOrder) -> list[StepRead]:
@@ -103,11 +143,22 @@ async def reorder_steps(session: UserSession, project_id: UUID, data: StepOrder)
         raise StepOrderInvalid("step_ids must list every step of the project exactly once", field="step_ids")
     await repository.reorder_steps(session, project_id, data.step_ids)
     after = [StepRead(**dict(r)) for r in await repository.list_steps(session, project_id)]
-    await record_event(session, client_id=project.client_id, kind="steps_reordered", project_id=project_id,
-                       data={"step_ids": [str(i) for i in data.step_ids]})
-    await audit.record(session, action="project.steps_reordered", entity_type="project", entity_id=project_id,
-                       client_id=project.client_id, before={"step_ids": [str(s.id) for s in before]},
-                       after={"step_ids": [str(s.id) for s in after]})
+    await record_event(
+        session,
+        client_id=project.client_id,
+        kind="steps_reordered",
+        project_id=project_id,
+        data={"step_ids": [str(i) for i in data.step_ids]},
+    )
+    await audit.record(
+        session,
+        action="project.steps_reordered",
+        entity_type="project",
+        entity_id=project_id,
+        client_id=project.client_id,
+        before={"step_ids": [str(s.id) for s in before]},
+        after={"step_ids": [str(s.id) for s in after]},
+    )
     return after
 
 
@@ -129,6 +180,12 @@ async def apply_decision(session: UserSession, step: StepRead, decision: Decisio
             following = next((s for s in steps if s.position > step.position and s.status == "todo"), None)
             if following is not None:
                 await repository.update_step(session, following.id, {"status": "in_progress", "started_at": now})
-                await record_event(session, client_id=step.client_id, kind="step_started",
-                                   project_id=step.project_id, step_id=following.id, body=following.title)
+                await record_event(
+                    session,
+                    client_id=step.client_id,
+                    kind="step_started",
+                    project_id=step.project_id,
+                    step_id=following.id,
+                    body=following.title,
+                )
     return after

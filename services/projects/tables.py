@@ -8,7 +8,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from services.core.tables import metadata
 
 journey_templates = Table(
-    "journey_templates", metadata,
+    "journey_templates",
+    metadata,
     Column("id", Uuid, primary_key=True),
     Column("name", Text, nullable=False),
     Column("description", Text, nullable=False),
@@ -20,7 +21,8 @@ journey_templates = Table(
 )
 
 projects = Table(
-    "projects", metadata,
+    "projects",
+    metadata,
     Column("id", Uuid, primary_key=True),
     Column("client_id", Uuid, ForeignKey("public.clients.id", ondelete="CASCADE"), nullable=False),
     Column("kind", Text, nullable=False),
@@ -40,7 +42,8 @@ projects = Table(
 )
 
 project_steps = Table(
-    "project_steps", metadata,
+    "project_steps",
+    metadata,
     Column("id", Uuid, primary_key=True),
     Column("client_id", Uuid, ForeignKey("public.clients.id", ondelete="CASCADE"), nullable=False),
     Column("project_id", Uuid, nullable=False),
@@ -58,7 +61,8 @@ project_steps = Table(
 )
 
 project_tasks = Table(
-    "project_tasks", metadata,
+    "project_tasks",
+    metadata,
     Column("id", Uuid, primary_key=True),
     Column("client_id", Uuid, ForeignKey("public.clients.id", ondelete="CASCADE"), nullable=False),
     Column("project_id", Uuid, nullable=False),
@@ -75,7 +79,8 @@ project_tasks = Table(
 )
 
 timeline_events = Table(
-    "timeline_events", metadata,
+    "timeline_events",
+    metadata,
     Column("id", BigInteger, primary_key=True),
     Column("client_id", Uuid, ForeignKey("public.clients.id", ondelete="CASCADE"), nullable=False),
     Column("project_id", Uuid),

@@ -22,11 +22,27 @@ async def list_tasks(session: UserSession, project_id: UUID, *, done: bool | Non
 async def create_task(session: UserSession, project_id: UUID, data: TaskCreate) -> TaskRead:
     require_operator(session, "manage project tasks")
     project = await require_project(session, project_id)
-    task = TaskRead(**dict(await repository.insert_task(session, {
-        **data.model_dump(), "project_id": project_id, "client_id": project.client_id,
-        "created_by": session.principal.user_id})))
-    await audit.record(session, action="project_task.created", entity_type="project_task", entity_id=task.id,
-                       client_id=project.client_id, after=task)
+    task = TaskRead(
+        **dict(
+            await repository.insert_task(
+                session,
+                {
+                    **data.model_dump(),
+                    "project_id": project_id,
+                    "client_id": project.client_id,
+                    "created_by": session.principal.user_id,
+                },
+            )
+        )
+    )
+    await audit.record(
+        session,
+        action="project_task.created",
+        entity_type="project_task",
+        entity_id=task.id,
+        client_id=project.client_id,
+        after=task,
+    )
     return task
 
 
@@ -47,8 +63,15 @@ async def update_task(session: UserSession, project_id: UUID, task_id: UUID, dat
         else:
             values["done_at"] = datetime.now(UTC) if values["done"] else None
     after = TaskRead(**dict(await repository.update_task(session, task_id, values))) if values else before
-    await audit.record(session, action="project_task.updated", entity_type="project_task", entity_id=task_id,
-                       client_id=after.client_id, before=before, after=after)
+    await audit.record(
+        session,
+        action="project_task.updated",
+        entity_type="project_task",
+        entity_id=task_id,
+        client_id=after.client_id,
+        before=before,
+        after=after,
+    )
     return after
 
 
@@ -56,5 +79,11 @@ async def delete_task(session: UserSession, project_id: UUID, task_id: UUID) -> 
     require_operator(session, "manage project tasks")
     before = await _task(session, project_id, task_id)
     await repository.delete_task(session, task_id)
-    await audit.record(session, action="project_task.deleted", entity_type="project_task", entity_id=task_id,
-                       client_id=before.client_id, before=before)
+    await audit.record(
+        session,
+        action="project_task.deleted",
+        entity_type="project_task",
+        entity_id=task_id,
+        client_id=before.client_id,
+        before=before,
+    )

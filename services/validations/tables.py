@@ -7,7 +7,8 @@ from sqlalchemy import ARRAY, Column, DateTime, ForeignKey, Integer, Table, Text
 from services.core.tables import metadata
 
 validation_requests = Table(
-    "validation_requests", metadata,
+    "validation_requests",
+    metadata,
     Column("id", Uuid, primary_key=True),
     Column("client_id", Uuid, ForeignKey("public.clients.id", ondelete="CASCADE"), nullable=False),
     Column("project_id", Uuid, nullable=False),
@@ -22,7 +23,8 @@ validation_requests = Table(
 )
 
 validation_rounds = Table(
-    "validation_rounds", metadata,
+    "validation_rounds",
+    metadata,
     Column("id", Uuid, primary_key=True),
     Column("request_id", Uuid, nullable=False),
     Column("client_id", Uuid, ForeignKey("public.clients.id", ondelete="CASCADE"), nullable=False),

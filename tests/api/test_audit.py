@@ -15,8 +15,9 @@ async def test_operator_lists_audit_entries_with_filters_and_pages(client, opera
     assert entry["before"]["city"] is None and entry["after"]["city"] == "Lyon"
 
     first = (await client.get("/api/v1/audit", params={"limit": 1}, headers=operator.headers)).json()
-    second = (await client.get("/api/v1/audit", params={"limit": 1, "cursor": first["next_cursor"]},
-                               headers=operator.headers)).json()
+    second = (
+        await client.get("/api/v1/audit", params={"limit": 1, "cursor": first["next_cursor"]}, headers=operator.headers)
+    ).json()
     assert first["items"][0]["client_id"] == str(tenant_b.id)
     assert second["items"][0]["client_id"] == str(tenant_a.id) and second["next_cursor"] is None
     none = await client.get("/api/v1/audit", params={"action": "client.archived"}, headers=operator.headers)

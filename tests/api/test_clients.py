@@ -17,17 +17,26 @@ async def create(client, operator, **fields):
 
 
 async def test_create_read_update_archive_restore(client, operator, sql):
-    created = await create(client, operator, siret=VALID_SIRET, tags=["Branding", "branding", "vip"],
-                           email="hello@nova.example.com",
-                           crm={"birthday": "1990-04-02", "personal_notes": "aime le vélo"})
+    created = await create(
+        client,
+        operator,
+        siret=VALID_SIRET,
+        tags=["Branding", "branding", "vip"],
+        email="hello@nova.example.com",
+        crm={"birthday": "1990-04-02", "personal_notes": "aime le vélo"},
+    )
     assert created["tags"] == ["branding", "vip"]
     assert created["crm"]["personal_notes"] == "aime le vélo"
-    config = await sql.fetchrow("select dashboard_type, active_modules from client_configs where client_id = $1",
-                                uuid.UUID(created["id"]))
+    config = await sql.fetchrow(
+        "select dashboard_type, active_modules from client_configs where client_id = $1", uuid.UUID(created["id"])
+    )
     assert config["dashboard_type"] == "lab" and "journey" in config["active_modules"]
 
-    r = await client.patch(f"/api/v1/clients/{created['id']}", headers=operator.headers,
-                           json={"city": "Lyon", "crm": {"notes": "rdv mardi"}})
+    r = await client.patch(
+        f"/api/v1/clients/{created['id']}",
+        headers=operator.headers,
+        json={"city": "Lyon", "crm": {"notes": "rdv mardi"}},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["city"] == "Lyon" and r.json()["crm"]["notes"] == "rdv mardi"
     assert r.json()["crm"]["personal_notes"] == "aime le vélo"
@@ -46,16 +55,19 @@ async def test_create_read_update_archive_restore(client, operator, sql):
     assert actions == ["client.created", "client.updated", "client.archived", "client.restored"]
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"company_name": "X", "siret": "73282932000075"}, "siret"),
-    ({"company_name": "X", "siret": "1234"}, "siret"),
-    ({"company_name": ""}, "company_name"),
-    ({"company_name": "X", "email": "nope"}, "email"),
-    ({"company_name": "X", "status": "archived"}, "status"),
-    ({"company_name": "X", "prospect_temperature": "tepid"}, "prospect_temperature"),
-    ({"company_name": "X", "tags": ["../etc"]}, "tags"),
-    ({"company_name": "X", "unknown": 1}, "unknown"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"company_name": "X", "siret": "73282932000075"}, "siret"),
+        ({"company_name": "X", "siret": "1234"}, "siret"),
+        ({"company_name": ""}, "company_name"),
+        ({"company_name": "X", "email": "nope"}, "email"),
+        ({"company_name": "X", "status": "archived"}, "status"),
+        ({"company_name": "X", "prospect_temperature": "tepid"}, "prospect_temperature"),
+        ({"company_name": "X", "tags": ["../etc"]}, "tags"),
+        ({"company_name": "X", "unknown": 1}, "unknown"),
+    ],
+)
 async def test_invalid_input_is_422_naming_the_field_and_writes_nothing(client, operator, sql, body, field):
     r = await client.post("/api/v1/clients", json=body, headers=operator.headers)
     assert r.status_code == 422, r.text
@@ -68,9 +80,15 @@ async def test_invalid_input_is_422_naming_the_field_and_writes_nothing(client, 
 
 async def test_filters_search_and_keyset_pagination(client, operator):
     for i in range(7):
-        await create(client, operator, company_name=f"Company {i:02d}", status="lab" if i % 2 else "prospect",
-                     prospect_temperature="hot" if i < 3 else "cold", tags=["even"] if i % 2 == 0 else [],
-                     city="Lyon" if i == 5 else "Paris")
+        await create(
+            client,
+            operator,
+            company_name=f"Company {i:02d}",
+            status="lab" if i % 2 else "prospect",
+            prospect_temperature="hot" if i < 3 else "cold",
+            tags=["even"] if i % 2 == 0 else [],
+            city="Lyon" if i == 5 else "Paris",
+        )
     seen, cursor = [], None
     while True:
         params = {"limit": 3, "sort": "company_name", **({"cursor": cursor} if cursor else {})}
@@ -91,8 +109,9 @@ async def test_filters_search_and_keyset_pagination(client, operator):
     assert await names(tag="even") == ["Company 00", "Company 02", "Company 04", "Company 06"]
     assert await names(q="lyon") == ["Company 05"]
     assert await names(q="100%") == []
-    desc = (await client.get("/api/v1/clients", params={"sort": "-created_at", "limit": 2},
-                             headers=operator.headers)).json()
+    desc = (
+        await client.get("/api/v1/clients", params={"sort": "-created_at", "limit": 2}, headers=operator.headers)
+    ).json()
     assert [c["company_name"] for c in desc["items"]] == ["Company 06", "Company 05"]
     bad = await client.get("/api/v1/clients", params={"cursor": "garbage!"}, headers=operator.headers)
     assert bad.status_code == 422 and bad.json()["code"] == "unprocessable"
@@ -104,14 +123,14 @@ async def test_archived_clients_are_hidden_unless_asked(client, operator):
     await client.post(f"/api/v1/clients/{gone['id']}/archive", headers=operator.headers)
     default = (await client.get("/api/v1/clients", headers=operator.headers)).json()["items"]
     assert [c["id"] for c in default] == [kept["id"]]
-    archived = (await client.get("/api/v1/clients", params={"status": "archived"},
-                                 headers=operator.headers)).json()["items"]
+    archived = (await client.get("/api/v1/clients", params={"status": "archived"}, headers=operator.headers)).json()[
+        "items"
+    ]
     assert [c["id"] for c in archived] == [gone["id"]]
 
 
 async def test_member_reads_only_their_own_client_without_crm(client, operator, tenant_a, tenant_b, sql):
-    await sql.execute("insert into client_crm_profiles (client_id, personal_notes) values ($1, 'secret')",
-                      tenant_a.id)
+    await sql.execute("insert into client_crm_profiles (client_id, personal_notes) values ($1, 'secret')", tenant_a.id)
     own = await client.get(f"/api/v1/clients/{tenant_a.id}", headers=tenant_a.member.headers)
     assert own.status_code == 200 and own.json()["company_name"] == "Alpha Studio"
     assert own.json()["crm"] is None
@@ -119,13 +138,16 @@ async def test_member_reads_only_their_own_client_without_crm(client, operator, 
     assert other.status_code == 404 and other.json()["code"] == "client_not_found"
 
 
-@pytest.mark.parametrize("method, path, body", [
-    ("GET", "/api/v1/clients", None),
-    ("POST", "/api/v1/clients", {"company_name": "Mine"}),
-    ("PATCH", "/api/v1/clients/{id}", {"city": "Nice"}),
-    ("POST", "/api/v1/clients/{id}/archive", None),
-    ("POST", "/api/v1/clients/{id}/restore", None),
-])
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("GET", "/api/v1/clients", None),
+        ("POST", "/api/v1/clients", {"company_name": "Mine"}),
+        ("PATCH", "/api/v1/clients/{id}", {"city": "Nice"}),
+        ("POST", "/api/v1/clients/{id}/archive", None),
+        ("POST", "/api/v1/clients/{id}/restore", None),
+    ],
+)
 async def test_members_cannot_manage_clients(client, tenant_a, sql, method, path, body):
     r = await client.request(method, path.format(id=tenant_a.id), json=body, headers=tenant_a.member.headers)
     assert r.status_code == 403 and r.json()["code"] == "forbidden"
@@ -169,8 +191,9 @@ async def test_forged_cursors_are_422(client, operator, values):
 
     r = await client.get("/api/v1/clients", params={"cursor": encode_cursor(*values)}, headers=operator.headers)
     assert r.status_code == 422, r.text
-    r = await client.get("/api/v1/clients", params={"cursor": encode_cursor(*values), "sort": "company_name"},
-                         headers=operator.headers)
+    r = await client.get(
+        "/api/v1/clients", params={"cursor": encode_cursor(*values), "sort": "company_name"}, headers=operator.headers
+    )
     assert r.status_code == 422, r.text
 
 

@@ -12,13 +12,20 @@ async def test_catalogue_lists_socle_and_metier_modules(client, tenant_a):
 
 
 async def test_register_and_update_a_specifique_module(client, operator, sql):
-    body = {"key": "booking_widget", "name": "Widget de réservation", "dashboards": ["one"],
-            "depends_on": ["agenda"], "version": "1.0.0", "description": "Né pour la boulangerie"}
+    body = {
+        "key": "booking_widget",
+        "name": "Widget de réservation",
+        "dashboards": ["one"],
+        "depends_on": ["agenda"],
+        "version": "1.0.0",
+        "description": "Né pour la boulangerie",
+    }
     r = await client.post("/api/v1/modules", json=body, headers=operator.headers)
     assert r.status_code == 201 and r.json()["kind"] == "specifique"
     assert (await client.post("/api/v1/modules", json=body, headers=operator.headers)).status_code == 409
-    bad = await client.post("/api/v1/modules", headers=operator.headers,
-                            json={**body, "key": "other", "depends_on": ["nope"]})
+    bad = await client.post(
+        "/api/v1/modules", headers=operator.headers, json={**body, "key": "other", "depends_on": ["nope"]}
+    )
     assert bad.status_code == 422 and "nope" in bad.json()["detail"]
     r = await client.patch("/api/v1/modules/booking_widget", json={"version": "1.1.0"}, headers=operator.headers)
     assert r.status_code == 200 and r.json()["version"] == "1.1.0"
@@ -45,33 +52,45 @@ async def test_activation_checks_compatibility_and_dependencies(client, operator
 
 
 async def test_dashboard_change_refused_while_incompatible_modules_are_active(client, operator, tenant_a):
-    r = await client.patch(f"/api/v1/clients/{tenant_a.id}/config", headers=operator.headers,
-                           json={"dashboard_type": "one"})
+    r = await client.patch(
+        f"/api/v1/clients/{tenant_a.id}/config", headers=operator.headers, json={"dashboard_type": "one"}
+    )
     assert r.status_code == 422 and "journey" in r.json()["detail"]
-    r = await client.patch(f"/api/v1/clients/{tenant_a.id}/config", headers=operator.headers,
-                           json={"theme": {"preset": "ocean"}, "custom_config": {"kpis": ["ca"]}})
+    r = await client.patch(
+        f"/api/v1/clients/{tenant_a.id}/config",
+        headers=operator.headers,
+        json={"theme": {"preset": "ocean"}, "custom_config": {"kpis": ["ca"]}},
+    )
     assert r.status_code == 200 and r.json()["theme"] == {"preset": "ocean"}
 
 
 async def test_members_read_their_config_but_cannot_change_it(client, tenant_a, tenant_b):
-    assert (await client.get(f"/api/v1/clients/{tenant_a.id}/config",
-                             headers=tenant_a.member.headers)).status_code == 200
-    assert (await client.get(f"/api/v1/clients/{tenant_b.id}/config",
-                             headers=tenant_a.member.headers)).status_code == 404
-    assert (await client.put(f"/api/v1/clients/{tenant_a.id}/config/modules/wellbeing",
-                             headers=tenant_a.member.headers)).status_code == 403
-    assert (await client.patch(f"/api/v1/clients/{tenant_a.id}/config", json={"theme": {}},
-                               headers=tenant_a.member.headers)).status_code == 403
-    assert (await client.post("/api/v1/modules", headers=tenant_a.member.headers,
-                              json={"key": "x_mod", "name": "X", "dashboards": ["lab"]})).status_code == 403
+    assert (
+        await client.get(f"/api/v1/clients/{tenant_a.id}/config", headers=tenant_a.member.headers)
+    ).status_code == 200
+    assert (
+        await client.get(f"/api/v1/clients/{tenant_b.id}/config", headers=tenant_a.member.headers)
+    ).status_code == 404
+    assert (
+        await client.put(f"/api/v1/clients/{tenant_a.id}/config/modules/wellbeing", headers=tenant_a.member.headers)
+    ).status_code == 403
+    assert (
+        await client.patch(f"/api/v1/clients/{tenant_a.id}/config", json={"theme": {}}, headers=tenant_a.member.headers)
+    ).status_code == 403
+    assert (
+        await client.post(
+            "/api/v1/modules",
+            headers=tenant_a.member.headers,
+            json={"key": "x_mod", "name": "X", "dashboards": ["lab"]},
+        )
+    ).status_code == 403
 
 
 async def test_navigation_follows_the_dashboard_and_active_modules(client, operator, tenant_a, tenant_b):
     lab = (await client.get("/api/v1/me/navigation", headers=tenant_a.member.headers)).json()
     keys = [i["key"] for i in lab["items"]]
     assert lab["dashboard"] == "lab" and lab["client_id"] == str(tenant_a.id)
-    assert keys[:8] == ["profile", "navigation", "search", "notifications", "theme", "help", "agent",
-                        "daily_context"]
+    assert keys[:8] == ["profile", "navigation", "search", "notifications", "theme", "help", "agent", "daily_context"]
     assert "journey" in keys and "wellbeing" not in keys
     one = (await client.get("/api/v1/me/navigation", headers=tenant_b.member.headers)).json()
     assert one["dashboard"] == "one" and "home" in [i["key"] for i in one["items"]]
@@ -81,8 +100,11 @@ async def test_navigation_follows_the_dashboard_and_active_modules(client, opera
 
 async def test_dependency_cycles_are_refused(client, operator):
     for key, deps in (("mod_a", []), ("mod_b", ["mod_a"])):
-        r = await client.post("/api/v1/modules", headers=operator.headers,
-                              json={"key": key, "name": key, "dashboards": ["one"], "depends_on": deps})
+        r = await client.post(
+            "/api/v1/modules",
+            headers=operator.headers,
+            json={"key": key, "name": key, "dashboards": ["one"], "depends_on": deps},
+        )
         assert r.status_code == 201, r.text
     r = await client.patch("/api/v1/modules/mod_a", json={"depends_on": ["mod_b"]}, headers=operator.headers)
     assert r.status_code == 422 and "itself" in r.json()["detail"]

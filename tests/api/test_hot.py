@@ -30,14 +30,30 @@ async def clients_(client, operator):
         assert r.status_code == 201
 
 
-@pytest.mark.parametrize("params", [None, {"limit": "2"}, {"sort": "company_name", "limit": "3"},
-                                    {"limit": "0"}, {"sort": "nope"}, {"status": "lab"}, {"cursor": "x"},
-                                    {"limit": "²"}, {"limit": "٣"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        None,
+        {"limit": "2"},
+        {"sort": "company_name", "limit": "3"},
+        {"limit": "0"},
+        {"sort": "nope"},
+        {"status": "lab"},
+        {"cursor": "x"},
+        {"limit": "²"},
+        {"limit": "٣"},
+    ],
+)
 async def test_operator_list_is_identical(client, monkeypatch, operator, clients_, params):
     r = await both_ways(client, monkeypatch, "/api/v1/clients", operator.headers, params)
     if r.status_code == 200 and r.json()["next_cursor"]:
-        await both_ways(client, monkeypatch, "/api/v1/clients", operator.headers,
-                        {**(params or {}), "cursor": r.json()["next_cursor"]})
+        await both_ways(
+            client,
+            monkeypatch,
+            "/api/v1/clients",
+            operator.headers,
+            {**(params or {}), "cursor": r.json()["next_cursor"]},
+        )
 
 
 async def test_member_reads_are_identical(client, monkeypatch, tenant_a, tenant_b, operator):
@@ -64,10 +80,14 @@ async def test_the_hot_path_is_really_taken(client, monkeypatch, tenant_a, opera
         async def wrapped(session, match, query):
             calls.append(handler.__name__)
             return await handler(session, match, query)
+
         return wrapped
 
-    monkeypatch.setattr(api.hot, "HOT_READS", tuple(
-        api.hot.HotRead(h.pattern, h.allowed_query, counting(h.handler)) for h in api.hot.HOT_READS))
+    monkeypatch.setattr(
+        api.hot,
+        "HOT_READS",
+        tuple(api.hot.HotRead(h.pattern, h.allowed_query, counting(h.handler)) for h in api.hot.HOT_READS),
+    )
     assert (await client.get(f"/api/v1/clients/{tenant_a.id}", headers=tenant_a.member.headers)).status_code == 200
     assert (await client.get("/api/v1/clients", params={"limit": 2}, headers=operator.headers)).status_code == 200
     assert (await client.get("/api/v1/clients", params={"q": "hot"}, headers=operator.headers)).status_code == 200

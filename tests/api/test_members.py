@@ -12,17 +12,20 @@ from services.core.settings import Settings
 
 
 async def test_embedded_invite_creates_the_user_and_a_working_dev_token(client, operator, tenant_a, sql):
-    r = await client.post(f"/api/v1/clients/{tenant_a.id}/members", headers=operator.headers,
-                          json={"email": "New.Person@Example.com", "role": "owner"})
+    r = await client.post(
+        f"/api/v1/clients/{tenant_a.id}/members",
+        headers=operator.headers,
+        json={"email": "New.Person@Example.com", "role": "owner"},
+    )
     assert r.status_code == 201, r.text
     invited = r.json()
     assert invited["invitation"] == "embedded" and invited["email"] == "new.person@example.com"
     assert await sql.fetchval("select count(*) from auth.users where email = 'new.person@example.com'") == 1
-    me = await client.get(f"/api/v1/clients/{tenant_a.id}",
-                          headers={"Authorization": f"Bearer {invited['dev_token']}"})
+    me = await client.get(f"/api/v1/clients/{tenant_a.id}", headers={"Authorization": f"Bearer {invited['dev_token']}"})
     assert me.status_code == 200
-    dup = await client.post(f"/api/v1/clients/{tenant_a.id}/members", headers=operator.headers,
-                            json={"email": "new.person@example.com"})
+    dup = await client.post(
+        f"/api/v1/clients/{tenant_a.id}/members", headers=operator.headers, json={"email": "new.person@example.com"}
+    )
     assert dup.status_code == 409 and dup.json()["code"] == "member_exists"
     assert await sql.fetchval("select action from audit_log order by id desc limit 1") == "member.invited"
 
@@ -46,30 +49,36 @@ async def test_removing_a_member_revokes_access_on_the_next_request(client, oper
 
 
 async def test_members_cannot_invite_or_remove(client, tenant_a, tenant_b, sql):
-    r = await client.post(f"/api/v1/clients/{tenant_a.id}/members", headers=tenant_a.member.headers,
-                          json={"email": "friend@example.com"})
+    r = await client.post(
+        f"/api/v1/clients/{tenant_a.id}/members", headers=tenant_a.member.headers, json={"email": "friend@example.com"}
+    )
     assert r.status_code == 403
-    r = await client.delete(f"/api/v1/clients/{tenant_b.id}/members/{tenant_b.member.id}",
-                            headers=tenant_a.member.headers)
+    r = await client.delete(
+        f"/api/v1/clients/{tenant_b.id}/members/{tenant_b.member.id}", headers=tenant_a.member.headers
+    )
     assert r.status_code == 403
     assert await sql.fetchval("select count(*) from client_members") == 2
 
 
 async def test_invite_into_unknown_client_is_404_and_bad_email_422(client, operator):
-    r = await client.post(f"/api/v1/clients/{uuid.uuid4()}/members", headers=operator.headers,
-                          json={"email": "x@example.com"})
+    r = await client.post(
+        f"/api/v1/clients/{uuid.uuid4()}/members", headers=operator.headers, json={"email": "x@example.com"}
+    )
     assert r.status_code == 404
-    r = await client.post(f"/api/v1/clients/{uuid.uuid4()}/members", headers=operator.headers,
-                          json={"email": "not-an-email"})
+    r = await client.post(
+        f"/api/v1/clients/{uuid.uuid4()}/members", headers=operator.headers, json={"email": "not-an-email"}
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "email"
 
 
 @pytest.fixture
 def supabase_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={
-        "supabase_url": "https://ref.supabase.co",
-        "supabase_secret_key": type(settings.supabase_jwt_secret)("sb_secret_abc123"),  # type: ignore[misc]
-    })
+    return settings.model_copy(
+        update={
+            "supabase_url": "https://ref.supabase.co",
+            "supabase_secret_key": type(settings.supabase_jwt_secret)("sb_secret_abc123"),  # type: ignore[misc]
+        }
+    )
 
 
 async def test_supabase_invite_goes_through_the_admin_api(supabase_settings, operator, tenant_a, sql):
@@ -79,16 +88,27 @@ async def test_supabase_invite_goes_through_the_admin_api(supabase_settings, ope
     app = create_app(supabase_settings)
     with respx.mock(assert_all_called=True) as mock:
         invite = mock.post("https://ref.supabase.co/auth/v1/invite").respond(
-            200, json={"id": str(invited_id), "aud": "authenticated", "role": "authenticated",
-                       "email": "guest@example.com", "invited_at": "2026-11-25T10:00:00Z",
-                       "app_metadata": {"provider": "email"}, "user_metadata": {}})
+            200,
+            json={
+                "id": str(invited_id),
+                "aud": "authenticated",
+                "role": "authenticated",
+                "email": "guest@example.com",
+                "invited_at": "2026-11-25T10:00:00Z",
+                "app_metadata": {"provider": "email"},
+                "user_metadata": {},
+            },
+        )
         async with app.router.lifespan_context(app):
             # Supabase Auth creates the user row during the invite; stand it in under another e-mail
             # so the directory's "already a user?" lookup still goes to the invite API.
             await sql.execute("insert into auth.users (id, email) values ($1, 'pending@example.com')", invited_id)
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
-                r = await http.post(f"/api/v1/clients/{tenant_a.id}/members", headers=operator.headers,
-                                    json={"email": "guest@example.com"})
+                r = await http.post(
+                    f"/api/v1/clients/{tenant_a.id}/members",
+                    headers=operator.headers,
+                    json={"email": "guest@example.com"},
+                )
         assert r.status_code == 201, r.text
         assert r.json()["invitation"] == "supabase_email" and r.json()["dev_token"] is None
         request = invite.calls.last.request
@@ -103,11 +123,15 @@ async def test_supabase_invite_failure_is_a_502_problem(supabase_settings, opera
     app = create_app(supabase_settings)
     with respx.mock(assert_all_called=True) as mock:
         mock.post("https://ref.supabase.co/auth/v1/invite").respond(
-            422, json={"code": 422, "error_code": "email_address_invalid", "msg": "Email address is invalid"})
+            422, json={"code": 422, "error_code": "email_address_invalid", "msg": "Email address is invalid"}
+        )
         async with app.router.lifespan_context(app):
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
-                r = await http.post(f"/api/v1/clients/{tenant_a.id}/members", headers=operator.headers,
-                                    json={"email": "guest@example.com"})
+                r = await http.post(
+                    f"/api/v1/clients/{tenant_a.id}/members",
+                    headers=operator.headers,
+                    json={"email": "guest@example.com"},
+                )
     assert r.status_code == 502 and r.json()["code"] == "integration_error"
     assert "Email address is invalid" in r.json()["detail"]
     assert await sql.fetchval("select count(*) from client_members") == 1

@@ -22,11 +22,17 @@ async def test_profile_row_exists_after_any_first_authenticated_call(client, ten
 
 
 async def test_patch_merges_nested_preferences(client, tenant_a, sql):
-    r = await client.patch("/api/v1/me", headers=tenant_a.member.headers, json={
-        "display_name": "Léa", "theme": "dark",
-        "notification_prefs": {"chat": {"sound": False}},
-        "quiet_hours": {"enabled": True, "time_zone": "America/Montreal"},
-        "onboarding": {"first_launch_done": True, "tooltips_seen": ["documents.filters"]}})
+    r = await client.patch(
+        "/api/v1/me",
+        headers=tenant_a.member.headers,
+        json={
+            "display_name": "Léa",
+            "theme": "dark",
+            "notification_prefs": {"chat": {"sound": False}},
+            "quiet_hours": {"enabled": True, "time_zone": "America/Montreal"},
+            "onboarding": {"first_launch_done": True, "tooltips_seen": ["documents.filters"]},
+        },
+    )
     assert r.status_code == 200, r.text
     me = r.json()
     assert me["notification_prefs"]["chat"] == {"enabled": True, "sound": False, "badge": True, "priority": "normal"}
@@ -35,15 +41,18 @@ async def test_patch_merges_nested_preferences(client, tenant_a, sql):
     assert await sql.fetchval("select action from audit_log") == "profile.updated"
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"quiet_hours": {"start": "25:00"}}, "quiet_hours.start"),
-    ({"quiet_hours": {"end": "8h"}}, "quiet_hours.end"),
-    ({"quiet_hours": {"time_zone": "Mars/Olympus"}}, "quiet_hours.time_zone"),
-    ({"theme": "neon"}, "theme"),
-    ({"notification_prefs": {"chat": {"priority": "urgent"}}}, "notification_prefs.chat.priority"),
-    ({"notification_prefs": {"email": {"enabled": False}}}, "notification_prefs.email"),
-    ({"locale": "french"}, "locale"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"quiet_hours": {"start": "25:00"}}, "quiet_hours.start"),
+        ({"quiet_hours": {"end": "8h"}}, "quiet_hours.end"),
+        ({"quiet_hours": {"time_zone": "Mars/Olympus"}}, "quiet_hours.time_zone"),
+        ({"theme": "neon"}, "theme"),
+        ({"notification_prefs": {"chat": {"priority": "urgent"}}}, "notification_prefs.chat.priority"),
+        ({"notification_prefs": {"email": {"enabled": False}}}, "notification_prefs.email"),
+        ({"locale": "french"}, "locale"),
+    ],
+)
 async def test_invalid_preferences_are_422_and_nothing_changes(client, tenant_a, sql, body, field):
     await client.get("/api/v1/me", headers=tenant_a.member.headers)
     r = await client.patch("/api/v1/me", headers=tenant_a.member.headers, json=body)
@@ -63,21 +72,26 @@ async def test_users_never_see_each_others_profile(client, tenant_a, tenant_b, s
     assert r.json()["display_name"] is None and r.json()["user_id"] == str(tenant_a.member.id)
 
 
-@pytest.mark.parametrize("column, stored", [
-    ("quiet_hours", '{"enabled": "maybe", "time_zone": "Mars/Olympus"}'),
-    ("quiet_hours", '{"start": {"nested": true}}'),
-    ("notification_prefs", '{"chat": "loud"}'),
-    ("onboarding", '{"tooltips_seen": "all"}'),
-])
+@pytest.mark.parametrize(
+    "column, stored",
+    [
+        ("quiet_hours", '{"enabled": "maybe", "time_zone": "Mars/Olympus"}'),
+        ("quiet_hours", '{"start": {"nested": true}}'),
+        ("notification_prefs", '{"chat": "loud"}'),
+        ("onboarding", '{"tooltips_seen": "all"}'),
+    ],
+)
 async def test_preferences_written_around_the_api_read_as_defaults(client, tenant_a, sql, column, stored):
     """supabase-js can update the row under RLS: a shape the API would refuse is no 500 on /me."""
     await sql.execute("insert into profiles (user_id) values ($1)", tenant_a.member.id)
     await sql.execute(f"update profiles set {column} = $2::jsonb where user_id = $1", tenant_a.member.id, stored)
     r = await client.get("/api/v1/me", headers=tenant_a.member.headers)
     assert r.status_code == 200, r.text
-    defaults = {"quiet_hours": {"enabled": False, "start": "22:00", "end": "08:00", "time_zone": "Europe/Paris"},
-                "notification_prefs": {"chat": {"enabled": True, "sound": True, "badge": True, "priority": "normal"}},
-                "onboarding": {"first_launch_done": False, "tooltips_seen": []}}[column]
+    defaults = {
+        "quiet_hours": {"enabled": False, "start": "22:00", "end": "08:00", "time_zone": "Europe/Paris"},
+        "notification_prefs": {"chat": {"enabled": True, "sound": True, "badge": True, "priority": "normal"}},
+        "onboarding": {"first_launch_done": False, "tooltips_seen": []},
+    }[column]
     assert defaults.items() <= r.json()[column].items()
     r = await client.patch("/api/v1/me", json={"theme": "dark"}, headers=tenant_a.member.headers)
     assert r.status_code == 200, r.text

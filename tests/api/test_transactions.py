@@ -50,17 +50,20 @@ async def test_an_error_after_a_write_rolls_it_back(client, routes, tenant_a, sq
 
 
 async def test_an_unexpected_error_on_the_hot_path_is_a_500_problem_with_the_request_id(
-        app, monkeypatch, tenant_a, sql):
+    app, monkeypatch, tenant_a, sql
+):
     async def broken(session, match, query):
         await session.execute(RENAME)
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(api.hot, "HOT_READS", tuple(
-        api.hot.HotRead(h.pattern, h.allowed_query, broken) for h in api.hot.HOT_READS))
+    monkeypatch.setattr(
+        api.hot, "HOT_READS", tuple(api.hot.HotRead(h.pattern, h.allowed_query, broken) for h in api.hot.HOT_READS)
+    )
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        r = await http.get(f"/api/v1/clients/{tenant_a.id}",
-                           headers={**tenant_a.member.headers, "X-Request-ID": "hot-500"})
+        r = await http.get(
+            f"/api/v1/clients/{tenant_a.id}", headers={**tenant_a.member.headers, "X-Request-ID": "hot-500"}
+        )
     assert r.status_code == 500
     assert r.headers["content-type"] == "application/problem+json" and r.headers["x-request-id"] == "hot-500"
     assert r.json()["request_id"] == "hot-500" and r.json()["code"] == "internal_error"

@@ -22,8 +22,9 @@ def send(client):
     """`await send(user, conversation_id, body, **more)` → the created message."""
 
     async def send_(user: Any, conversation_id: str, body: str = "hello", **more: Any) -> dict[str, Any]:
-        r = await client.post(f"/api/v1/chat/conversations/{conversation_id}/messages", headers=user.headers,
-                              json={"body": body, **more})
+        r = await client.post(
+            f"/api/v1/chat/conversations/{conversation_id}/messages", headers=user.headers, json={"body": body, **more}
+        )
         assert r.status_code == 201, r.text
         return r.json()
 

@@ -22,8 +22,15 @@ JWKS_URL = f"{SUPABASE_URL}/auth/v1/.well-known/jwks.json"
 
 def claims(**overrides: Any) -> dict[str, Any]:
     now = int(time.time())
-    base = {"sub": str(uuid.uuid4()), "aud": "authenticated", "role": "authenticated", "iat": now,
-            "exp": now + 600, "email": "a@example.test", "app_metadata": {"provider": "email"}}
+    base = {
+        "sub": str(uuid.uuid4()),
+        "aud": "authenticated",
+        "role": "authenticated",
+        "iat": now,
+        "exp": now + 600,
+        "email": "a@example.test",
+        "app_metadata": {"provider": "email"},
+    }
     base.update(overrides)
     return base
 
@@ -64,12 +71,15 @@ async def test_hs256_token_is_accepted_and_operator_read_from_app_metadata():
     assert not user.is_operator  # user_metadata is user-editable: never trusted
 
 
-@pytest.mark.parametrize("bad, message", [
-    (claims(exp=int(time.time()) - 60), "expired"),
-    (claims(aud="anon"), "audience"),
-    ({k: v for k, v in claims().items() if k != "exp"}, "exp"),
-    (claims(sub="not-a-uuid"), "subject"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (claims(exp=int(time.time()) - 60), "expired"),
+        (claims(aud="anon"), "audience"),
+        ({k: v for k, v in claims().items() if k != "exp"}, "exp"),
+        (claims(sub="not-a-uuid"), "subject"),
+    ],
+)
 async def test_hs256_claim_failures_are_unauthorized(bad, message):
     verifier = TokenVerifier(hs256_secret=SECRET, jwks=None)
     with pytest.raises(Unauthorized, match=message):
@@ -102,11 +112,14 @@ async def test_asymmetric_tokens_verified_through_jwks(alg, ec_key, rsa_key):
 async def test_unknown_kid_refreshes_the_jwks_once(ec_key):
     rotated = ec.generate_private_key(ec.SECP256R1())
     with respx.mock(assert_all_called=True) as mock:
-        route = mock.get(JWKS_URL).mock(side_effect=[
-            httpx.Response(200, json={"keys": [public_jwk(ec_key, "old", "ES256")]}),
-            httpx.Response(200, json={"keys": [public_jwk(ec_key, "old", "ES256"),
-                                               public_jwk(rotated, "new", "ES256")]}),
-        ])
+        route = mock.get(JWKS_URL).mock(
+            side_effect=[
+                httpx.Response(200, json={"keys": [public_jwk(ec_key, "old", "ES256")]}),
+                httpx.Response(
+                    200, json={"keys": [public_jwk(ec_key, "old", "ES256"), public_jwk(rotated, "new", "ES256")]}
+                ),
+            ]
+        )
         verifier = jwks_verifier()
         await verifier.verify(jwt.encode(claims(), ec_key, algorithm="ES256", headers={"kid": "old"}))
         await verifier.verify(jwt.encode(claims(), rotated, algorithm="ES256", headers={"kid": "new"}))
@@ -137,8 +150,9 @@ async def test_algorithm_confusion_rsa_key_with_es256_header_is_refused(rsa_key)
     with respx.mock() as mock:
         mock.get(JWKS_URL).respond(200, json={"keys": [public_jwk(rsa_key, "k1", "RS256")]})
         verifier = jwks_verifier()
-        ec_token = jwt.encode(claims(), ec.generate_private_key(ec.SECP256R1()), algorithm="ES256",
-                              headers={"kid": "k1"})
+        ec_token = jwt.encode(
+            claims(), ec.generate_private_key(ec.SECP256R1()), algorithm="ES256", headers={"kid": "k1"}
+        )
         with pytest.raises(Unauthorized, match="does not match"):
             await verifier.verify(ec_token)
 
@@ -180,8 +194,9 @@ async def test_a_non_string_email_claim_is_no_email():
 async def test_api_accepts_a_urn_subject_and_an_odd_email_claim(client, sql):
     user_id = uuid.uuid4()
     await sql.execute("insert into auth.users (id, email) values ($1, 'urn@example.com')", user_id)
-    token = jwt.encode(claims(sub=f"urn:uuid:{user_id}", email={"not": "a string"}), "test-secret-" + "x" * 40,
-                       algorithm="HS256")
+    token = jwt.encode(
+        claims(sub=f"urn:uuid:{user_id}", email={"not": "a string"}), "test-secret-" + "x" * 40, algorithm="HS256"
+    )
     r = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200, r.text
     assert r.json()["user_id"] == str(user_id) and r.json()["email"] is None

@@ -53,6 +53,7 @@ def sql_sync(database_url):
                 return value
             finally:
                 await conn.close()
+
         return asyncio.run(read())
 
     return email_of

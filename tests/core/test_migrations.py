@@ -74,10 +74,12 @@ async def test_bootstrap_gives_plain_postgres_what_supabase_has(empty_database):
         roles = {r[0] for r in await conn.fetch("select rolname from pg_roles")}
         assert {"anon", "authenticated", "service_role", "authenticator"} <= roles
         assert await conn.fetchval("select count(*) from pg_publication where pubname = 'supabase_realtime'") == 1
-        await conn.execute("select set_config('request.jwt.claims', $1, false)",
-                           '{"sub": "0b3b5a3c-54a4-4b7e-8d4e-6ad0b34b0a11", "role": "authenticated"}')
+        await conn.execute(
+            "select set_config('request.jwt.claims', $1, false)",
+            '{"sub": "0b3b5a3c-54a4-4b7e-8d4e-6ad0b34b0a11", "role": "authenticated"}',
+        )
         assert str(await conn.fetchval("select auth.uid()")) == "0b3b5a3c-54a4-4b7e-8d4e-6ad0b34b0a11"
         assert await conn.fetchval("select auth.role()") == "authenticated"
-        assert (await conn.fetchval("select auth.jwt()"))  # jsonb
+        assert await conn.fetchval("select auth.jwt()")  # jsonb
     finally:
         await conn.close()

@@ -33,11 +33,17 @@ async def reflected(database_url):
     engine = create_async_engine(database_url.replace("postgresql://", "postgresql+asyncpg://", 1))
     try:
         async with engine.connect() as conn:
+
             def read(sync_conn):
                 inspector = inspect(sync_conn)
-                return {t: {"columns": {c["name"]: c for c in inspector.get_columns(t, schema="public")},
-                            "pk": set(inspector.get_pk_constraint(t, schema="public")["constrained_columns"])}
-                        for t in inspector.get_table_names(schema="public")}
+                return {
+                    t: {
+                        "columns": {c["name"]: c for c in inspector.get_columns(t, schema="public")},
+                        "pk": set(inspector.get_pk_constraint(t, schema="public")["constrained_columns"]),
+                    }
+                    for t in inspector.get_table_names(schema="public")
+                }
+
             return await conn.run_sync(read)
     finally:
         await engine.dispose()

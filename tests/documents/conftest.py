@@ -14,8 +14,7 @@ from services.core.settings import Settings
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """Small limits so refusals are cheap to provoke."""
-    return settings.model_copy(update={"documents_direct_upload_max_bytes": DIRECT_MAX,
-                                       "documents_max_bytes": MAX})
+    return settings.model_copy(update={"documents_direct_upload_max_bytes": DIRECT_MAX, "documents_max_bytes": MAX})
 
 
 @pytest.fixture

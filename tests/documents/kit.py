@@ -32,32 +32,59 @@ class Docs:
         self.http = http
         self.root = root
 
-    async def upload(self, user: Any, client_id: UUID, *, name: str = "brief.pdf", data: bytes = PDF,
-                     mime: str = "application/pdf", expect: int | None = 201, **fields: Any) -> Any:
-        r = await self.http.post(f"/api/v1/clients/{client_id}/documents", headers=user.headers,
-                                 files={"file": (name, data, mime)}, data=fields)
+    async def upload(
+        self,
+        user: Any,
+        client_id: UUID,
+        *,
+        name: str = "brief.pdf",
+        data: bytes = PDF,
+        mime: str = "application/pdf",
+        expect: int | None = 201,
+        **fields: Any,
+    ) -> Any:
+        r = await self.http.post(
+            f"/api/v1/clients/{client_id}/documents",
+            headers=user.headers,
+            files={"file": (name, data, mime)},
+            data=fields,
+        )
         if expect is not None:
             assert r.status_code == expect, r.text
         return r.json() if expect == 201 else r
 
-    async def add_version(self, user: Any, document_id: Any, *, name: str = "brief-v2.pdf",
-                          data: bytes = PDF + b"v2", mime: str = "application/pdf",
-                          expect: int | None = 201) -> Any:
-        r = await self.http.post(f"/api/v1/documents/{document_id}/versions", headers=user.headers,
-                                 files={"file": (name, data, mime)})
+    async def add_version(
+        self,
+        user: Any,
+        document_id: Any,
+        *,
+        name: str = "brief-v2.pdf",
+        data: bytes = PDF + b"v2",
+        mime: str = "application/pdf",
+        expect: int | None = 201,
+    ) -> Any:
+        r = await self.http.post(
+            f"/api/v1/documents/{document_id}/versions", headers=user.headers, files={"file": (name, data, mime)}
+        )
         if expect is not None:
             assert r.status_code == expect, r.text
         return r.json() if expect == 201 else r
 
-    async def request(self, user: Any, client_id: UUID, *, data: bytes = PDF, name: str = "brief.pdf",
-                      mime: str = "application/pdf", size: int | None = None, **extra: Any) -> httpx.Response:
-        body = {"file_name": name, "size_bytes": len(data) if size is None else size, "mime_type": mime,
-                **extra}
-        return await self.http.post(f"/api/v1/clients/{client_id}/documents/uploads", headers=user.headers,
-                                    json=body)
+    async def request(
+        self,
+        user: Any,
+        client_id: UUID,
+        *,
+        data: bytes = PDF,
+        name: str = "brief.pdf",
+        mime: str = "application/pdf",
+        size: int | None = None,
+        **extra: Any,
+    ) -> httpx.Response:
+        body = {"file_name": name, "size_bytes": len(data) if size is None else size, "mime_type": mime, **extra}
+        return await self.http.post(f"/api/v1/clients/{client_id}/documents/uploads", headers=user.headers, json=body)
 
-    async def put(self, ticket: dict[str, Any], data: bytes,
-                  content_type: str | None = None) -> httpx.Response:
+    async def put(self, ticket: dict[str, Any], data: bytes, content_type: str | None = None) -> httpx.Response:
         headers = dict(ticket["upload"]["headers"])
         if content_type:
             headers["Content-Type"] = content_type
@@ -91,9 +118,11 @@ class Docs:
 
 
 async def row_counts(sql: Any) -> tuple[int, int, int]:
-    return (await sql.fetchval("select count(*) from documents"),
-            await sql.fetchval("select count(*) from document_versions"),
-            await sql.fetchval("select count(*) from document_uploads"))
+    return (
+        await sql.fetchval("select count(*) from documents"),
+        await sql.fetchval("select count(*) from document_versions"),
+        await sql.fetchval("select count(*) from document_uploads"),
+    )
 
 
 async def actions(sql: Any, entity_id: Any) -> list[str]:
@@ -104,8 +133,13 @@ async def actions(sql: Any, entity_id: Any) -> list[str]:
 async def as_member(database_url: str, user: Any, statement: str, *args: Any) -> Any:
     """Run one statement the way supabase-js would with this user's token: `authenticated`, their claims,
     committed. Returns the first column of the first row, or the error Postgres raised."""
-    claims = {"sub": str(user.id), "aud": "authenticated", "role": "authenticated", "email": user.email,
-              "app_metadata": {"provider": "email"}}
+    claims = {
+        "sub": str(user.id),
+        "aud": "authenticated",
+        "role": "authenticated",
+        "email": user.email,
+        "app_metadata": {"provider": "email"},
+    }
     conn = await asyncpg.connect(database_url)
     try:
         async with conn.transaction():

@@ -79,8 +79,12 @@ async def test_lists_and_counts_hold_only_my_clients(docs, client, a_side, tenan
 
 async def test_a_member_cannot_confirm_or_cancel_someone_elses_upload(client, docs, world, a_side, tenant_a, sql):
     colleague = await world.user()
-    await sql.execute("insert into client_members (client_id, user_id, email) values ($1, $2, $3)",
-                      tenant_a.id, colleague.id, colleague.email)
+    await sql.execute(
+        "insert into client_members (client_id, user_id, email) values ($1, $2, $3)",
+        tenant_a.id,
+        colleague.id,
+        colleague.email,
+    )
     r = await docs.confirm(colleague, a_side["upload"])
     assert r.status_code == 404
     r = await client.delete(f"/api/v1/documents/uploads/{a_side['upload']}", headers=colleague.headers)
@@ -94,8 +98,9 @@ async def test_operator_sees_and_manages_every_client(client, docs, a_side, oper
     assert r.status_code == 200
 
 
-async def test_a_forged_reservation_cannot_destroy_someone_elses_file(client, docs, sql, database_url, operator,
-                                                                      tenant_a):
+async def test_a_forged_reservation_cannot_destroy_someone_elses_file(
+    client, docs, sql, database_url, operator, tenant_a
+):
     """A member talking to the table directly (supabase-js) tries to make an upload row name the object of
     the operator's document, then cancels it or has it refused: the operator's file must survive."""
     doc = await docs.upload(operator, tenant_a.id)
@@ -103,11 +108,18 @@ async def test_a_forged_reservation_cannot_destroy_someone_elses_file(client, do
     stored = docs.objects()
     for is_new in (False, True):
         forged = await as_member(
-            database_url, tenant_a.member,
+            database_url,
+            tenant_a.member,
             "insert into document_uploads (client_id, document_id, is_new_document, version, storage_path,"
             " file_name, size_bytes, mime_type, document, created_by, expires_at) values ($1, $2, $3, 1, $4,"
             " 'x.pdf', 1, 'application/pdf', case when $3 then '{}'::jsonb end, $5, now() + interval '1 hour')"
-            " returning id", tenant_a.id, doc["id"], is_new, target, tenant_a.member.id)
+            " returning id",
+            tenant_a.id,
+            doc["id"],
+            is_new,
+            target,
+            tenant_a.member.id,
+        )
         if not isinstance(forged, Exception):
             await docs.confirm(tenant_a.member, forged)  # refused (1 byte declared): deletes what the row names
             await client.delete(f"/api/v1/documents/uploads/{forged}", headers=tenant_a.member.headers)

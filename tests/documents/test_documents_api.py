@@ -23,18 +23,23 @@ async def library(docs, operator, tenant_a, tenant_b):
     soon = (datetime.now(UTC) + timedelta(days=3)).isoformat()
     past = (datetime.now(UTC) - timedelta(days=2)).isoformat()
     made = {
-        "brief": await docs.upload(operator, tenant_a.id, title="Brief initial", document_type="livrable",
-                                   tags=["phase_1"]),
+        "brief": await docs.upload(
+            operator, tenant_a.id, title="Brief initial", document_type="livrable", tags=["phase_1"]
+        ),
         "guide": await docs.upload(operator, tenant_a.id, title="Guide branding", tags=["identite_visuelle"]),
-        "checklist": await docs.upload(operator, tenant_a.id, title="Checklist positionnement",
-                                       document_type="devoir", homework_due_at=soon),
-        "late": await docs.upload(operator, tenant_a.id, title="Questionnaire valeurs", document_type="devoir",
-                                  homework_due_at=past),
-        "estimate": await docs.upload(operator, tenant_a.id, title="Estimation projet", source="orpheus",
-                                      visibility="internal"),
+        "checklist": await docs.upload(
+            operator, tenant_a.id, title="Checklist positionnement", document_type="devoir", homework_due_at=soon
+        ),
+        "late": await docs.upload(
+            operator, tenant_a.id, title="Questionnaire valeurs", document_type="devoir", homework_due_at=past
+        ),
+        "estimate": await docs.upload(
+            operator, tenant_a.id, title="Estimation projet", source="orpheus", visibility="internal"
+        ),
         "mine": await docs.upload(tenant_a.member, tenant_a.id, title="Mes idées"),
-        "b_late": await docs.upload(operator, tenant_b.id, title="Devoir B", document_type="devoir",
-                                    homework_due_at=past),
+        "b_late": await docs.upload(
+            operator, tenant_b.id, title="Devoir B", document_type="devoir", homework_due_at=past
+        ),
     }
     return {k: v["id"] for k, v in made.items()}
 
@@ -49,7 +54,9 @@ async def test_filters(docs, library, operator, tenant_a):
     for item in page["items"]:  # rendered by Postgres, but exactly the declared model
         assert set(DocumentRead.model_validate(item).model_dump()) == set(item)
     assert titles(await docs.list(operator, document_type="devoir", client_id=str(tenant_a.id))) == [
-        "Checklist positionnement", "Questionnaire valeurs"]
+        "Checklist positionnement",
+        "Questionnaire valeurs",
+    ]
     assert titles(await docs.list(operator, tag="PHASE_1")) == ["Brief initial"]
     assert titles(await docs.list(operator, source="orpheus")) == ["Estimation projet"]
     assert titles(await docs.list(operator, source="client")) == ["Mes idées"]
@@ -72,8 +79,9 @@ async def test_sort_and_keyset_pages(docs, library, operator, client):
             break
     assert seen == sorted(seen, key=str.lower) and len(seen) == 7
     due = await docs.list(operator, sort="homework_due_at", document_type="devoir", limit=2)
-    assert [d["title"] for d in due["items"]] == ["Questionnaire valeurs", "Devoir B"] or \
-        [d["title"] for d in due["items"]] == ["Devoir B", "Questionnaire valeurs"]
+    assert [d["title"] for d in due["items"]] == ["Questionnaire valeurs", "Devoir B"] or [
+        d["title"] for d in due["items"]
+    ] == ["Devoir B", "Questionnaire valeurs"]
     rest = await docs.list(operator, sort="homework_due_at", document_type="devoir", cursor=due["next_cursor"])
     assert [d["title"] for d in rest["items"]] == ["Checklist positionnement"]
     r = await client.get("/api/v1/documents", headers=operator.headers, params={"cursor": "garbage"})
@@ -81,11 +89,17 @@ async def test_sort_and_keyset_pages(docs, library, operator, client):
 
 
 async def test_counts_for_the_filter_chips(client, library, operator, tenant_a):
-    r = await client.get("/api/v1/documents/counts", headers=operator.headers,
-                         params={"client_id": str(tenant_a.id), "document_type": "devoir"})
+    r = await client.get(
+        "/api/v1/documents/counts",
+        headers=operator.headers,
+        params={"client_id": str(tenant_a.id), "document_type": "devoir"},
+    )
     assert r.status_code == 200, r.text
-    assert r.json() == {"total": 6, "by_type": {"livrable": 1, "ressource": 3, "devoir": 2, "archive": 0},
-                        "homework": {"due": 1, "overdue": 1, "completed": 0}}
+    assert r.json() == {
+        "total": 6,
+        "by_type": {"livrable": 1, "ressource": 3, "devoir": 2, "archive": 0},
+        "homework": {"due": 1, "overdue": 1, "completed": 0},
+    }
     r = await client.get("/api/v1/documents/counts", headers=tenant_a.member.headers)
     assert r.json()["total"] == 5  # neither the internal estimate nor client B's homework
 
@@ -108,9 +122,13 @@ async def test_editing_rights(client, docs, sql, library, operator, tenant_a):
     r = await patch(member, "mine", title="Mes idées v2", tags=["brouillon"], document_type="livrable")
     assert r.status_code == 200, r.text
     assert (r.json()["title"], r.json()["document_type"], r.json()["status"]) == ("Mes idées v2", "livrable", "new")
-    for key, body, field in (("brief", {"title": "x"}, "title"), ("mine", {"visibility": "internal"}, "visibility"),
-                             ("mine", {"document_type": "devoir"}, "document_type"),
-                             ("mine", {"status": "validated"}, "status"), ("brief", {"tags": ["a"]}, "tags")):
+    for key, body, field in (
+        ("brief", {"title": "x"}, "title"),
+        ("mine", {"visibility": "internal"}, "visibility"),
+        ("mine", {"document_type": "devoir"}, "document_type"),
+        ("mine", {"status": "validated"}, "status"),
+        ("brief", {"tags": ["a"]}, "tags"),
+    ):
         r = await patch(member, key, **body)
         assert r.status_code == 403 and r.json()["field"] == field, (key, body, r.text)
 
@@ -158,27 +176,34 @@ async def test_archive_and_restore(client, docs, sql, library, operator, tenant_
     assert r.status_code == 200 and r.json()["archived_at"]
     assert "Mes idées" not in titles(await docs.list(member))
     assert titles(await docs.list(member, archived="true")) == ["Mes idées"]
-    assert (await client.post(f"/api/v1/documents/{library['mine']}/archive", headers=member.headers)).status_code \
-        == 409
+    assert (
+        await client.post(f"/api/v1/documents/{library['mine']}/archive", headers=member.headers)
+    ).status_code == 409
     r = await client.patch(f"/api/v1/documents/{library['mine']}", headers=member.headers, json={"title": "x"})
     assert r.status_code == 409 and r.json()["code"] == "document_archived"
     r = await client.post(f"/api/v1/documents/{library['mine']}/restore", headers=member.headers)
     assert r.status_code == 200 and r.json()["archived_at"] is None
-    assert (await client.post(f"/api/v1/documents/{library['mine']}/restore", headers=member.headers)).status_code \
-        == 409
+    assert (
+        await client.post(f"/api/v1/documents/{library['mine']}/restore", headers=member.headers)
+    ).status_code == 409
     r = await client.post(f"/api/v1/documents/{library['brief']}/archive", headers=member.headers)
     assert r.status_code == 403
-    assert (await client.post(f"/api/v1/documents/{library['brief']}/archive", headers=operator.headers)
-            ).status_code == 200
+    assert (
+        await client.post(f"/api/v1/documents/{library['brief']}/archive", headers=operator.headers)
+    ).status_code == 200
     assert await actions(sql, library["mine"]) == ["document.created", "document.archived", "document.restored"]
 
 
 async def test_hard_delete_erases_every_version_and_is_audited(client, docs, sql, operator, tenant_a):
     doc = await docs.upload(operator, tenant_a.id)
     await docs.add_version(operator, doc["id"])
-    pending = (await client.post(f"/api/v1/documents/{doc['id']}/uploads", headers=operator.headers,
-                                 json={"file_name": "v3.pdf", "size_bytes": len(PDF),
-                                       "mime_type": "application/pdf"})).json()
+    pending = (
+        await client.post(
+            f"/api/v1/documents/{doc['id']}/uploads",
+            headers=operator.headers,
+            json={"file_name": "v3.pdf", "size_bytes": len(PDF), "mime_type": "application/pdf"},
+        )
+    ).json()
     await docs.put(pending, PDF)
     link = (await client.get(f"/api/v1/documents/{doc['id']}/download", headers=operator.headers)).json()
     assert len(docs.objects()) == 3
@@ -225,8 +250,7 @@ async def test_lab_history_is_read_only_after_graduation(client, docs, sql, oper
         assert (await client.post(f"/api/v1/documents/{path}", headers=member.headers)).status_code == 403
     assert (await docs.add_version(member, own["id"], expect=403)).json()["code"] == "document_read_only"
     assert titles(await docs.list(member, phase="lab")) == ["Mon brainstorming", "brief.pdf"]
-    assert (await client.get(f"/api/v1/documents/{own['id']}/download", headers=member.headers)).status_code \
-        == 200
+    assert (await client.get(f"/api/v1/documents/{own['id']}/download", headers=member.headers)).status_code == 200
     new = await docs.upload(member, tenant_a.id, title="Après graduation")
     assert new["phase"] == "one"
     r = await client.patch(f"/api/v1/documents/{own['id']}", headers=operator.headers, json={"title": "Archivé"})
@@ -243,8 +267,10 @@ async def test_archived_clients_take_no_new_documents(docs, sql, operator, tenan
 async def test_project_filter_and_link(docs, sql, operator, tenant_a, tenant_b):
     if await sql.fetchval("select to_regclass('public.projects')") is None:
         pytest.skip("the projects module is not there yet")
-    insert = ("insert into projects (client_id, name, kind, phase) values ($1, 'Site vitrine', 'delivery', 'lab')"
-              " returning id")
+    insert = (
+        "insert into projects (client_id, name, kind, phase) values ($1, 'Site vitrine', 'delivery', 'lab')"
+        " returning id"
+    )
     project, other = await sql.fetchval(insert, tenant_a.id), await sql.fetchval(insert, tenant_b.id)
     linked = await docs.upload(operator, tenant_a.id, title="Maquette", project_id=str(project))
     await docs.upload(operator, tenant_a.id, title="Sans projet")
@@ -260,11 +286,13 @@ async def test_inputs_postgres_cannot_hold_are_refused_not_500(client, docs, sql
     """NUL characters, numbers past int4 and dates past year 9999 would reach Postgres as errors."""
     doc = await docs.upload(operator, tenant_a.id)
     headers = operator.headers
-    r = await client.get(f"/api/v1/documents/{doc['id']}/download", headers=headers,
-                         params={"version": 3_000_000_000})
+    r = await client.get(f"/api/v1/documents/{doc['id']}/download", headers=headers, params={"version": 3_000_000_000})
     assert r.status_code == 404 and r.json()["code"] == "document_version_not_found"
-    for params, field in (({"q": "a\x00b"}, "q"), ({"tag": "a\x00b"}, "tag"),
-                          ({"sort": "title", "cursor": encode_cursor("a\x00", str(uuid4()))}, "cursor")):
+    for params, field in (
+        ({"q": "a\x00b"}, "q"),
+        ({"tag": "a\x00b"}, "tag"),
+        ({"sort": "title", "cursor": encode_cursor("a\x00", str(uuid4()))}, "cursor"),
+    ):
         for route in ("/api/v1/documents", "/api/v1/documents/counts"):
             if field == "cursor" and route.endswith("counts"):
                 continue
@@ -278,8 +306,7 @@ async def test_inputs_postgres_cannot_hold_are_refused_not_500(client, docs, sql
     assert r.status_code == 422 and "title" in r.text
     homework = await docs.upload(operator, tenant_a.id, document_type="devoir")
     for due in ("9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"):
-        r = await client.patch(f"/api/v1/documents/{homework['id']}", headers=headers,
-                               json={"homework_due_at": due})
+        r = await client.patch(f"/api/v1/documents/{homework['id']}", headers=headers, json={"homework_due_at": due})
         assert r.status_code == 422 and "homework_due_at" in r.text, r.text
         r = await docs.upload(operator, tenant_a.id, document_type="devoir", homework_due_at=due, expect=422)
     assert await row_counts(sql) == (2, 2, 0)
@@ -290,17 +317,23 @@ async def test_erasure_locks_in_the_order_confirm_does(client, docs, sql, databa
     """Confirm locks the pending upload, then its document. Erasure, taking the document first and the
     uploads second, deadlocked against it (a 500 for one of them)."""
     doc = await docs.upload(operator, tenant_a.id)
-    ticket = (await client.post(f"/api/v1/documents/{doc['id']}/uploads", headers=operator.headers,
-                                json={"file_name": "v2.pdf", "size_bytes": len(PDF),
-                                      "mime_type": "application/pdf"})).json()
+    ticket = (
+        await client.post(
+            f"/api/v1/documents/{doc['id']}/uploads",
+            headers=operator.headers,
+            json={"file_name": "v2.pdf", "size_bytes": len(PDF), "mime_type": "application/pdf"},
+        )
+    ).json()
     confirm = await asyncpg.connect(database_url)  # stands for a confirm between its two locks
     try:
         async with confirm.transaction():
             await confirm.execute("select 1 from document_uploads where id = $1 for update", ticket["upload_id"])
             erase = asyncio.create_task(client.delete(f"/api/v1/documents/{doc['id']}", headers=operator.headers))
             for _ in range(500):
-                if await sql.fetchval("select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
-                                      " and datname = current_database()"):
+                if await sql.fetchval(
+                    "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+                    " and datname = current_database()"
+                ):
                     break
                 await asyncio.sleep(0.01)
             else:

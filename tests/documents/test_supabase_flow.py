@@ -43,9 +43,19 @@ def sign_upload(mock, path_prefix: str):
 
 
 def info(size: int, content_type: str) -> dict:
-    return {"id": "0b6a9d3c-4c1e-4a55-9c55-111111111111", "name": "x", "version": "v", "bucket_id": "foxeo",
-            "size": size, "content_type": content_type, "cache_control": "max-age=3600", "etag": '"e"',
-            "metadata": None, "last_modified": "2026-01-25T10:00:00.000Z", "created_at": "2026-01-25T10:00:00.000Z"}
+    return {
+        "id": "0b6a9d3c-4c1e-4a55-9c55-111111111111",
+        "name": "x",
+        "version": "v",
+        "bucket_id": "foxeo",
+        "size": size,
+        "content_type": content_type,
+        "cache_control": "max-age=3600",
+        "etag": '"e"',
+        "metadata": None,
+        "last_modified": "2026-01-25T10:00:00.000Z",
+        "created_at": "2026-01-25T10:00:00.000Z",
+    }
 
 
 async def test_signed_upload_through_supabase(bucket, docs, sql, operator, tenant_a):
@@ -66,7 +76,8 @@ async def test_signed_upload_through_supabase(bucket, docs, sql, operator, tenan
     assert await row_counts(sql) == (1, 1, 0)
 
     bucket.post(f"/object/sign/foxeo/{path}", json={"expiresIn": 300}).respond(
-        200, json={"signedURL": f"/object/sign/foxeo/{path}?token=abc"})
+        200, json={"signedURL": f"/object/sign/foxeo/{path}?token=abc"}
+    )
     link = await docs.http.get(f"/api/v1/documents/{ticket['document_id']}/download", headers=operator.headers)
     assert link.json()["url"] == f"{BASE}/object/sign/foxeo/{path}?token=abc&download=Brief.pdf"
 
@@ -89,7 +100,8 @@ async def test_nothing_uploaded_yet(bucket, docs, operator, tenant_a):
     sign_upload(bucket, f"clients/{tenant_a.id}/documents/")
     ticket = (await docs.request(operator, tenant_a.id, name="Brief.pdf")).json()
     bucket.get(url__startswith=f"{BASE}/object/info/foxeo/").respond(
-        400, json={"statusCode": "404", "error": "not_found", "message": "Object not found"})
+        400, json={"statusCode": "404", "error": "not_found", "message": "Object not found"}
+    )
     r = await docs.confirm(operator, ticket["upload_id"])
     assert r.status_code == 409 and r.json()["code"] == "upload_not_received"
 

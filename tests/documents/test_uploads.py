@@ -9,8 +9,9 @@ from documents.kit import MAX, PDF, PNG, actions, api_path, row_counts, sha
 
 
 async def test_operator_uploads_a_document(docs, sql, operator, tenant_a):
-    doc = await docs.upload(operator, tenant_a.id, name="Brief initial.pdf", tags=["phase_1", "Identité"],
-                            document_type="livrable")
+    doc = await docs.upload(
+        operator, tenant_a.id, name="Brief initial.pdf", tags=["phase_1", "Identité"], document_type="livrable"
+    )
     assert doc["client_id"] == str(tenant_a.id) and doc["title"] == "Brief initial.pdf"
     assert (doc["source"], doc["visibility"], doc["phase"], doc["status"]) == ("operator", "shared", "lab", "new")
     assert doc["tags"] == ["phase_1", "identité"] and doc["is_homework"] is False
@@ -36,15 +37,18 @@ async def test_operator_records_who_produced_a_document(docs, operator, tenant_a
     assert (doc["source"], doc["visibility"], doc["title"]) == ("orpheus", "internal", "Estimation")
 
 
-@pytest.mark.parametrize(("name", "data", "mime", "status"), [
-    ("logo.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/svg+xml", 422),  # not allowed
-    ("logo.pdf", PNG, "application/pdf", 422),  # magic bytes say PNG
-    ("setup.pdf", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 100, "application/pdf", 422),  # an executable
-    ("notes.txt", b"\x00\x01\x02binary" * 20, "text/plain", 422),  # not text
-    ("scan.png", b"%PDF-1.4 not a png", "image/png", 422),
-    ("empty.pdf", b"", "application/pdf", 422),
-    ("big.pdf", b"%PDF-" + b"0" * (64 * 1024), "application/pdf", 413),  # over the direct-upload limit
-])
+@pytest.mark.parametrize(
+    ("name", "data", "mime", "status"),
+    [
+        ("logo.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/svg+xml", 422),  # not allowed
+        ("logo.pdf", PNG, "application/pdf", 422),  # magic bytes say PNG
+        ("setup.pdf", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 100, "application/pdf", 422),  # an executable
+        ("notes.txt", b"\x00\x01\x02binary" * 20, "text/plain", 422),  # not text
+        ("scan.png", b"%PDF-1.4 not a png", "image/png", 422),
+        ("empty.pdf", b"", "application/pdf", 422),
+        ("big.pdf", b"%PDF-" + b"0" * (64 * 1024), "application/pdf", 413),  # over the direct-upload limit
+    ],
+)
 async def test_refused_files_leave_nothing_behind(docs, sql, operator, tenant_a, name, data, mime, status):
     r = await docs.upload(operator, tenant_a.id, name=name, data=data, mime=mime, expect=status)
     problem = r.json()
@@ -67,8 +71,13 @@ async def test_file_names_are_sanitised(docs, operator, tenant_a):
 
 
 async def test_signed_upload_flow(docs, sql, operator, tenant_a):
-    r = await docs.request(operator, tenant_a.id, name="Guide branding.pdf", sha256=sha(PDF),
-                           document={"document_type": "ressource", "tags": ["branding"]})
+    r = await docs.request(
+        operator,
+        tenant_a.id,
+        name="Guide branding.pdf",
+        sha256=sha(PDF),
+        document={"document_type": "ressource", "tags": ["branding"]},
+    )
     assert r.status_code == 201, r.text
     ticket = r.json()
     assert ticket["version"] == 1 and ticket["upload"]["method"] == "PUT"
@@ -93,14 +102,18 @@ async def test_confirm_before_the_bytes_arrive(docs, operator, tenant_a):
     assert r.status_code == 409 and r.json()["code"] == "upload_not_received"
 
 
-@pytest.mark.parametrize(("declared", "sent", "content_type", "extra", "field"), [
-    (PDF, PNG + b"\x00" * (len(PDF) - len(PNG)), None, {}, "mime_type"),  # magic bytes disagree
-    (PDF, PDF[:-10], None, {}, "size_bytes"),  # fewer bytes than declared
-    (PDF, PDF, "image/png", {}, "mime_type"),  # sent with another type
-    (PDF, PDF, None, {"sha256": "0" * 64}, "sha256"),  # not the declared checksum
-])
-async def test_confirm_refuses_and_deletes_what_does_not_match(docs, sql, operator, tenant_a, declared, sent,
-                                                               content_type, extra, field):
+@pytest.mark.parametrize(
+    ("declared", "sent", "content_type", "extra", "field"),
+    [
+        (PDF, PNG + b"\x00" * (len(PDF) - len(PNG)), None, {}, "mime_type"),  # magic bytes disagree
+        (PDF, PDF[:-10], None, {}, "size_bytes"),  # fewer bytes than declared
+        (PDF, PDF, "image/png", {}, "mime_type"),  # sent with another type
+        (PDF, PDF, None, {"sha256": "0" * 64}, "sha256"),  # not the declared checksum
+    ],
+)
+async def test_confirm_refuses_and_deletes_what_does_not_match(
+    docs, sql, operator, tenant_a, declared, sent, content_type, extra, field
+):
     ticket = (await docs.request(operator, tenant_a.id, data=declared, **extra)).json()
     assert (await docs.put(ticket, sent, content_type)).status_code == 200
     assert docs.objects()
@@ -118,8 +131,9 @@ async def test_upload_requests_are_checked_before_any_url_is_issued(docs, sql, o
     assert r.status_code == 422 and r.json()["field"] == "mime_type"
     r = await docs.request(operator, tenant_a.id, mime="not a type")
     assert r.status_code == 422
-    r = await docs.request(operator, tenant_a.id, document={"document_type": "ressource",
-                                                             "homework_due_at": "2030-01-01T00:00:00Z"})
+    r = await docs.request(
+        operator, tenant_a.id, document={"document_type": "ressource", "homework_due_at": "2030-01-01T00:00:00Z"}
+    )
     assert r.status_code == 422 and r.json()["field"] == "homework_due_at"
     assert await row_counts(sql) == (0, 0, 0)
 
@@ -135,9 +149,13 @@ async def test_versions_and_downloads(docs, client, sql, operator, tenant_a):
     doc = await docs.upload(operator, tenant_a.id)
     second = await docs.add_version(operator, doc["id"], data=PDF + b"second")
     assert second["current_version"]["version"] == 2
-    third_ticket = (await client.post(f"/api/v1/documents/{doc['id']}/uploads", headers=operator.headers,
-                                      json={"file_name": "brief v3.pdf", "size_bytes": len(PDF) + 5,
-                                            "mime_type": "application/pdf"})).json()
+    third_ticket = (
+        await client.post(
+            f"/api/v1/documents/{doc['id']}/uploads",
+            headers=operator.headers,
+            json={"file_name": "brief v3.pdf", "size_bytes": len(PDF) + 5, "mime_type": "application/pdf"},
+        )
+    ).json()
     assert third_ticket["version"] == 3 and third_ticket["document_id"] == doc["id"]
     assert (await docs.put(third_ticket, PDF + b"third")).status_code == 200
     third = (await docs.confirm(operator, third_ticket["upload_id"])).json()
@@ -147,18 +165,17 @@ async def test_versions_and_downloads(docs, client, sql, operator, tenant_a):
     assert [v["version"] for v in r.json()] == [3, 2, 1]
     for version, content in ((1, PDF), (2, PDF + b"second"), (None, PDF + b"third")):
         params = {"version": version} if version else {}
-        link = await client.get(f"/api/v1/documents/{doc['id']}/download", headers=tenant_a.member.headers,
-                                params=params)
+        link = await client.get(
+            f"/api/v1/documents/{doc['id']}/download", headers=tenant_a.member.headers, params=params
+        )
         assert link.status_code == 200, link.text
         body = link.json()
         assert body["version"] == (version or 3) and body["expires_at"]
         fetched = await client.get(api_path(body["url"]))
         assert fetched.status_code == 200 and fetched.content == content
-    r = await client.get(f"/api/v1/documents/{doc['id']}/download", headers=operator.headers,
-                         params={"version": 9})
+    r = await client.get(f"/api/v1/documents/{doc['id']}/download", headers=operator.headers, params={"version": 9})
     assert r.status_code == 404
-    assert await actions(sql, doc["id"]) == ["document.created", "document.version_added",
-                                             "document.version_added"]
+    assert await actions(sql, doc["id"]) == ["document.created", "document.version_added", "document.version_added"]
 
 
 async def test_who_may_add_versions(docs, sql, operator, tenant_a):
@@ -168,8 +185,9 @@ async def test_who_may_add_versions(docs, sql, operator, tenant_a):
     r = await docs.add_version(tenant_a.member, resource["id"], expect=403)
     assert r.json()["code"] == "document_forbidden"
     assert (await docs.add_version(tenant_a.member, homework["id"]))["current_version"]["version"] == 2
-    assert (await docs.add_version(tenant_a.member, own["id"]))["current_version"]["uploaded_by"] \
-        == str(tenant_a.member.id)
+    assert (await docs.add_version(tenant_a.member, own["id"]))["current_version"]["uploaded_by"] == str(
+        tenant_a.member.id
+    )
 
 
 async def test_cancel_and_expiry_of_pending_uploads(docs, client, sql, operator, tenant_a):
@@ -190,9 +208,13 @@ async def test_a_cancelled_uploads_late_bytes_do_not_block_the_next_version(docs
     """The SPA cancels while its PUT is still in flight: the bytes land after the reservation is gone, at
     the path the next version of the same file takes. That stray object must not refuse the next upload."""
     doc = await docs.upload(operator, tenant_a.id)
-    ticket = (await client.post(f"/api/v1/documents/{doc['id']}/uploads", headers=operator.headers,
-                                json={"file_name": "brief-v2.pdf", "size_bytes": len(PDF),
-                                      "mime_type": "application/pdf"})).json()
+    ticket = (
+        await client.post(
+            f"/api/v1/documents/{doc['id']}/uploads",
+            headers=operator.headers,
+            json={"file_name": "brief-v2.pdf", "size_bytes": len(PDF), "mime_type": "application/pdf"},
+        )
+    ).json()
     r = await client.delete(f"/api/v1/documents/uploads/{ticket['upload_id']}", headers=operator.headers)
     assert r.status_code == 204
     assert (await docs.put(ticket, PDF)).status_code == 200  # the late PUT: its link is still valid
@@ -205,8 +227,9 @@ async def test_a_cancelled_uploads_late_bytes_do_not_block_the_next_version(docs
 async def test_a_reservation_with_unreadable_metadata_is_a_422(docs, sql, operator, tenant_a):
     ticket = (await docs.request(tenant_a.member, tenant_a.id)).json()
     await docs.put(ticket, PDF)
-    await sql.execute("update document_uploads set document = '{\"tags\": \"not a list\"}' where id = $1",
-                      ticket["upload_id"])
+    await sql.execute(
+        'update document_uploads set document = \'{"tags": "not a list"}\' where id = $1', ticket["upload_id"]
+    )
     r = await docs.confirm(tenant_a.member, ticket["upload_id"])
     assert r.status_code == 422, r.text
     assert await row_counts(sql) == (0, 0, 1)
@@ -224,9 +247,10 @@ async def test_an_oversized_body_is_refused_before_it_is_read(docs, client, sql,
 
     async def chunked():
         for start in range(0, len(body), 8192):
-            yield body[start:start + 8192]
+            yield body[start : start + 8192]
 
-    r = await client.post(url, content=chunked(), headers={**operator.headers,
-                                                             "content-type": encoded.headers["content-type"]})
+    r = await client.post(
+        url, content=chunked(), headers={**operator.headers, "content-type": encoded.headers["content-type"]}
+    )
     assert r.status_code == 413 and r.json()["code"] == "file_too_large", r.text
     assert await row_counts(sql) == (0, 0, 0) and docs.objects() == set()

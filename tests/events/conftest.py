@@ -25,8 +25,9 @@ def free_port() -> int:
 @pytest.fixture
 async def live_url(app) -> AsyncIterator[str]:
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None,
-                                           access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None, access_log=False)
+    )
     task = asyncio.create_task(server.serve())
     for _ in range(500):
         if server.started:
@@ -60,8 +61,9 @@ class Stream:
                 if line == "":
                     if "event" in fields or "data" in fields:
                         data = fields.get("data")
-                        event = SseEvent(fields.get("event", "message"), orjson.loads(data) if data else None,
-                                         fields.get("id"))
+                        event = SseEvent(
+                            fields.get("event", "message"), orjson.loads(data) if data else None, fields.get("id")
+                        )
                         if event.id:
                             self.last_id = event.id
                         self.received.append(event)

@@ -14,18 +14,23 @@ async def _conversation(client, user, tenant) -> str:
 
 
 async def _send(client, user, conversation, body):
-    r = await client.post(f"/api/v1/chat/conversations/{conversation}/messages", headers=user.headers,
-                          json={"body": body})
+    r = await client.post(
+        f"/api/v1/chat/conversations/{conversation}/messages", headers=user.headers, json={"body": body}
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
 
 async def test_a_committed_message_reaches_the_other_side_and_never_another_client(
-        client, open_stream, operator, tenant_a, tenant_b, sql):
+    client, open_stream, operator, tenant_a, tenant_b, sql
+):
     conv_a = await _conversation(client, operator, tenant_a)
     conv_b = await _conversation(client, operator, tenant_b)
-    mikl, alice, bob = await open_stream(operator), await open_stream(tenant_a.member), \
-        await open_stream(tenant_b.member)
+    mikl, alice, bob = (
+        await open_stream(operator),
+        await open_stream(tenant_a.member),
+        await open_stream(tenant_b.member),
+    )
     for stream in (mikl, alice, bob):
         ready = await stream.until("ready")
         assert ready.data == {"resumed": False, "replayed": 0, "reset": False} and ready.id
@@ -42,11 +47,15 @@ async def test_a_committed_message_reaches_the_other_side_and_never_another_clie
     first_for_bob = await bob.next()
     assert (first_for_bob.event, first_for_bob.data["id"]) == ("message.created", for_bob["id"])
     assert (await bob.until("notification.created")).data["entity_id"] == for_bob["id"]
-    assert all(e.data is None or e.data.get("client_id") in (None, str(tenant_b.id))
-               for e in bob.received if e.event.startswith("message"))
+    assert all(
+        e.data is None or e.data.get("client_id") in (None, str(tenant_b.id))
+        for e in bob.received
+        if e.event.startswith("message")
+    )
 
-    edited = await client.patch(f"/api/v1/chat/messages/{sent['id']}", headers=tenant_a.member.headers,
-                                json={"body": "Bonjour MiKL !"})
+    edited = await client.patch(
+        f"/api/v1/chat/messages/{sent['id']}", headers=tenant_a.member.headers, json={"body": "Bonjour MiKL !"}
+    )
     assert edited.status_code == 200
     update = await mikl.until("message.updated")
     assert update.data["body"] == "Bonjour MiKL !" and update.data["version"] == 2
@@ -124,8 +133,7 @@ async def test_no_new_stream_once_shutting_down_and_cursor_parsing(app, live_url
         assert r.status_code == 503 and r.json()["code"] == "service_unavailable"
 
 
-async def test_a_lost_listener_closes_streams_for_resume_and_reconnects(client, open_stream, operator, tenant_a,
-                                                                       sql):
+async def test_a_lost_listener_closes_streams_for_resume_and_reconnects(client, open_stream, operator, tenant_a, sql):
     conversation = await _conversation(client, operator, tenant_a)
     alice = await open_stream(tenant_a.member)
     ready = await alice.until("ready")
@@ -143,8 +151,9 @@ async def test_a_lost_listener_closes_streams_for_resume_and_reconnects(client, 
     assert (await back.until("message.created")).data["id"] == live["id"]
 
 
-async def test_open_streams_hold_no_request_transaction_nor_pooled_connection(app, client, open_stream,
-                                                                             operator, tenant_a, sql):
+async def test_open_streams_hold_no_request_transaction_nor_pooled_connection(
+    app, client, open_stream, operator, tenant_a, sql
+):
     """The stream never opens the request's transaction (RequestContext would only end it when the
     response ends, i.e. never): more open streams than pooled connections, and requests still run."""
     from api.deps import get_session
@@ -160,8 +169,13 @@ async def test_open_streams_hold_no_request_transaction_nor_pooled_connection(ap
     streams = [await open_stream(tenant_a.member) for _ in range(app.state.db.pool_size + 2)]
     for stream in streams:
         await stream.until("ready")
-    assert await sql.fetchval("select count(*) from pg_stat_activity where application_name = 'foxeo'"
-                              " and state like 'idle in transaction%'") == 0
+    assert (
+        await sql.fetchval(
+            "select count(*) from pg_stat_activity where application_name = 'foxeo'"
+            " and state like 'idle in transaction%'"
+        )
+        == 0
+    )
     conversation = await _conversation(client, operator, tenant_a)
     sent = await asyncio.wait_for(_send(client, operator, conversation, "still served"), 5)
     for stream in streams:

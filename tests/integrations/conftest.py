@@ -1,4 +1,4 @@
-"""Shared helpers for the integration-client tests: vendor payload fixtures from ../shared/fixtures."""
+"""Shared helpers for the integration-client tests: vendor payload fixtures from tests/fixtures."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-FIXTURES_DIR = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def load_fixture(name: str) -> Any:

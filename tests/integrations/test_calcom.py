@@ -55,7 +55,7 @@ def _webhook_body(fixture_json: Any, name: str) -> bytes:
 
 
 # Trimmed from the official docs examples (calcom/cal.com docs/developing/guides/automation/webhooks.mdx
-# @bad32a8a, payload version 2021-10-20): the matching fixture files are not in shared/fixtures.
+# @bad32a8a, payload version 2021-10-20): no recorded fixture for these events.
 RESCHEDULED = {
     "triggerEvent": "BOOKING_RESCHEDULED",
     "createdAt": "2024-01-01T10:00:00.000Z",
@@ -65,10 +65,23 @@ RESCHEDULED = {
         "endTime": "2024-01-10T14:45:00Z",
         "type": "standard-event-type",
         "eventTypeId": 100,
-        "organizer": {"id": 1, "name": "Organizer Name", "email": "organizer@example.com",
-                      "timeZone": "UTC", "language": {"locale": "en"}},
-        "attendees": [{"email": "guest@example.com", "name": "Guest User", "firstName": "Guest",
-                       "lastName": "User", "timeZone": "UTC", "language": {"locale": "en"}}],
+        "organizer": {
+            "id": 1,
+            "name": "Organizer Name",
+            "email": "organizer@example.com",
+            "timeZone": "UTC",
+            "language": {"locale": "en"},
+        },
+        "attendees": [
+            {
+                "email": "guest@example.com",
+                "name": "Guest User",
+                "firstName": "Guest",
+                "lastName": "User",
+                "timeZone": "UTC",
+                "language": {"locale": "en"},
+            }
+        ],
         "location": "integrations:video-provider",
         "uid": "new-booking-unique-id",
         "length": 15,
@@ -106,10 +119,24 @@ MEETING_ENDED = {
     "updatedAt": "2024-01-01T10:20:00.000Z",
     "status": "ACCEPTED",
     "metadata": {},
-    "user": {"email": "organizer@example.com", "name": "Organizer Name", "timeZone": "UTC",
-             "username": "organizer-handle"},
-    "attendees": [{"id": 101, "email": "guest@example.com", "name": "Guest User", "timeZone": "UTC",
-                   "phoneNumber": None, "locale": "en", "bookingId": 100, "noShow": False}],
+    "user": {
+        "email": "organizer@example.com",
+        "name": "Organizer Name",
+        "timeZone": "UTC",
+        "username": "organizer-handle",
+    },
+    "attendees": [
+        {
+            "id": 101,
+            "email": "guest@example.com",
+            "name": "Guest User",
+            "timeZone": "UTC",
+            "phoneNumber": None,
+            "locale": "en",
+            "bookingId": 100,
+            "noShow": False,
+        }
+    ],
     "payment": [],
     "references": [],
 }
@@ -121,9 +148,16 @@ BOOKING = {
     "uid": "booking_uid_123",
     "title": "Consultation",
     "description": "Learn how to integrate scheduling into marketplace.",
-    "hosts": [{"id": 1, "name": "Jane Doe", "email": "jane100@example.com",
-               "displayEmail": "jane100@example.com", "username": "jane100",
-               "timeZone": "America/Los_Angeles"}],
+    "hosts": [
+        {
+            "id": 1,
+            "name": "Jane Doe",
+            "email": "jane100@example.com",
+            "displayEmail": "jane100@example.com",
+            "username": "jane100",
+            "timeZone": "America/Los_Angeles",
+        }
+    ],
     "status": "accepted",
     "start": "2024-08-13T15:30:00Z",
     "end": "2024-08-13T16:30:00Z",
@@ -137,9 +171,17 @@ BOOKING = {
     "metadata": {"key": "value"},
     "rating": 4,
     "icsUid": "ics_uid_123",
-    "attendees": [{"name": "John Doe", "email": "john@example.com", "displayEmail": "john@example.com",
-                   "timeZone": "America/New_York", "language": "en", "absent": False,
-                   "phoneNumber": "+1234567890"}],
+    "attendees": [
+        {
+            "name": "John Doe",
+            "email": "john@example.com",
+            "displayEmail": "john@example.com",
+            "timeZone": "America/New_York",
+            "language": "en",
+            "absent": False,
+            "phoneNumber": "+1234567890",
+        }
+    ],
     "guests": ["guest1@example.com", "guest2@example.com"],
     "bookingFieldsResponses": {"customField": "customValue"},
 }
@@ -254,13 +296,18 @@ def test_meeting_started_flat_shape() -> None:
     assert event.booking_uid == "unique-booking-identifier"
 
 
-@pytest.mark.parametrize("body", [
-    {"triggerEvent": "OOO_CREATED", "createdAt": "2024-01-01T08:00:00.000Z",
-     "payload": {"oooEntry": {"id": 1}}},
-    {"triggerEvent": "BOOKING_REQUESTED", "createdAt": "2024-01-01T12:00:00.000Z",
-     "payload": {"uid": "unique-booking-id", "status": "PENDING"}},
-    {"content": "A new event has been scheduled", "type": "60min"},  # custom payload template
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"triggerEvent": "OOO_CREATED", "createdAt": "2024-01-01T08:00:00.000Z", "payload": {"oooEntry": {"id": 1}}},
+        {
+            "triggerEvent": "BOOKING_REQUESTED",
+            "createdAt": "2024-01-01T12:00:00.000Z",
+            "payload": {"uid": "unique-booking-id", "status": "PENDING"},
+        },
+        {"content": "A new event has been scheduled", "type": "60min"},  # custom payload template
+    ],
+)
 def test_unknown_trigger_is_a_generic_event(body: dict[str, Any]) -> None:
     event = parse_webhook(json.dumps(body))
     assert isinstance(event, GenericCalcomEvent)
@@ -272,8 +319,9 @@ def test_generic_event_exposes_booking_uid() -> None:
     assert event.booking_uid == "u-1"
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[1, 2]",
-                                  b'{"triggerEvent": "BOOKING_CREATED", "payload": {"title": "no uid"}}'])
+@pytest.mark.parametrize(
+    "body", [b"not json", b"[1, 2]", b'{"triggerEvent": "BOOKING_CREATED", "payload": {"title": "no uid"}}']
+)
 def test_malformed_body_is_a_value_error(body: bytes) -> None:
     with pytest.raises(ValueError):
         parse_webhook(body)
@@ -293,9 +341,7 @@ def _assert_api_headers(request: httpx.Request) -> None:
 
 async def test_get_booking_unwraps_envelope() -> None:
     async with respx.mock(assert_all_called=True) as mock:
-        route = mock.get(f"{BASE}/bookings/booking_uid_123").respond(
-            200, json={"status": "success", "data": BOOKING}
-        )
+        route = mock.get(f"{BASE}/bookings/booking_uid_123").respond(200, json={"status": "success", "data": BOOKING})
         booking = await _client().get_booking("booking_uid_123")
     request = route.calls.last.request
     _assert_api_headers(request)
@@ -314,21 +360,40 @@ async def test_get_booking_unwraps_envelope() -> None:
 
 async def test_list_bookings_sends_filters_and_reads_pagination() -> None:
     async with respx.mock(assert_all_called=True) as mock:
-        route = mock.get(f"{BASE}/bookings").respond(200, json={
-            "status": "success",
-            "data": [BOOKING, {**BOOKING, "id": 124, "uid": "recurring_1", "recurringBookingUid": "rec_987"}],
-            "pagination": {"totalItems": 12, "remainingItems": 10, "returnedItems": 2, "itemsPerPage": 2,
-                           "currentPage": 1, "totalPages": 6, "hasNextPage": True, "hasPreviousPage": False},
-        })
+        route = mock.get(f"{BASE}/bookings").respond(
+            200,
+            json={
+                "status": "success",
+                "data": [BOOKING, {**BOOKING, "id": 124, "uid": "recurring_1", "recurringBookingUid": "rec_987"}],
+                "pagination": {
+                    "totalItems": 12,
+                    "remainingItems": 10,
+                    "returnedItems": 2,
+                    "itemsPerPage": 2,
+                    "currentPage": 1,
+                    "totalPages": 6,
+                    "hasNextPage": True,
+                    "hasPreviousPage": False,
+                },
+            },
+        )
         page = await _client().list_bookings(
-            status=["upcoming", "unconfirmed"], attendee_email="john@example.com", event_type_id=50,
-            after_start=datetime(2024, 8, 1, 10, 0, tzinfo=timezone(timedelta(hours=2))), take=2, skip=0,
+            status=["upcoming", "unconfirmed"],
+            attendee_email="john@example.com",
+            event_type_id=50,
+            after_start=datetime(2024, 8, 1, 10, 0, tzinfo=timezone(timedelta(hours=2))),
+            take=2,
+            skip=0,
         )
     request = route.calls.last.request
     _assert_api_headers(request)
     assert dict(request.url.params) == {
-        "status": "upcoming,unconfirmed", "attendeeEmail": "john@example.com", "eventTypeId": "50",
-        "afterStart": "2024-08-01T08:00:00Z", "take": "2", "skip": "0",
+        "status": "upcoming,unconfirmed",
+        "attendeeEmail": "john@example.com",
+        "eventTypeId": "50",
+        "afterStart": "2024-08-01T08:00:00Z",
+        "take": "2",
+        "skip": "0",
     }
     assert [b.uid for b in page.bookings] == ["booking_uid_123", "recurring_1"]
     assert page.bookings[1].recurring_booking_uid == "rec_987"
@@ -351,20 +416,28 @@ async def test_cancel_booking() -> None:
 
 
 async def test_reschedule_booking_returns_new_booking() -> None:
-    new = {**BOOKING, "id": 200, "uid": "new_uid_456", "rescheduledFromUid": "booking_uid_123",
-           "start": "2024-08-20T09:00:00Z", "end": "2024-08-20T10:00:00Z"}
+    new = {
+        **BOOKING,
+        "id": 200,
+        "uid": "new_uid_456",
+        "rescheduledFromUid": "booking_uid_123",
+        "start": "2024-08-20T09:00:00Z",
+        "end": "2024-08-20T10:00:00Z",
+    }
     async with respx.mock(assert_all_called=True) as mock:
         route = mock.post(f"{BASE}/bookings/booking_uid_123/reschedule").respond(
             201, json={"status": "success", "data": new}
         )
         booking = await _client().reschedule_booking(
-            "booking_uid_123", datetime(2024, 8, 20, 11, 0, tzinfo=timezone(timedelta(hours=2))),
+            "booking_uid_123",
+            datetime(2024, 8, 20, 11, 0, tzinfo=timezone(timedelta(hours=2))),
             reason="Conflit d'agenda",
         )
     request = route.calls.last.request
     _assert_api_headers(request)
     assert json.loads(request.content) == {
-        "start": "2024-08-20T09:00:00Z", "reschedulingReason": "Conflit d'agenda",
+        "start": "2024-08-20T09:00:00Z",
+        "reschedulingReason": "Conflit d'agenda",
     }
     assert booking.uid == "new_uid_456"
     assert booking.rescheduled_from_uid == "booking_uid_123"
@@ -415,7 +488,8 @@ async def test_set_video_link_is_retried_on_503() -> None:
     async with respx.mock(assert_all_called=True) as mock:
         route = mock.patch(f"{BASE}/bookings/b1/location")
         route.side_effect = [
-            httpx.Response(503), httpx.Response(200, json={"status": "success", "data": BOOKING}),
+            httpx.Response(503),
+            httpx.Response(200, json={"status": "success", "data": BOOKING}),
         ]
         await _client().set_video_link("b1", "https://foxeo.app/visio/r")
     assert route.call_count == 2
@@ -430,8 +504,12 @@ async def test_cancel_is_not_retried_on_503() -> None:
 
 
 async def test_4xx_error_envelope_becomes_request_error() -> None:
-    error = {"status": "error", "timestamp": "2024-08-13T15:30:00.000Z", "path": "/v2/bookings/b1/reschedule",
-             "error": {"code": "BadRequestException", "message": "Can't reschedule a cancelled booking"}}
+    error = {
+        "status": "error",
+        "timestamp": "2024-08-13T15:30:00.000Z",
+        "path": "/v2/bookings/b1/reschedule",
+        "error": {"code": "BadRequestException", "message": "Can't reschedule a cancelled booking"},
+    }
     async with respx.mock(assert_all_called=True) as mock:
         mock.post(f"{BASE}/bookings/b1/reschedule").respond(400, json=error)
         with pytest.raises(RequestError) as info:
@@ -443,10 +521,15 @@ async def test_4xx_error_envelope_becomes_request_error() -> None:
 
 async def test_404_becomes_not_found() -> None:
     async with respx.mock(assert_all_called=True) as mock:
-        mock.get(f"{BASE}/bookings/missing").respond(404, json={
-            "status": "error", "timestamp": "2024-08-13T15:30:00.000Z", "path": "/v2/bookings/missing",
-            "error": {"code": "NotFoundException", "message": "Booking with uid=missing was not found"},
-        })
+        mock.get(f"{BASE}/bookings/missing").respond(
+            404,
+            json={
+                "status": "error",
+                "timestamp": "2024-08-13T15:30:00.000Z",
+                "path": "/v2/bookings/missing",
+                "error": {"code": "NotFoundException", "message": "Booking with uid=missing was not found"},
+            },
+        )
         with pytest.raises(NotFoundError) as info:
             await _client().get_booking("missing")
     assert info.value.vendor_message == "Booking with uid=missing was not found"
@@ -454,9 +537,9 @@ async def test_404_becomes_not_found() -> None:
 
 async def test_error_status_inside_a_200_is_still_an_error() -> None:
     async with respx.mock(assert_all_called=True) as mock:
-        mock.get(f"{BASE}/bookings/b1").respond(200, json={
-            "status": "error", "error": {"code": "BadRequestException", "message": "Invalid booking"}
-        })
+        mock.get(f"{BASE}/bookings/b1").respond(
+            200, json={"status": "error", "error": {"code": "BadRequestException", "message": "Invalid booking"}}
+        )
         with pytest.raises(RequestError, match="Invalid booking"):
             await _client().get_booking("b1")
 
@@ -466,8 +549,12 @@ async def test_no_api_key_is_not_configured(api_key: str | None) -> None:
     client = _client(api_key)
     assert client.configured is False
     async with respx.mock(assert_all_called=False) as mock:  # any HTTP call would fail: no route
-        for call in (client.get_booking("b1"), client.list_bookings(), client.cancel_booking("b1"),
-                     client.set_video_link("b1", "https://foxeo.app/visio/r")):
+        for call in (
+            client.get_booking("b1"),
+            client.list_bookings(),
+            client.cancel_booking("b1"),
+            client.set_video_link("b1", "https://foxeo.app/visio/r"),
+        ):
             with pytest.raises(NotConfiguredError) as info:
                 await call
             assert info.value.setting == "CALCOM_API_KEY"

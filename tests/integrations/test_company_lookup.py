@@ -72,8 +72,10 @@ async def test_insee_by_siret(insee_siret: dict[str, Any]) -> None:
 
 
 async def test_insee_by_siren_reads_the_head_office(insee_siret: dict[str, Any]) -> None:
-    search = {"header": {"statut": 200, "message": "OK", "total": 1, "debut": 0, "nombre": 1},
-              "etablissements": [insee_siret["etablissement"]]}
+    search = {
+        "header": {"statut": 200, "message": "OK", "total": 1, "debut": 0, "nombre": 1},
+        "etablissements": [insee_siret["etablissement"]],
+    }
     async with respx.mock(assert_all_called=True) as mock:
         route = mock.get(f"{INSEE}/siret").respond(200, json=search)
         company = await CompanyLookup("insee-key").by_siren("120 000 153")
@@ -109,8 +111,10 @@ async def test_insee_4xx_carries_the_header_message() -> None:
 
 async def test_insee_429_is_retried() -> None:
     client = InseeSireneClient("insee-key", sleep=_no_sleep)
-    body = {"header": {"statut": 200, "message": "OK"},
-            "etablissement": {"siren": "120000153", "siret": INSEE_SIRET, "uniteLegale": {}}}
+    body = {
+        "header": {"statut": 200, "message": "OK"},
+        "etablissement": {"siren": "120000153", "siret": INSEE_SIRET, "uniteLegale": {}},
+    }
     async with respx.mock(assert_all_called=True) as mock:
         route = mock.get(f"{INSEE}/siret/{INSEE_SIRET}")
         route.side_effect = [httpx.Response(429), httpx.Response(200, json=body)]
@@ -123,14 +127,24 @@ def test_insee_partially_diffusible_unit_is_masked_not_crashing(insee_siret: dic
     # UNVERIFIED masking: a sole trader with statutDiffusion "P" and "[ND]" in the protected fields.
     etab = copy.deepcopy(insee_siret["etablissement"])
     etab["statutDiffusionEtablissement"] = "P"
-    etab["uniteLegale"].update({
-        "statutDiffusionUniteLegale": "P", "denominationUniteLegale": None, "sigleUniteLegale": "[ND]",
-        "prenom1UniteLegale": "[ND]", "nomUniteLegale": "[ND]", "dateCreationUniteLegale": "[ND]",
-    })
-    etab["adresseEtablissement"].update({
-        "complementAdresseEtablissement": "[ND]", "numeroVoieEtablissement": "[ND]",
-        "typeVoieEtablissement": "[ND]", "libelleVoieEtablissement": "[ND]",
-    })
+    etab["uniteLegale"].update(
+        {
+            "statutDiffusionUniteLegale": "P",
+            "denominationUniteLegale": None,
+            "sigleUniteLegale": "[ND]",
+            "prenom1UniteLegale": "[ND]",
+            "nomUniteLegale": "[ND]",
+            "dateCreationUniteLegale": "[ND]",
+        }
+    )
+    etab["adresseEtablissement"].update(
+        {
+            "complementAdresseEtablissement": "[ND]",
+            "numeroVoieEtablissement": "[ND]",
+            "typeVoieEtablissement": "[ND]",
+            "libelleVoieEtablissement": "[ND]",
+        }
+    )
     etab["dateCreationEtablissement"] = "[ND]"
     company = company_from_insee(etab, by="siret")
     assert company.diffusion == "partial"
@@ -143,10 +157,16 @@ def test_insee_partially_diffusible_unit_is_masked_not_crashing(insee_siret: dic
 
 def test_insee_sole_trader_name_is_first_and_last_name(insee_siret: dict[str, Any]) -> None:
     etab = copy.deepcopy(insee_siret["etablissement"])
-    etab["uniteLegale"].update({
-        "denominationUniteLegale": None, "sigleUniteLegale": None, "prenom1UniteLegale": "MARIE",
-        "prenomUsuelUniteLegale": None, "nomUniteLegale": "DUPONT", "nomUsageUniteLegale": None,
-    })
+    etab["uniteLegale"].update(
+        {
+            "denominationUniteLegale": None,
+            "sigleUniteLegale": None,
+            "prenom1UniteLegale": "MARIE",
+            "prenomUsuelUniteLegale": None,
+            "nomUniteLegale": "DUPONT",
+            "nomUsageUniteLegale": None,
+        }
+    )
     assert company_from_insee(etab, by="siret").legal_name == "MARIE DUPONT"
     etab["uniteLegale"]["nomUsageUniteLegale"] = "MARTIN"
     assert company_from_insee(etab, by="siret").legal_name == "MARIE MARTIN"
@@ -230,9 +250,15 @@ async def test_recherche_secondary_establishment_uses_matching_etablissements(
 ) -> None:
     body = copy.deepcopy(recherche_siret)
     result = body["results"][0]
-    other = {**result["matching_etablissements"][0], "siret": "88087814500023", "est_siege": False,
-             "adresse": "4 AV DE LA REPUBLIQUE 69001 LYON", "etat_administratif": "A",
-             "code_postal": "69001", "libelle_commune": "LYON"}
+    other = {
+        **result["matching_etablissements"][0],
+        "siret": "88087814500023",
+        "est_siege": False,
+        "adresse": "4 AV DE LA REPUBLIQUE 69001 LYON",
+        "etat_administratif": "A",
+        "code_postal": "69001",
+        "libelle_commune": "LYON",
+    }
     result["matching_etablissements"] = [other]
     async with respx.mock(assert_all_called=True) as mock:
         mock.get(f"{RECHERCHE}/search").respond(200, json=body)
@@ -272,8 +298,9 @@ async def test_recherche_partial_diffusion(recherche_siret: dict[str, Any]) -> N
     body = copy.deepcopy(recherche_siret)
     result = body["results"][0]
     result.update({"statut_diffusion": "P", "nom_raison_sociale": None, "nom_complet": "[NON-DIFFUSIBLE]"})
-    result["siege"].update({"statut_diffusion_etablissement": "P", "numero_voie": "[ND]",
-                            "type_voie": "[ND]", "libelle_voie": "[ND]"})
+    result["siege"].update(
+        {"statut_diffusion_etablissement": "P", "numero_voie": "[ND]", "type_voie": "[ND]", "libelle_voie": "[ND]"}
+    )
     async with respx.mock(assert_all_called=True) as mock:
         mock.get(f"{RECHERCHE}/search").respond(200, json=body)
         company = await CompanyLookup().by_siret(GANYMEDE_SIRET)
@@ -336,20 +363,38 @@ def test_normalizers_strip_spaces() -> None:
     assert normalize_siren("880 878 145") == "880878145"
 
 
-@pytest.mark.parametrize(("code", "street"), [
-    ("RUE", "12 RUE DE LA PAIX"), ("AV", "12 AVENUE DE LA PAIX"), ("BD", "12 BOULEVARD DE LA PAIX"),
-    ("CHE", "12 CHEMIN DE LA PAIX"), ("IMP", "12 IMPASSE DE LA PAIX"), ("XYZ", "12 XYZ DE LA PAIX"),
-])
+@pytest.mark.parametrize(
+    ("code", "street"),
+    [
+        ("RUE", "12 RUE DE LA PAIX"),
+        ("AV", "12 AVENUE DE LA PAIX"),
+        ("BD", "12 BOULEVARD DE LA PAIX"),
+        ("CHE", "12 CHEMIN DE LA PAIX"),
+        ("IMP", "12 IMPASSE DE LA PAIX"),
+        ("XYZ", "12 XYZ DE LA PAIX"),
+    ],
+)
 def test_street_type_codes_are_spelled_out(code: str, street: str) -> None:
-    address = format_address(number="12", street_type=code, street_name="DE LA PAIX",
-                             postal_code="75002", city="PARIS")
+    address = format_address(number="12", street_type=code, street_name="DE LA PAIX", postal_code="75002", city="PARIS")
     assert address == f"{street}, 75002 PARIS"
 
 
 def test_address_repetition_cedex_and_foreign() -> None:
-    assert format_address(number="3", repetition="B", street_type="AV", street_name="FOCH",
-                          postal_code="69006", city="LYON", cedex_code="69461", cedex_label="LYON CEDEX 06") \
+    assert (
+        format_address(
+            number="3",
+            repetition="B",
+            street_type="AV",
+            street_name="FOCH",
+            postal_code="69006",
+            city="LYON",
+            cedex_code="69461",
+            cedex_label="LYON CEDEX 06",
+        )
         == "3 BIS AVENUE FOCH, 69461 LYON CEDEX 06"
-    assert format_address(street_name="RUE DU RHONE 12", foreign_city="GENEVE", foreign_country="SUISSE") \
+    )
+    assert (
+        format_address(street_name="RUE DU RHONE 12", foreign_city="GENEVE", foreign_country="SUISSE")
         == "RUE DU RHONE 12, GENEVE, SUISSE"
+    )
     assert format_address() is None

@@ -20,39 +20,122 @@ from integrations.errors import NotConfiguredError, RequestError, TransientError
 LISTEN = "https://api.deepgram.com/v1/listen"
 AUDIO_URL = "https://project.supabase.co/storage/v1/object/sign/recordings/call.ogg?token=abc"
 
-# SYNTHETIC, shaped like integrations-reference.md §5.1 (the diarized fixture is not in shared/fixtures):
+# SYNTHETIC, shaped like integrations-reference.md §5.1 (no diarized recording among the fixtures):
 # two speakers, utterances present.
 DIARIZED: dict[str, Any] = {
-    "metadata": {"request_id": "5f0d5b9e-0000-4000-8000-000000000001", "duration": 7.5, "channels": 1,
-                 "extra": {"callback_secret": "s3cret"}},
+    "metadata": {
+        "request_id": "5f0d5b9e-0000-4000-8000-000000000001",
+        "duration": 7.5,
+        "channels": 1,
+        "extra": {"callback_secret": "s3cret"},
+    },
     "results": {
-        "channels": [{"alternatives": [{
-            "transcript": "Bonjour Marie. Bonjour, comment allez-vous ? Très bien.",
-            "confidence": 0.98,
-            "words": [
-                {"word": "bonjour", "start": 0.1, "end": 0.5, "confidence": 0.99, "speaker": 0,
-                 "speaker_confidence": 0.9, "punctuated_word": "Bonjour"},
-                {"word": "marie", "start": 0.5, "end": 0.9, "confidence": 0.99, "speaker": 0,
-                 "speaker_confidence": 0.9, "punctuated_word": "Marie."},
-                {"word": "bonjour", "start": 1.2, "end": 1.6, "confidence": 0.99, "speaker": 1,
-                 "speaker_confidence": 0.8, "punctuated_word": "Bonjour,"},
-                {"word": "comment", "start": 1.6, "end": 2.0, "confidence": 0.99, "speaker": 1,
-                 "speaker_confidence": 0.8, "punctuated_word": "comment"},
-                {"word": "allez-vous", "start": 2.0, "end": 2.6, "confidence": 0.99, "speaker": 1,
-                 "speaker_confidence": 0.8, "punctuated_word": "allez-vous ?"},
-                {"word": "très", "start": 3.0, "end": 3.3, "confidence": 0.99, "speaker": 0,
-                 "speaker_confidence": 0.9, "punctuated_word": "Très"},
-                {"word": "bien", "start": 3.3, "end": 3.6, "confidence": 0.99, "speaker": 0,
-                 "speaker_confidence": 0.9, "punctuated_word": "bien."},
-            ],
-        }]}],
+        "channels": [
+            {
+                "alternatives": [
+                    {
+                        "transcript": "Bonjour Marie. Bonjour, comment allez-vous ? Très bien.",
+                        "confidence": 0.98,
+                        "words": [
+                            {
+                                "word": "bonjour",
+                                "start": 0.1,
+                                "end": 0.5,
+                                "confidence": 0.99,
+                                "speaker": 0,
+                                "speaker_confidence": 0.9,
+                                "punctuated_word": "Bonjour",
+                            },
+                            {
+                                "word": "marie",
+                                "start": 0.5,
+                                "end": 0.9,
+                                "confidence": 0.99,
+                                "speaker": 0,
+                                "speaker_confidence": 0.9,
+                                "punctuated_word": "Marie.",
+                            },
+                            {
+                                "word": "bonjour",
+                                "start": 1.2,
+                                "end": 1.6,
+                                "confidence": 0.99,
+                                "speaker": 1,
+                                "speaker_confidence": 0.8,
+                                "punctuated_word": "Bonjour,",
+                            },
+                            {
+                                "word": "comment",
+                                "start": 1.6,
+                                "end": 2.0,
+                                "confidence": 0.99,
+                                "speaker": 1,
+                                "speaker_confidence": 0.8,
+                                "punctuated_word": "comment",
+                            },
+                            {
+                                "word": "allez-vous",
+                                "start": 2.0,
+                                "end": 2.6,
+                                "confidence": 0.99,
+                                "speaker": 1,
+                                "speaker_confidence": 0.8,
+                                "punctuated_word": "allez-vous ?",
+                            },
+                            {
+                                "word": "très",
+                                "start": 3.0,
+                                "end": 3.3,
+                                "confidence": 0.99,
+                                "speaker": 0,
+                                "speaker_confidence": 0.9,
+                                "punctuated_word": "Très",
+                            },
+                            {
+                                "word": "bien",
+                                "start": 3.3,
+                                "end": 3.6,
+                                "confidence": 0.99,
+                                "speaker": 0,
+                                "speaker_confidence": 0.9,
+                                "punctuated_word": "bien.",
+                            },
+                        ],
+                    }
+                ]
+            }
+        ],
         "utterances": [
-            {"start": 0.1, "end": 0.9, "confidence": 0.99, "channel": 0, "transcript": "Bonjour Marie.",
-             "words": [], "speaker": 0, "id": "u-1"},
-            {"start": 1.2, "end": 2.6, "confidence": 0.99, "channel": 0,
-             "transcript": "Bonjour, comment allez-vous ?", "words": [], "speaker": 1, "id": "u-2"},
-            {"start": 3.0, "end": 3.6, "confidence": 0.99, "channel": 0, "transcript": "Très bien.",
-             "words": [], "speaker": 0, "id": "u-3"},
+            {
+                "start": 0.1,
+                "end": 0.9,
+                "confidence": 0.99,
+                "channel": 0,
+                "transcript": "Bonjour Marie.",
+                "words": [],
+                "speaker": 0,
+                "id": "u-1",
+            },
+            {
+                "start": 1.2,
+                "end": 2.6,
+                "confidence": 0.99,
+                "channel": 0,
+                "transcript": "Bonjour, comment allez-vous ?",
+                "words": [],
+                "speaker": 1,
+                "id": "u-2",
+            },
+            {
+                "start": 3.0,
+                "end": 3.6,
+                "confidence": 0.99,
+                "channel": 0,
+                "transcript": "Très bien.",
+                "words": [],
+                "speaker": 0,
+                "id": "u-3",
+            },
         ],
     },
 }
@@ -74,8 +157,15 @@ def _client(api_key: str | None = "dg-key") -> DeepgramClient:
 
 
 def _expected_params(**overrides: str) -> dict[str, str]:
-    return {"model": "nova-3", "language": "fr", "diarize": "true", "punctuate": "true",
-            "smart_format": "true", "utterances": "true", **overrides}
+    return {
+        "model": "nova-3",
+        "language": "fr",
+        "diarize": "true",
+        "punctuate": "true",
+        "smart_format": "true",
+        "utterances": "true",
+        **overrides,
+    }
 
 
 async def test_transcribe_url_with_the_real_fixture(basic: dict[str, Any]) -> None:
@@ -167,9 +257,11 @@ async def test_transcription_is_not_retried_on_503() -> None:
 
 
 async def test_400_is_a_request_error_with_deepgram_message() -> None:
-    error = {"err_code": "Bad Request",
-             "err_msg": "Bad Request: failed to process audio: corrupt or unsupported data",
-             "request_id": "00000000-0000-0000-0000-000000000000"}
+    error = {
+        "err_code": "Bad Request",
+        "err_msg": "Bad Request: failed to process audio: corrupt or unsupported data",
+        "request_id": "00000000-0000-0000-0000-000000000000",
+    }
     async with respx.mock(assert_all_called=True) as mock:
         mock.post(LISTEN).respond(400, json=error)
         with pytest.raises(RequestError) as info:
@@ -181,8 +273,9 @@ async def test_400_is_a_request_error_with_deepgram_message() -> None:
 
 async def test_401_invalid_key() -> None:
     async with respx.mock(assert_all_called=True) as mock:
-        mock.post(LISTEN).respond(401, json={"err_code": "INVALID_AUTH", "err_msg": "Invalid credentials.",
-                                            "request_id": "r"})
+        mock.post(LISTEN).respond(
+            401, json={"err_code": "INVALID_AUTH", "err_msg": "Invalid credentials.", "request_id": "r"}
+        )
         with pytest.raises(RequestError, match="Invalid credentials"):
             await _client().transcribe_url(AUDIO_URL)
 

@@ -114,9 +114,7 @@ async def test_503_on_post_is_not_retried(
     assert fake_time.sleeps == []
 
 
-async def test_post_marked_idempotent_is_retried(
-    mock: respx.MockRouter, make_http: Callable[..., VendorHTTP]
-) -> None:
+async def test_post_marked_idempotent_is_retried(mock: respx.MockRouter, make_http: Callable[..., VendorHTTP]) -> None:
     route = mock.post("/search").mock(side_effect=[httpx.Response(502), httpx.Response(200, json={})])
     await make_http().request("POST", "/search", idempotent=True)
     assert route.call_count == 2
@@ -187,13 +185,9 @@ async def test_read_timeout_on_post_is_not_retried(
     assert route.call_count == 1
 
 
-async def test_connect_error_on_post_is_retried(
-    mock: respx.MockRouter, make_http: Callable[..., VendorHTTP]
-) -> None:
+async def test_connect_error_on_post_is_retried(mock: respx.MockRouter, make_http: Callable[..., VendorHTTP]) -> None:
     # The request never left: sending it again cannot duplicate anything.
-    route = mock.post("/things").mock(
-        side_effect=[httpx.ConnectError("refused"), httpx.Response(201, json={"id": 1})]
-    )
+    route = mock.post("/things").mock(side_effect=[httpx.ConnectError("refused"), httpx.Response(201, json={"id": 1})])
     assert await make_http().json("POST", "/things") == {"id": 1}
     assert route.call_count == 2
 
@@ -279,9 +273,7 @@ async def test_expected_status_is_returned_not_raised(
     assert response.status_code == 409
 
 
-async def test_json_of_an_empty_body_is_none(
-    mock: respx.MockRouter, make_http: Callable[..., VendorHTTP]
-) -> None:
+async def test_json_of_an_empty_body_is_none(mock: respx.MockRouter, make_http: Callable[..., VendorHTTP]) -> None:
     mock.put("/things/1/done").mock(return_value=httpx.Response(204))
     assert await make_http().json("PUT", "/things/1/done") is None
 

@@ -108,8 +108,13 @@ async def client(twirp: tuple[FakeTwirp, str]) -> AsyncIterator[LiveKitClient]:
     await lk.aclose()
 
 
-STORAGE = S3Storage(endpoint="https://abcd.storage.supabase.co/storage/v1/s3", region="eu-west-3",
-                    bucket="recordings", access_key="s3-access", secret="s3-secret")
+STORAGE = S3Storage(
+    endpoint="https://abcd.storage.supabase.co/storage/v1/s3",
+    region="eu-west-3",
+    bucket="recordings",
+    access_key="s3-access",
+    secret="s3-secret",
+)
 
 
 # ------------------------------------------------------------------------------------------ rooms
@@ -117,12 +122,20 @@ STORAGE = S3Storage(endpoint="https://abcd.storage.supabase.co/storage/v1/s3", r
 
 async def test_create_room(twirp: tuple[FakeTwirp, str], client: LiveKitClient) -> None:
     fake, _ = twirp
-    fake.add("livekit.RoomService/CreateRoom",
-             api.Room(sid="RM_1", name="foxeo-42", empty_timeout=300, departure_timeout=20,
-                      max_participants=4, creation_time=1767261600, metadata='{"meeting_id":"m-42"}'))
+    fake.add(
+        "livekit.RoomService/CreateRoom",
+        api.Room(
+            sid="RM_1",
+            name="foxeo-42",
+            empty_timeout=300,
+            departure_timeout=20,
+            max_participants=4,
+            creation_time=1767261600,
+            metadata='{"meeting_id":"m-42"}',
+        ),
+    )
 
-    room = await client.create_room("foxeo-42", empty_timeout=300, max_participants=4,
-                                    metadata={"meeting_id": "m-42"})
+    room = await client.create_room("foxeo-42", empty_timeout=300, max_participants=4, metadata={"meeting_id": "m-42"})
 
     (call,) = fake.called("livekit.RoomService/CreateRoom")
     assert call.headers["Content-Type"] == "application/protobuf"
@@ -141,11 +154,22 @@ async def test_create_room(twirp: tuple[FakeTwirp, str], client: LiveKitClient) 
 async def test_delete_room_and_list_participants(twirp: tuple[FakeTwirp, str], client: LiveKitClient) -> None:
     fake, _ = twirp
     fake.add("livekit.RoomService/DeleteRoom", api.DeleteRoomResponse())
-    fake.add("livekit.RoomService/ListParticipants", api.ListParticipantsResponse(participants=[
-        api.ParticipantInfo(sid="PA_1", identity="user-1", name="MiKL", state=api.ParticipantInfo.ACTIVE,
-                            joined_at=1767261600, is_publisher=True),
-        api.ParticipantInfo(sid="PA_2", identity="agent-1", kind=api.ParticipantInfo.AGENT),
-    ]))
+    fake.add(
+        "livekit.RoomService/ListParticipants",
+        api.ListParticipantsResponse(
+            participants=[
+                api.ParticipantInfo(
+                    sid="PA_1",
+                    identity="user-1",
+                    name="MiKL",
+                    state=api.ParticipantInfo.ACTIVE,
+                    joined_at=1767261600,
+                    is_publisher=True,
+                ),
+                api.ParticipantInfo(sid="PA_2", identity="agent-1", kind=api.ParticipantInfo.AGENT),
+            ]
+        ),
+    )
 
     await client.delete_room("foxeo-42")
     participants = await client.list_participants("foxeo-42")
@@ -154,10 +178,17 @@ async def test_delete_room_and_list_participants(twirp: tuple[FakeTwirp, str], c
     assert api.DeleteRoomRequest.FromString(delete.body).room == "foxeo-42"
     assert delete.claims()["video"]["roomCreate"] is True
     (listing,) = fake.called("livekit.RoomService/ListParticipants")
-    assert listing.claims()["video"] == {"roomAdmin": True, "room": "foxeo-42", "canPublish": True,
-                                         "canSubscribe": True, "canPublishData": True}
+    assert listing.claims()["video"] == {
+        "roomAdmin": True,
+        "room": "foxeo-42",
+        "canPublish": True,
+        "canSubscribe": True,
+        "canPublishData": True,
+    }
     assert [(p.identity, p.state, p.kind) for p in participants] == [
-        ("user-1", "ACTIVE", "STANDARD"), ("agent-1", "JOINING", "AGENT")]
+        ("user-1", "ACTIVE", "STANDARD"),
+        ("agent-1", "JOINING", "AGENT"),
+    ]
     assert participants[0].joined_at == datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
 
 
@@ -172,8 +203,9 @@ async def test_delete_room_and_list_participants(twirp: tuple[FakeTwirp, str], c
         (429, {"code": "resource_exhausted", "msg": "slow down"}, TransientError),
     ],
 )
-async def test_twirp_errors(twirp: tuple[FakeTwirp, str], client: LiveKitClient, status: int,
-                            body: dict[str, Any], error: type[Exception]) -> None:
+async def test_twirp_errors(
+    twirp: tuple[FakeTwirp, str], client: LiveKitClient, status: int, body: dict[str, Any], error: type[Exception]
+) -> None:
     fake, _ = twirp
     fake.add("livekit.RoomService/ListParticipants", body, status=status)
     with pytest.raises(error) as caught:
@@ -203,8 +235,11 @@ async def test_connection_refused_is_transient() -> None:
 
 @pytest.mark.parametrize(
     ("url", "key", "secret", "setting"),
-    [(None, KEY, SECRET, "LIVEKIT_URL"), ("http://x", None, SECRET, "LIVEKIT_API_KEY"),
-     ("http://x", KEY, "", "LIVEKIT_API_SECRET")],
+    [
+        (None, KEY, SECRET, "LIVEKIT_URL"),
+        ("http://x", None, SECRET, "LIVEKIT_API_KEY"),
+        ("http://x", KEY, "", "LIVEKIT_API_SECRET"),
+    ],
 )
 async def test_not_configured(url: str | None, key: str | None, secret: str | None, setting: str) -> None:
     lk = LiveKitClient(url, key, secret)
@@ -228,8 +263,8 @@ def test_tokens_and_webhooks_need_key_and_secret_only() -> None:
 
 def test_operator_token_grants() -> None:
     token = LiveKitClient(None, KEY, SECRET).join_token(
-        "foxeo-42", "user-1", "operator", name="MiKL", metadata={"role": "operator"},
-        ttl=timedelta(minutes=30))
+        "foxeo-42", "user-1", "operator", name="MiKL", metadata={"role": "operator"}, ttl=timedelta(minutes=30)
+    )
     claims = api.TokenVerifier(KEY, SECRET).verify(token)
     assert claims.identity == "user-1"
     assert claims.name == "MiKL"
@@ -247,8 +282,14 @@ def test_client_token_grants() -> None:
     token = LiveKitClient(None, KEY, SECRET).join_token("foxeo-42", "user-9", "client")
     raw = jwt.decode(token, SECRET, algorithms=["HS256"], issuer=KEY)
     assert raw["sub"] == "user-9"
-    assert raw["video"] == {"roomJoin": True, "room": "foxeo-42", "canPublish": True, "canSubscribe": True,
-                            "canPublishData": True, "canUpdateOwnMetadata": False}
+    assert raw["video"] == {
+        "roomJoin": True,
+        "room": "foxeo-42",
+        "canPublish": True,
+        "canSubscribe": True,
+        "canPublishData": True,
+        "canUpdateOwnMetadata": False,
+    }
     assert raw["exp"] - raw["nbf"] == 3600  # default TTL: one hour
 
 
@@ -262,17 +303,33 @@ def test_token_ttl_bounds(ttl: timedelta) -> None:
 
 
 def egress_info(status: int, **extra: Any) -> api.EgressInfo:
-    return api.EgressInfo(egress_id="EG_1", room_id="RM_1", room_name="foxeo-42", status=status,  # type: ignore[arg-type]
-                          started_at=1767261600_000_000_000, **extra)
+    return api.EgressInfo(
+        egress_id="EG_1",
+        room_id="RM_1",
+        room_name="foxeo-42",
+        status=status,  # type: ignore[arg-type]
+        started_at=1767261600_000_000_000,
+        **extra,
+    )
 
 
 async def test_start_and_stop_recording(twirp: tuple[FakeTwirp, str], client: LiveKitClient) -> None:
     fake, _ = twirp
     fake.add("livekit.Egress/StartRoomCompositeEgress", egress_info(api.EGRESS_STARTING))
-    done = egress_info(api.EGRESS_COMPLETE, ended_at=1767265200_000_000_000, file_results=[api.FileInfo(
-        filename="recordings/foxeo-42/2026-01-01T100000.mp4", size=52_428_800, duration=3600_000_000_000,
-        started_at=1767261600_000_000_000, ended_at=1767265200_000_000_000,
-        location="https://abcd.storage.supabase.co/storage/v1/s3/recordings/recordings/foxeo-42/x.mp4")])
+    done = egress_info(
+        api.EGRESS_COMPLETE,
+        ended_at=1767265200_000_000_000,
+        file_results=[
+            api.FileInfo(
+                filename="recordings/foxeo-42/2026-01-01T100000.mp4",
+                size=52_428_800,
+                duration=3600_000_000_000,
+                started_at=1767261600_000_000_000,
+                ended_at=1767265200_000_000_000,
+                location="https://abcd.storage.supabase.co/storage/v1/s3/recordings/recordings/foxeo-42/x.mp4",
+            )
+        ],
+    )
     fake.add("livekit.Egress/StopEgress", done)
 
     started = await client.start_recording("foxeo-42", STORAGE, audio_only=True, file_type="ogg")
@@ -301,10 +358,11 @@ async def test_start_and_stop_recording(twirp: tuple[FakeTwirp, str], client: Li
 
 async def test_list_egress_follows_pages(twirp: tuple[FakeTwirp, str], client: LiveKitClient) -> None:
     fake, _ = twirp
-    fake.add("livekit.Egress/ListEgress",
-             api.ListEgressResponse(items=[egress_info(api.EGRESS_ACTIVE)],
-                                    next_page_token=api.TokenPagination(token="p2")),
-             api.ListEgressResponse(items=[egress_info(api.EGRESS_FAILED, error="upload failed")]))
+    fake.add(
+        "livekit.Egress/ListEgress",
+        api.ListEgressResponse(items=[egress_info(api.EGRESS_ACTIVE)], next_page_token=api.TokenPagination(token="p2")),
+        api.ListEgressResponse(items=[egress_info(api.EGRESS_FAILED, error="upload failed")]),
+    )
 
     items = await client.list_egress("foxeo-42", active=False)
 
@@ -317,8 +375,10 @@ async def test_list_egress_follows_pages(twirp: tuple[FakeTwirp, str], client: L
 
 async def test_dispatch_agent(twirp: tuple[FakeTwirp, str], client: LiveKitClient) -> None:
     fake, _ = twirp
-    fake.add("livekit.AgentDispatchService/CreateDispatch",
-             api.AgentDispatch(id="AD_1", agent_name="speech-processing", room="foxeo-42", metadata="{}"))
+    fake.add(
+        "livekit.AgentDispatchService/CreateDispatch",
+        api.AgentDispatch(id="AD_1", agent_name="speech-processing", room="foxeo-42", metadata="{}"),
+    )
 
     dispatch = await client.dispatch_agent("foxeo-42", "speech-processing", metadata={})
 
@@ -356,10 +416,13 @@ def test_webhook_fixture_room_started(fixture_json: Callable[[str], Any]) -> Non
 
 def test_webhook_egress_ended_and_participants() -> None:
     lk = LiveKitClient(None, KEY, SECRET)
-    info = egress_info(api.EGRESS_COMPLETE, file_results=[api.FileInfo(
-        filename="a.mp4", location="https://s3.example/recordings/a.mp4", duration=5_000_000_000)])
-    body = MessageToJson(api.WebhookEvent(event="egress_ended", id="EV_2", created_at=1767265200,
-                                          egress_info=info))
+    info = egress_info(
+        api.EGRESS_COMPLETE,
+        file_results=[
+            api.FileInfo(filename="a.mp4", location="https://s3.example/recordings/a.mp4", duration=5_000_000_000)
+        ],
+    )
+    body = MessageToJson(api.WebhookEvent(event="egress_ended", id="EV_2", created_at=1767265200, egress_info=info))
     ended = lk.parse_webhook(body, signed(body))
     assert isinstance(ended, EgressEnded)
     assert ended.egress.status == "EGRESS_COMPLETE"
@@ -368,16 +431,26 @@ def test_webhook_egress_ended_and_participants() -> None:
 
     room = api.Room(sid="RM_1", name="foxeo-42")
     who = api.ParticipantInfo(sid="PA_1", identity="user-1", state=api.ParticipantInfo.ACTIVE)
-    for name, cls in [("participant_joined", ParticipantJoined), ("participant_left", ParticipantLeft),
-                      ("participant_connection_aborted", ParticipantLeft)]:
+    for name, cls in [
+        ("participant_joined", ParticipantJoined),
+        ("participant_left", ParticipantLeft),
+        ("participant_connection_aborted", ParticipantLeft),
+    ]:
         body = MessageToJson(api.WebhookEvent(event=name, id="EV_3", room=room, participant=who))
         event = lk.parse_webhook(body, signed(body))
         assert isinstance(event, cls)
         assert event.participant is not None and event.participant.identity == "user-1"
         assert event.room is not None and event.room.name == "foxeo-42"
 
-    body = json.dumps({"event": "track_published", "id": "EV_4", "room": {"sid": "RM_1", "name": "foxeo-42"},
-                       "track": {"sid": "TR_1"}, "someFutureField": 1})
+    body = json.dumps(
+        {
+            "event": "track_published",
+            "id": "EV_4",
+            "room": {"sid": "RM_1", "name": "foxeo-42"},
+            "track": {"sid": "TR_1"},
+            "someFutureField": 1,
+        }
+    )
     other = lk.parse_webhook(body, signed(body))
     assert type(other) is LiveKitEvent
     assert other.event == "track_published"
@@ -389,8 +462,7 @@ def test_webhook_accepts_bearer_prefix() -> None:
     assert event.event == "room_finished"
 
 
-@pytest.mark.parametrize("case", ["tampered", "wrong_secret", "wrong_key", "missing", "expired", "no_hash",
-                                  "garbage"])
+@pytest.mark.parametrize("case", ["tampered", "wrong_secret", "wrong_key", "missing", "expired", "no_hash", "garbage"])
 def test_webhook_rejected(case: str) -> None:
     body = json.dumps({"event": "room_started", "id": "EV_1", "room": {"sid": "RM_1", "name": "foxeo-42"}})
     header: str | None = {

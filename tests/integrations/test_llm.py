@@ -43,8 +43,7 @@ class RespxBridge(httpx2.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         content = await request.aread()
-        legacy = httpx.Request(request.method, str(request.url), headers=list(request.headers.raw),
-                               content=content)
+        legacy = httpx.Request(request.method, str(request.url), headers=list(request.headers.raw), content=content)
         try:
             response = await self.router.async_handler(legacy)
         except httpx.TimeoutException as exc:
@@ -52,8 +51,7 @@ class RespxBridge(httpx2.AsyncBaseTransport):
         except httpx.TransportError as exc:
             raise httpx2.ConnectError(str(exc), request=request) from exc
         body = await response.aread()
-        return httpx2.Response(response.status_code, headers=list(response.headers.raw), content=body,
-                               request=request)
+        return httpx2.Response(response.status_code, headers=list(response.headers.raw), content=body, request=request)
 
 
 @pytest.fixture
@@ -87,8 +85,9 @@ async def collect(stream: AsyncIterator[LLMChunk]) -> list[LLMChunk]:
 
 def test_cost_uses_cache_prices_and_defaults_to_input_price() -> None:
     usage = LLMUsage(input_tokens=1_000_000, output_tokens=500_000, cached_input_tokens=400_000)
-    flash = ModelPricing(input_per_million=Decimal("0.30"), output_per_million=Decimal("1.20"),
-                         cached_input_per_million=Decimal("0.006"))
+    flash = ModelPricing(
+        input_per_million=Decimal("0.30"), output_per_million=Decimal("1.20"), cached_input_per_million=Decimal("0.006")
+    )
     # 600k uncached * 0.30 + 400k cached * 0.006 + 500k out * 1.20
     assert cost(usage, flash) == Decimal("0.18") + Decimal("0.0024") + Decimal("0.60")
     plain = ModelPricing(input_per_million=Decimal("1"), output_per_million=Decimal("2"))
@@ -104,17 +103,18 @@ def test_pricing_refuses_floats_and_negatives() -> None:
 
 # --------------------------------------------------------------------------------------- DeepSeek
 
-FLASH = ModelPricing(input_per_million=Decimal("0.30"), output_per_million=Decimal("1.20"),
-                     cached_input_per_million=Decimal("0.006"))
+FLASH = ModelPricing(
+    input_per_million=Decimal("0.30"), output_per_million=Decimal("1.20"), cached_input_per_million=Decimal("0.006")
+)
 
 
 def deepseek(http_client: httpx2.AsyncClient | httpx.AsyncClient, **kwargs: Any) -> DeepSeekClient:
-    return DeepSeekClient("sk-test", "deepseek-flash", pricing=FLASH, max_retries=0,
-                          http_client=http_client, **kwargs)
+    return DeepSeekClient("sk-test", "deepseek-flash", pricing=FLASH, max_retries=0, http_client=http_client, **kwargs)
 
 
-async def test_deepseek_complete(router: respx.MockRouter, http_client: httpx2.AsyncClient,
-                                 fixture_json: Callable[[str], Any]) -> None:
+async def test_deepseek_complete(
+    router: respx.MockRouter, http_client: httpx2.AsyncClient, fixture_json: Callable[[str], Any]
+) -> None:
     recorded = fixture_json("deepseek_chat_completion.json")
     route = router.post(DEEPSEEK_URL).respond(200, json=recorded["response"])
     client = deepseek(http_client)
@@ -126,8 +126,7 @@ async def test_deepseek_complete(router: respx.MockRouter, http_client: httpx2.A
     assert request.headers["authorization"] == "Bearer sk-test"
     body = json.loads(request.content)
     assert body["model"] == "deepseek-flash"
-    assert body["messages"] == [{"role": "system", "content": "Tu es Élio."},
-                                {"role": "user", "content": "Hello"}]
+    assert body["messages"] == [{"role": "system", "content": "Tu es Élio."}, {"role": "user", "content": "Hello"}]
     assert body["max_tokens"] == 200
     assert body["thinking"] == {"type": "disabled"}
     assert "temperature" not in body
@@ -138,12 +137,17 @@ async def test_deepseek_complete(router: respx.MockRouter, http_client: httpx2.A
     assert answer.cost == (14 * Decimal("0.30") + 9 * Decimal("1.20")) / 1_000_000
 
 
-async def test_deepseek_cache_hits_and_temperature(router: respx.MockRouter, http_client: httpx2.AsyncClient,
-                                                   fixture_json: Callable[[str], Any]) -> None:
+async def test_deepseek_cache_hits_and_temperature(
+    router: respx.MockRouter, http_client: httpx2.AsyncClient, fixture_json: Callable[[str], Any]
+) -> None:
     response = fixture_json("deepseek_chat_completion.json")["response"]
-    response["usage"] |= {"prompt_tokens": 1000, "prompt_cache_hit_tokens": 800,
-                          "prompt_cache_miss_tokens": 200, "prompt_tokens_details": {"cached_tokens": 800},
-                          "completion_tokens_details": {"reasoning_tokens": 3}}
+    response["usage"] |= {
+        "prompt_tokens": 1000,
+        "prompt_cache_hit_tokens": 800,
+        "prompt_cache_miss_tokens": 200,
+        "prompt_tokens_details": {"cached_tokens": 800},
+        "completion_tokens_details": {"reasoning_tokens": 3},
+    }
     route = router.post(DEEPSEEK_URL).respond(200, json=response)
 
     answer = await deepseek(http_client, thinking=None).complete(HELLO, temperature=0.2)
@@ -157,23 +161,36 @@ async def test_deepseek_cache_hits_and_temperature(router: respx.MockRouter, htt
 
 
 async def test_deepseek_stream(router: respx.MockRouter, http_client: httpx2.AsyncClient) -> None:
-    base = {"id": "c1", "object": "chat.completion.chunk", "created": 1755780061, "model": "deepseek-flash",
-            "system_fingerprint": "fp_1"}
+    base = {
+        "id": "c1",
+        "object": "chat.completion.chunk",
+        "created": 1755780061,
+        "model": "deepseek-flash",
+        "system_fingerprint": "fp_1",
+    }
 
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> dict[str, Any]:
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
         return base | {"choices": [choice]} | extra
 
-    usage = {"prompt_tokens": 14, "completion_tokens": 3, "total_tokens": 17, "prompt_cache_hit_tokens": 10,
-             "prompt_cache_miss_tokens": 4, "prompt_tokens_details": {"cached_tokens": 10}}
-    body = b": keep-alive\n\n" + sse([
-        (None, chunk({"role": "assistant", "content": ""})),
-        (None, chunk({"content": "Bon"})),
-        (None, chunk({"content": "jour"})),
-        (None, chunk({"content": ""}, "stop")),
-        (None, base | {"choices": [], "usage": usage}),
-        (None, "[DONE]"),
-    ])
+    usage = {
+        "prompt_tokens": 14,
+        "completion_tokens": 3,
+        "total_tokens": 17,
+        "prompt_cache_hit_tokens": 10,
+        "prompt_cache_miss_tokens": 4,
+        "prompt_tokens_details": {"cached_tokens": 10},
+    }
+    body = b": keep-alive\n\n" + sse(
+        [
+            (None, chunk({"role": "assistant", "content": ""})),
+            (None, chunk({"content": "Bon"})),
+            (None, chunk({"content": "jour"})),
+            (None, chunk({"content": ""}, "stop")),
+            (None, base | {"choices": [], "usage": usage}),
+            (None, "[DONE]"),
+        ]
+    )
     route = router.post(DEEPSEEK_URL).respond(200, content=body, headers=SSE_HEADERS)
 
     chunks = await collect(deepseek(http_client).stream(HELLO))
@@ -190,8 +207,9 @@ async def test_deepseek_stream(router: respx.MockRouter, http_client: httpx2.Asy
     assert final.cost == (4 * Decimal("0.30") + 10 * Decimal("0.006") + 3 * Decimal("1.20")) / 1_000_000
 
 
-async def test_deepseek_accepts_a_plain_httpx_client(router: respx.MockRouter,
-                                                     fixture_json: Callable[[str], Any]) -> None:
+async def test_deepseek_accepts_a_plain_httpx_client(
+    router: respx.MockRouter, fixture_json: Callable[[str], Any]
+) -> None:
     router.post(DEEPSEEK_URL).respond(200, json=fixture_json("deepseek_chat_completion.json")["response"])
     async with httpx.AsyncClient() as legacy:
         answer = await deepseek(legacy).complete(HELLO)
@@ -209,11 +227,22 @@ async def test_deepseek_accepts_a_plain_httpx_client(router: respx.MockRouter,
         (404, {}, NotFoundError, None),
     ],
 )
-async def test_deepseek_status_errors(router: respx.MockRouter, http_client: httpx2.AsyncClient, status: int,
-                                      headers: dict[str, str], error: type[Exception],
-                                      retry_after: float | None) -> None:
-    body = {"error": {"message": "Insufficient Balance", "type": "unknown_error", "param": None,
-                      "code": "invalid_request_error"}}
+async def test_deepseek_status_errors(
+    router: respx.MockRouter,
+    http_client: httpx2.AsyncClient,
+    status: int,
+    headers: dict[str, str],
+    error: type[Exception],
+    retry_after: float | None,
+) -> None:
+    body = {
+        "error": {
+            "message": "Insufficient Balance",
+            "type": "unknown_error",
+            "param": None,
+            "code": "invalid_request_error",
+        }
+    }
     router.post(DEEPSEEK_URL).respond(status, json=body, headers=headers)
     with pytest.raises(error) as caught:
         await deepseek(http_client).complete(HELLO)
@@ -227,22 +256,23 @@ async def test_deepseek_status_errors(router: respx.MockRouter, http_client: htt
 
 
 @pytest.mark.parametrize("failure", [httpx.ReadTimeout("slow"), httpx.ConnectError("refused")])
-async def test_deepseek_transport_errors(router: respx.MockRouter, http_client: httpx2.AsyncClient,
-                                         failure: Exception) -> None:
+async def test_deepseek_transport_errors(
+    router: respx.MockRouter, http_client: httpx2.AsyncClient, failure: Exception
+) -> None:
     router.post(DEEPSEEK_URL).mock(side_effect=failure)
     with pytest.raises(TransientError):
         await deepseek(http_client).complete(HELLO)
 
 
-async def test_deepseek_stream_error_is_mapped(router: respx.MockRouter,
-                                               http_client: httpx2.AsyncClient) -> None:
+async def test_deepseek_stream_error_is_mapped(router: respx.MockRouter, http_client: httpx2.AsyncClient) -> None:
     router.post(DEEPSEEK_URL).respond(503, json={"error": {"message": "Server overloaded"}})
     with pytest.raises(TransientError):
         await collect(deepseek(http_client).stream(HELLO))
 
 
-async def test_deepseek_error_event_mid_stream_is_transient(router: respx.MockRouter,
-                                                            http_client: httpx2.AsyncClient) -> None:
+async def test_deepseek_error_event_mid_stream_is_transient(
+    router: respx.MockRouter, http_client: httpx2.AsyncClient
+) -> None:
     # After the 200 the SDK raises a bare APIError (no status) for an `{"error": ...}` SSE payload.
     body = sse([(None, {"error": {"message": "Server overloaded", "type": "server_error"}})])
     router.post(DEEPSEEK_URL).respond(200, content=body, headers=SSE_HEADERS)
@@ -263,17 +293,21 @@ async def test_deepseek_not_configured() -> None:
 
 # -------------------------------------------------------------------------------------- Anthropic
 
-SONNET = ModelPricing(input_per_million=Decimal("3"), output_per_million=Decimal("15"),
-                      cached_input_per_million=Decimal("0.30"), cache_write_per_million=Decimal("3.75"))
+SONNET = ModelPricing(
+    input_per_million=Decimal("3"),
+    output_per_million=Decimal("15"),
+    cached_input_per_million=Decimal("0.30"),
+    cache_write_per_million=Decimal("3.75"),
+)
 
 
 def claude(http_client: httpx2.AsyncClient) -> AnthropicClient:
-    return AnthropicClient("sk-ant-test", "claude-sonnet-5-5", pricing=SONNET, max_retries=0,
-                           http_client=http_client)
+    return AnthropicClient("sk-ant-test", "claude-sonnet-5-5", pricing=SONNET, max_retries=0, http_client=http_client)
 
 
-async def test_anthropic_complete(router: respx.MockRouter, http_client: httpx2.AsyncClient,
-                                  fixture_json: Callable[[str], Any]) -> None:
+async def test_anthropic_complete(
+    router: respx.MockRouter, http_client: httpx2.AsyncClient, fixture_json: Callable[[str], Any]
+) -> None:
     message = fixture_json("anthropic_message_docexample.json")
     message.pop("_source")
     message["model"] = "claude-sonnet-5-5"  # the docs example omits it; real responses carry it
@@ -287,8 +321,12 @@ async def test_anthropic_complete(router: respx.MockRouter, http_client: httpx2.
     assert request.headers["authorization"] == "Bearer sk-ant-test"
     assert request.headers["anthropic-version"]
     body = json.loads(request.content)
-    assert body == {"model": "claude-sonnet-5-5", "max_tokens": 300, "system": "Tu es Élio.",
-                    "messages": [{"role": "user", "content": "Hello"}]}  # no temperature (API 2026-10-21)
+    assert body == {
+        "model": "claude-sonnet-5-5",
+        "max_tokens": 300,
+        "system": "Tu es Élio.",
+        "messages": [{"role": "user", "content": "Hello"}],
+    }  # no temperature (API 2026-10-21)
     assert answer.text == "Here's the answer to your question..."
     assert answer.stop_reason == "end_turn"
     assert answer.id == "msg_01234"
@@ -296,44 +334,76 @@ async def test_anthropic_complete(router: respx.MockRouter, http_client: httpx2.
     assert answer.cost == (100 * Decimal("3") + 50 * Decimal("15")) / 1_000_000
 
 
-async def test_anthropic_cache_usage(router: respx.MockRouter, http_client: httpx2.AsyncClient,
-                                     fixture_json: Callable[[str], Any]) -> None:
+async def test_anthropic_cache_usage(
+    router: respx.MockRouter, http_client: httpx2.AsyncClient, fixture_json: Callable[[str], Any]
+) -> None:
     message = fixture_json("anthropic_message_docexample.json")
     message.pop("_source")
     message["model"] = "claude-sonnet-5-5"
-    message["usage"] = {"input_tokens": 20, "output_tokens": 10, "cache_read_input_tokens": 1000,
-                        "cache_creation_input_tokens": 200}
+    message["usage"] = {
+        "input_tokens": 20,
+        "output_tokens": 10,
+        "cache_read_input_tokens": 1000,
+        "cache_creation_input_tokens": 200,
+    }
     router.post(ANTHROPIC_URL).respond(200, json=message)
 
     answer = await claude(http_client).complete(HELLO)
 
-    assert answer.usage == LLMUsage(input_tokens=1220, output_tokens=10, cached_input_tokens=1000,
-                                    cache_write_tokens=200)
-    expected = (20 * Decimal("3") + 1000 * Decimal("0.30") + 200 * Decimal("3.75") + 10 * Decimal("15"))
+    assert answer.usage == LLMUsage(
+        input_tokens=1220, output_tokens=10, cached_input_tokens=1000, cache_write_tokens=200
+    )
+    expected = 20 * Decimal("3") + 1000 * Decimal("0.30") + 200 * Decimal("3.75") + 10 * Decimal("15")
     assert answer.cost == expected / 1_000_000
 
 
 async def test_anthropic_stream(router: respx.MockRouter, http_client: httpx2.AsyncClient) -> None:
-    start = {"type": "message_start", "message": {
-        "id": "msg_1", "type": "message", "role": "assistant", "content": [], "model": "claude-sonnet-5-5",
-        "stop_reason": None, "stop_sequence": None,
-        "usage": {"input_tokens": 25, "output_tokens": 1, "cache_read_input_tokens": 10,
-                  "cache_creation_input_tokens": 0}}}
-    body = sse([
-        ("message_start", start),
-        ("content_block_start", {"type": "content_block_start", "index": 0,
-                                 "content_block": {"type": "text", "text": ""}}),
-        ("ping", {"type": "ping"}),
-        ("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                 "delta": {"type": "text_delta", "text": "Bon"}}),
-        ("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                 "delta": {"type": "text_delta", "text": "jour"}}),
-        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-        ("message_delta", {"type": "message_delta",
-                           "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                           "usage": {"output_tokens": 15}}),
-        ("message_stop", {"type": "message_stop"}),
-    ])
+    start = {
+        "type": "message_start",
+        "message": {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "content": [],
+            "model": "claude-sonnet-5-5",
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {
+                "input_tokens": 25,
+                "output_tokens": 1,
+                "cache_read_input_tokens": 10,
+                "cache_creation_input_tokens": 0,
+            },
+        },
+    }
+    body = sse(
+        [
+            ("message_start", start),
+            (
+                "content_block_start",
+                {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+            ),
+            ("ping", {"type": "ping"}),
+            (
+                "content_block_delta",
+                {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Bon"}},
+            ),
+            (
+                "content_block_delta",
+                {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "jour"}},
+            ),
+            ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            (
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                    "usage": {"output_tokens": 15},
+                },
+            ),
+            ("message_stop", {"type": "message_stop"}),
+        ]
+    )
     route = router.post(ANTHROPIC_URL).respond(200, content=body, headers=SSE_HEADERS)
 
     chunks = await collect(claude(http_client).stream(HELLO, system="Sois bref."))
@@ -362,15 +432,15 @@ def anthropic_error(kind: str, message: str, code: str | None = None) -> dict[st
     [
         (529, anthropic_error("overloaded_error", "Overloaded"), TransientError),
         (429, anthropic_error("rate_limit_error", "Slow down"), TransientError),
-        (429, anthropic_error("rate_limit_error", "Spend cap", "enforced_spend_limit_reached"),
-         RequestError),
+        (429, anthropic_error("rate_limit_error", "Spend cap", "enforced_spend_limit_reached"), RequestError),
         (400, anthropic_error("invalid_request_error", "temperature: Extra inputs"), RequestError),
         (404, anthropic_error("not_found_error", "model: claude-x"), NotFoundError),
         (500, anthropic_error("api_error", "Internal"), TransientError),
     ],
 )
-async def test_anthropic_status_errors(router: respx.MockRouter, http_client: httpx2.AsyncClient, status: int,
-                                       body: dict[str, Any], error: type[Exception]) -> None:
+async def test_anthropic_status_errors(
+    router: respx.MockRouter, http_client: httpx2.AsyncClient, status: int, body: dict[str, Any], error: type[Exception]
+) -> None:
     router.post(ANTHROPIC_URL).respond(status, json=body, headers={"retry-after": "3"})
     with pytest.raises(error) as caught:
         await claude(http_client).complete(HELLO)
@@ -383,15 +453,15 @@ async def test_anthropic_status_errors(router: respx.MockRouter, http_client: ht
 
 
 @pytest.mark.parametrize("failure", [httpx.ReadTimeout("slow"), httpx.ConnectError("refused")])
-async def test_anthropic_transport_errors(router: respx.MockRouter, http_client: httpx2.AsyncClient,
-                                          failure: Exception) -> None:
+async def test_anthropic_transport_errors(
+    router: respx.MockRouter, http_client: httpx2.AsyncClient, failure: Exception
+) -> None:
     router.post(ANTHROPIC_URL).mock(side_effect=failure)
     with pytest.raises(TransientError):
         await claude(http_client).complete(HELLO)
 
 
-async def test_anthropic_error_event_mid_stream(router: respx.MockRouter,
-                                                http_client: httpx2.AsyncClient) -> None:
+async def test_anthropic_error_event_mid_stream(router: respx.MockRouter, http_client: httpx2.AsyncClient) -> None:
     body = sse([("error", anthropic_error("overloaded_error", "Overloaded"))])
     router.post(ANTHROPIC_URL).respond(200, content=body, headers=SSE_HEADERS)
     with pytest.raises(TransientError):

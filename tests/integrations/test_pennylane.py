@@ -1,4 +1,4 @@
-"""Pennylane v2 client against recorded payloads (../shared/fixtures) or payloads built to their shapes."""
+"""Pennylane v2 client against recorded payloads (tests/fixtures) or payloads built to their shapes."""
 
 from __future__ import annotations
 
@@ -91,9 +91,7 @@ def sent_filter(request: httpx.Request) -> Any:
 # -- customers ----------------------------------------------------------------------------------------
 
 
-async def test_create_company_customer(
-    mock: respx.MockRouter, client: PennylaneClient, fixture_json: Load
-) -> None:
+async def test_create_company_customer(mock: respx.MockRouter, client: PennylaneClient, fixture_json: Load) -> None:
     path, rec = recorded(fixture_json, "pennylane_company_customer_create")
     route = mock.post(path).mock(return_value=httpx.Response(rec["_status"], json=rec["response"]))
     data = CompanyCustomerCreate(
@@ -114,9 +112,7 @@ async def test_create_company_customer(
     assert customer.created_at == datetime(2026, 7, 8, 12, 28, 7, 637822, tzinfo=UTC)
 
 
-async def test_create_individual_customer(
-    mock: respx.MockRouter, client: PennylaneClient, fixture_json: Load
-) -> None:
+async def test_create_individual_customer(mock: respx.MockRouter, client: PennylaneClient, fixture_json: Load) -> None:
     path, rec = recorded(fixture_json, "pennylane_individual_customer_create")
     route = mock.post(path).mock(return_value=httpx.Response(201, json=rec["response"]))
     body = rec["_request"]["body"]
@@ -168,9 +164,7 @@ async def test_get_customer(mock: respx.MockRouter, client: PennylaneClient, fix
     assert customer.id == 1338468995072 and customer.notes == "Updated via Nango action"
 
 
-async def test_get_typed_customers(
-    mock: respx.MockRouter, client: PennylaneClient, fixture_json: Load
-) -> None:
+async def test_get_typed_customers(mock: respx.MockRouter, client: PennylaneClient, fixture_json: Load) -> None:
     company = fixture_json("pennylane_company_customer_create")["response"]
     person = fixture_json("pennylane_individual_customer_create")["response"]
     mock.get(f"/company_customers/{company['id']}").mock(return_value=httpx.Response(200, json=company))
@@ -191,9 +185,7 @@ async def test_update_customers_send_only_the_given_fields(
         return_value=httpx.Response(200, json={**person, "phone": "+33600000000"})
     )
 
-    updated = await client.update_company_customer(
-        company["id"], CompanyCustomerUpdate(notes="VIP", emails=["a@b.fr"])
-    )
+    updated = await client.update_company_customer(company["id"], CompanyCustomerUpdate(notes="VIP", emails=["a@b.fr"]))
     assert sent_json(sent(company_route)) == {"notes": "VIP", "emails": ["a@b.fr"]}
     assert updated.notes == "VIP" and updated.emails == ["a@b.fr"]
 
@@ -246,9 +238,7 @@ async def test_create_quote(mock: respx.MockRouter, client: PennylaneClient, fix
         date=date(2026, 7, 8),
         deadline=date(2026, 7, 15),
         invoice_lines=[
-            InvoiceLineInput(
-                product_id=87538491392, quantity=Decimal(2), raw_currency_unit_price=Decimal("500.00")
-            )
+            InvoiceLineInput(product_id=87538491392, quantity=Decimal(2), raw_currency_unit_price=Decimal("500.00"))
         ],
     )
     quote = await client.create_quote(data)
@@ -261,9 +251,7 @@ async def test_create_quote(mock: respx.MockRouter, client: PennylaneClient, fix
     assert quote.deadline == date(2026, 7, 15)
 
 
-async def test_get_and_list_quotes(
-    mock: respx.MockRouter, client: PennylaneClient, fixture_json: Load
-) -> None:
+async def test_get_and_list_quotes(mock: respx.MockRouter, client: PennylaneClient, fixture_json: Load) -> None:
     quote = fixture_json("pennylane_quote_create")["response"]
     mock.get(f"/quotes/{quote['id']}").mock(return_value=httpx.Response(200, json=quote))
     list_route = mock.get("/quotes").mock(
@@ -281,9 +269,7 @@ async def test_get_and_list_quotes(
     assert [q.id for q in page.items] == [quote["id"]]
 
 
-async def test_update_quote_status(
-    mock: respx.MockRouter, client: PennylaneClient, fixture_json: Load
-) -> None:
+async def test_update_quote_status(mock: respx.MockRouter, client: PennylaneClient, fixture_json: Load) -> None:
     path, rec = recorded(fixture_json, "pennylane_quote_update_status")
     route = mock.put(path).mock(return_value=httpx.Response(200, json=rec["response"]))
     quote = await client.update_quote_status(25461979840512, "accepted")
@@ -379,9 +365,7 @@ async def test_create_customer_invoice_from_quote(
 ) -> None:
     response = copy.deepcopy(fixture_json("pennylane_customer_invoice_get_draft")["response"])
     response["quote"] = {"id": 25465737265152}
-    route = mock.post("/customer_invoices/create_from_quote").mock(
-        return_value=httpx.Response(201, json=response)
-    )
+    route = mock.post("/customer_invoices/create_from_quote").mock(return_value=httpx.Response(201, json=response))
     invoice = await client.create_customer_invoice_from_quote(25465737265152)
     assert sent_json(sent(route)) == {"quote_id": 25465737265152, "draft": True}
     assert invoice.quote is not None and invoice.quote.id == 25465737265152
@@ -409,9 +393,7 @@ async def test_get_customer_invoice(
     assert sent(route).method == "GET"
     assert (invoice.draft, invoice.status, invoice.remaining_amount_with_tax) == (draft, status, remaining)
     assert invoice.amount == Decimal("600.0") and invoice.currency_amount_before_tax == Decimal("500.0")
-    assert invoice.public_file_url is not None and invoice.public_file_url.startswith(
-        "https://app.pennylane.com/"
-    )
+    assert invoice.public_file_url is not None and invoice.public_file_url.startswith("https://app.pennylane.com/")
     assert invoice.customer is not None and invoice.customer.id == 1338468995072
     assert invoice.billing_subscription is None and invoice.e_invoicing is None
 
@@ -442,9 +424,7 @@ async def test_list_customer_invoices_with_filters(
     assert all(isinstance(i.amount, Decimal) for i in page.items)
 
 
-async def test_finalize_customer_invoice(
-    mock: respx.MockRouter, client: PennylaneClient, fixture_json: Load
-) -> None:
+async def test_finalize_customer_invoice(mock: respx.MockRouter, client: PennylaneClient, fixture_json: Load) -> None:
     finalized = fixture_json("pennylane_customer_invoice_get_finalized_upcoming")["response"]
     route = mock.put(f"/customer_invoices/{finalized['id']}/finalize").mock(
         return_value=httpx.Response(200, json=finalized)
@@ -563,13 +543,9 @@ async def test_json_numbers_become_exact_decimals(
 # -- billing subscriptions ----------------------------------------------------------------------------
 
 
-async def test_create_billing_subscription(
-    mock: respx.MockRouter, client: PennylaneClient, fixture_json: Load
-) -> None:
+async def test_create_billing_subscription(mock: respx.MockRouter, client: PennylaneClient, fixture_json: Load) -> None:
     example = fixture_json("pennylane_billing_subscription_create_request_docexample")
-    route = mock.post("/billing_subscriptions").mock(
-        return_value=httpx.Response(201, json=example["response_excerpt"])
-    )
+    route = mock.post("/billing_subscriptions").mock(return_value=httpx.Response(201, json=example["response_excerpt"]))
     data = BillingSubscriptionCreate.model_validate(example["request"])
     subscription = await client.create_billing_subscription(data)
 
@@ -620,18 +596,11 @@ async def test_customer_invoice_changes_follow_the_cursor(
         side_effect=[httpx.Response(200, json=rec["response"]), httpx.Response(200, json=second_page)]
     )
     entries = [
-        entry
-        async for entry in client.customer_invoice_changes(
-            start_date=datetime(2026, 7, 8, tzinfo=UTC), limit=5
-        )
+        entry async for entry in client.customer_invoice_changes(start_date=datetime(2026, 7, 8, tzinfo=UTC), limit=5)
     ]
 
     first, second = sent(route, 0), sent(route, 1)
-    assert (
-        dict(first.url.params)
-        == rec["_request"]["query"]
-        == {"limit": "5", "start_date": "2026-07-08T00:00:00Z"}
-    )
+    assert dict(first.url.params) == rec["_request"]["query"] == {"limit": "5", "start_date": "2026-07-08T00:00:00Z"}
     assert dict(second.url.params) == {"cursor": "MjAyNi0wNy0wOFQxMjowNjo0NC44ODM1NzZa", "limit": "5"}
     assert all(isinstance(e, ChangeEntry) for e in entries)
     assert [(e.id, e.operation) for e in entries] == [
@@ -653,9 +622,7 @@ async def test_customer_invoice_changes_follow_the_cursor(
         ("product_changes", "products"),
     ],
 )
-async def test_other_changelogs(
-    mock: respx.MockRouter, client: PennylaneClient, method: str, resource: str
-) -> None:
+async def test_other_changelogs(mock: respx.MockRouter, client: PennylaneClient, method: str, resource: str) -> None:
     page = {
         "items": [
             {
@@ -679,9 +646,7 @@ async def test_changelog_page_exposes_the_cursor(
     mock: respx.MockRouter, client: PennylaneClient, fixture_json: Load
 ) -> None:
     rec = fixture_json("pennylane_changelog_customer_invoices")
-    route = mock.get("/changelogs/customer_invoices").mock(
-        return_value=httpx.Response(200, json=rec["response"])
-    )
+    route = mock.get("/changelogs/customer_invoices").mock(return_value=httpx.Response(200, json=rec["response"]))
     page = await client.changelog_page("customer_invoices")
     assert dict(sent(route).url.params) == {}  # no start: the oldest retained changes
     assert page.has_more and page.next_cursor == "MjAyNi0wNy0wOFQxMjowNjo0NC44ODM1NzZa"
@@ -708,9 +673,7 @@ async def test_changelog_arguments_are_checked_before_any_request(
         assert not router.calls
 
 
-async def test_changelog_start_within_four_weeks_is_accepted(
-    mock: respx.MockRouter, client: PennylaneClient
-) -> None:
+async def test_changelog_start_within_four_weeks_is_accepted(mock: respx.MockRouter, client: PennylaneClient) -> None:
     route = mock.get("/changelogs/products").mock(
         return_value=httpx.Response(200, json={"items": [], "has_more": False, "next_cursor": None})
     )
@@ -763,9 +726,7 @@ async def test_not_configured_names_the_setting(token: str | None) -> None:
             assert not router.calls
 
 
-async def test_validation_error_carries_pennylane_message(
-    mock: respx.MockRouter, client: PennylaneClient
-) -> None:
+async def test_validation_error_carries_pennylane_message(mock: respx.MockRouter, client: PennylaneClient) -> None:
     body = {
         "error": "unprocessable_entity",
         "message": "Missing required field: customer_id",

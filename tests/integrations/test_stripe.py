@@ -48,12 +48,23 @@ def sign(payload: str, secret: str, timestamp: int | None = None) -> str:
 def session_object(**overrides: Any) -> dict[str, Any]:
     """A `checkout.session` as the API returns it (trimmed to stable fields)."""
     return {
-        "id": "cs_test_a1B2c3", "object": "checkout.session", "mode": "payment", "status": "open",
-        "payment_status": "unpaid", "amount_subtotal": 123450, "amount_total": 123450, "currency": "eur",
-        "client_reference_id": "inv-42", "customer": None, "customer_email": "client@example.com",
-        "expires_at": 1767348000, "livemode": False,
-        "metadata": {INVOICE_ID_KEY: "inv-42", "client_id": "c-7"}, "payment_intent": None,
-        "success_url": "https://app.foxeo.test/paid", "cancel_url": "https://app.foxeo.test/cancel",
+        "id": "cs_test_a1B2c3",
+        "object": "checkout.session",
+        "mode": "payment",
+        "status": "open",
+        "payment_status": "unpaid",
+        "amount_subtotal": 123450,
+        "amount_total": 123450,
+        "currency": "eur",
+        "client_reference_id": "inv-42",
+        "customer": None,
+        "customer_email": "client@example.com",
+        "expires_at": 1767348000,
+        "livemode": False,
+        "metadata": {INVOICE_ID_KEY: "inv-42", "client_id": "c-7"},
+        "payment_intent": None,
+        "success_url": "https://app.foxeo.test/paid",
+        "cancel_url": "https://app.foxeo.test/cancel",
         "url": "https://checkout.stripe.com/c/pay/cs_test_a1B2c3",
     } | overrides
 
@@ -82,8 +93,10 @@ def test_to_minor_units(amount: str, currency: str, minor: int) -> None:
     assert to_minor_units(Decimal(amount), currency) == minor
 
 
-@pytest.mark.parametrize(("amount", "currency"), [("10.005", "EUR"), ("500.5", "JPY"), ("0", "EUR"),
-                                                  ("-3", "EUR"), ("1.234", "KWD"), ("NaN", "EUR")])
+@pytest.mark.parametrize(
+    ("amount", "currency"),
+    [("10.005", "EUR"), ("500.5", "JPY"), ("0", "EUR"), ("-3", "EUR"), ("1.234", "KWD"), ("NaN", "EUR")],
+)
 def test_to_minor_units_refuses(amount: str, currency: str) -> None:
     with pytest.raises((ValueError, TypeError)):
         to_minor_units(Decimal(amount), currency)
@@ -101,10 +114,16 @@ async def test_create_checkout_session(router: respx.MockRouter, payments: Strip
     route = router.post(SESSIONS_URL).respond(200, json=session_object())
 
     session = await payments.create_checkout_session(
-        invoice_id="inv-42", amount=Decimal("1234.50"), currency="EUR", description="Facture F-2026-042",
-        success_url="https://app.foxeo.test/paid", cancel_url="https://app.foxeo.test/cancel",
-        customer_email="client@example.com", metadata={"client_id": "c-7"},
-        expires_at=datetime(2026, 1, 2, 10, 0, tzinfo=UTC), idempotency_key="checkout-inv-42-1",
+        invoice_id="inv-42",
+        amount=Decimal("1234.50"),
+        currency="EUR",
+        description="Facture F-2026-042",
+        success_url="https://app.foxeo.test/paid",
+        cancel_url="https://app.foxeo.test/cancel",
+        customer_email="client@example.com",
+        metadata={"client_id": "c-7"},
+        expires_at=datetime(2026, 1, 2, 10, 0, tzinfo=UTC),
+        idempotency_key="checkout-inv-42-1",
     )
 
     request = route.calls.last.request
@@ -135,12 +154,15 @@ async def test_create_checkout_session(router: respx.MockRouter, payments: Strip
     assert session.expires_at == datetime.fromtimestamp(1767348000, UTC)
 
 
-async def test_naive_expires_at_is_refused_before_any_call(router: respx.MockRouter,
-                                                          payments: StripePayments) -> None:
+async def test_naive_expires_at_is_refused_before_any_call(router: respx.MockRouter, payments: StripePayments) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         await payments.create_checkout_session(
-            invoice_id="inv-42", amount=Decimal("10"), currency="EUR", description="Facture",
-            success_url="https://app.foxeo.test/paid", cancel_url="https://app.foxeo.test/cancel",
+            invoice_id="inv-42",
+            amount=Decimal("10"),
+            currency="EUR",
+            description="Facture",
+            success_url="https://app.foxeo.test/paid",
+            cancel_url="https://app.foxeo.test/cancel",
             expires_at=datetime(2026, 1, 2, 10, 0),
         )
     assert not router.calls  # and any call would have hit no route (assert_all_mocked)
@@ -148,7 +170,8 @@ async def test_naive_expires_at_is_refused_before_any_call(router: respx.MockRou
 
 async def test_get_and_expire_checkout_session(router: respx.MockRouter, payments: StripePayments) -> None:
     router.get(f"{SESSIONS_URL}/cs_test_a1B2c3").respond(
-        200, json=session_object(status="complete", payment_status="paid", payment_intent="pi_1"))
+        200, json=session_object(status="complete", payment_status="paid", payment_intent="pi_1")
+    )
     router.post(f"{SESSIONS_URL}/cs_test_a1B2c3/expire").respond(200, json=session_object(status="expired"))
 
     got = await payments.get_checkout_session("cs_test_a1B2c3")
@@ -159,25 +182,29 @@ async def test_get_and_expire_checkout_session(router: respx.MockRouter, payment
 
 
 def stripe_error(kind: str, message: str, code: str | None = None) -> dict[str, Any]:
-    return {"error": {"type": kind, "message": message, "code": code,
-                      "request_log_url": "https://dashboard.stripe.com/test/logs/req_1"}}
+    return {
+        "error": {
+            "type": kind,
+            "message": message,
+            "code": code,
+            "request_log_url": "https://dashboard.stripe.com/test/logs/req_1",
+        }
+    }
 
 
 @pytest.mark.parametrize(
     ("status", "body", "error"),
     [
-        (400, stripe_error("invalid_request_error", "Invalid integer: abc", "parameter_invalid_integer"),
-         RequestError),
-        (401, stripe_error("invalid_request_error", "Invalid API Key provided: sk_test_***123"),
-         RequestError),
-        (404, stripe_error("invalid_request_error", "No such checkout.session", "resource_missing"),
-         NotFoundError),
+        (400, stripe_error("invalid_request_error", "Invalid integer: abc", "parameter_invalid_integer"), RequestError),
+        (401, stripe_error("invalid_request_error", "Invalid API Key provided: sk_test_***123"), RequestError),
+        (404, stripe_error("invalid_request_error", "No such checkout.session", "resource_missing"), NotFoundError),
         (429, stripe_error("invalid_request_error", "Too many requests", "rate_limit"), TransientError),
         (500, stripe_error("api_error", "Something went wrong"), TransientError),
     ],
 )
-async def test_errors_are_mapped(router: respx.MockRouter, payments: StripePayments, status: int,
-                                 body: dict[str, Any], error: type[Exception]) -> None:
+async def test_errors_are_mapped(
+    router: respx.MockRouter, payments: StripePayments, status: int, body: dict[str, Any], error: type[Exception]
+) -> None:
     router.get(f"{SESSIONS_URL}/cs_x").respond(status, json=body, headers={"request-id": "req_1"})
     with pytest.raises(error) as caught:
         await payments.get_checkout_session("cs_x")
@@ -208,16 +235,27 @@ async def test_not_configured() -> None:
 
 
 def event_body(kind: str, obj: dict[str, Any]) -> str:
-    return json.dumps({"id": "evt_1Q", "object": "event", "api_version": "2026-10-28.endive",
-                       "created": 1767261600, "livemode": False, "pending_webhooks": 1,
-                       "request": {"id": None, "idempotency_key": None}, "type": kind,
-                       "data": {"object": obj}}, indent=2)
+    return json.dumps(
+        {
+            "id": "evt_1Q",
+            "object": "event",
+            "api_version": "2026-10-28.endive",
+            "created": 1767261600,
+            "livemode": False,
+            "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+            "type": kind,
+            "data": {"object": obj},
+        },
+        indent=2,
+    )
 
 
 def test_signature_helper_matches_stripe() -> None:
     payload = event_body("checkout.session.completed", session_object())
     assert sign(payload, SECRET, 1767261600) == stripe.WebhookSignature.generate_signature_header(
-        payload, SECRET, timestamp=1767261600)
+        payload, SECRET, timestamp=1767261600
+    )
 
 
 def test_recorded_fixture_header(payments: StripePayments, fixture_json: Callable[[str], Any]) -> None:
@@ -235,8 +273,9 @@ def test_recorded_fixture_header(payments: StripePayments, fixture_json: Callabl
 
 
 def test_checkout_completed(payments: StripePayments) -> None:
-    payload = event_body("checkout.session.completed",
-                         session_object(status="complete", payment_status="paid", payment_intent="pi_3Q"))
+    payload = event_body(
+        "checkout.session.completed", session_object(status="complete", payment_status="paid", payment_intent="pi_3Q")
+    )
     event = payments.parse_webhook(payload.encode(), sign(payload, SECRET))
     assert isinstance(event, CheckoutSessionEvent)
     assert event.id == "evt_1Q"
@@ -247,10 +286,17 @@ def test_checkout_completed(payments: StripePayments) -> None:
 
 
 def test_payment_intent_events(payments: StripePayments) -> None:
-    intent = {"id": "pi_3Q", "object": "payment_intent", "amount": 123450, "amount_received": 0,
-              "currency": "eur", "status": "requires_payment_method", "metadata": {INVOICE_ID_KEY: "inv-42"},
-              "latest_charge": {"id": "ch_1", "object": "charge"},
-              "last_payment_error": {"code": "card_declined", "message": "Your card was declined."}}
+    intent = {
+        "id": "pi_3Q",
+        "object": "payment_intent",
+        "amount": 123450,
+        "amount_received": 0,
+        "currency": "eur",
+        "status": "requires_payment_method",
+        "metadata": {INVOICE_ID_KEY: "inv-42"},
+        "latest_charge": {"id": "ch_1", "object": "charge"},
+        "last_payment_error": {"code": "card_declined", "message": "Your card was declined."},
+    }
     payload = event_body("payment_intent.payment_failed", intent)
     failed = payments.parse_webhook(payload, sign(payload, SECRET))
     assert isinstance(failed, PaymentIntentEvent)
@@ -268,8 +314,16 @@ def test_payment_intent_events(payments: StripePayments) -> None:
 
 
 def test_refund_and_unknown_events(payments: StripePayments) -> None:
-    charge = {"id": "ch_1", "object": "charge", "amount": 5000, "amount_refunded": 5000, "currency": "eur",
-              "refunded": True, "payment_intent": "pi_3Q", "metadata": {}}
+    charge = {
+        "id": "ch_1",
+        "object": "charge",
+        "amount": 5000,
+        "amount_refunded": 5000,
+        "currency": "eur",
+        "refunded": True,
+        "payment_intent": "pi_3Q",
+        "metadata": {},
+    }
     payload = event_body("charge.refunded", charge)
     refunded = payments.parse_webhook(payload, sign(payload, SECRET))
     assert isinstance(refunded, ChargeRefundedEvent)
@@ -284,8 +338,13 @@ def test_refund_and_unknown_events(payments: StripePayments) -> None:
 
 @pytest.mark.parametrize(
     ("case", "match"),
-    [("tampered", "matching"), ("wrong_secret", "matching"), ("too_old", "tolerance"),
-     ("missing", "missing"), ("garbage", "extract")],
+    [
+        ("tampered", "matching"),
+        ("wrong_secret", "matching"),
+        ("too_old", "tolerance"),
+        ("missing", "missing"),
+        ("garbage", "extract"),
+    ],
 )
 def test_bad_signatures(payments: StripePayments, case: str, match: str) -> None:
     payload = event_body("checkout.session.completed", session_object())

@@ -21,10 +21,17 @@ async def test_invite_with_a_legacy_service_role_key_sends_it_as_bearer_too() ->
     client = SupabaseAuthClient(URL + "/", LEGACY_SERVICE_ROLE)
     async with respx.mock(assert_all_called=True) as mock:
         route = mock.post(f"{URL}/auth/v1/invite").respond(
-            200, json={"id": str(user_id), "email": "guest@example.com", "invited_at": "2026-11-25T10:00:00Z",
-                       "aud": "authenticated"})
-        user = await client.invite_user_by_email("guest@example.com", data={"client": "c-1"},
-                                                 redirect_to="https://app.foxeo.test/welcome")
+            200,
+            json={
+                "id": str(user_id),
+                "email": "guest@example.com",
+                "invited_at": "2026-11-25T10:00:00Z",
+                "aud": "authenticated",
+            },
+        )
+        user = await client.invite_user_by_email(
+            "guest@example.com", data={"client": "c-1"}, redirect_to="https://app.foxeo.test/welcome"
+        )
     await client.aclose()
     request = route.calls.last.request
     assert request.headers["apikey"] == LEGACY_SERVICE_ROLE
@@ -38,7 +45,8 @@ async def test_invite_refusal_is_a_request_error_with_gotrue_msg() -> None:
     client = SupabaseAuthClient(URL, "sb_secret_abc")
     async with respx.mock(assert_all_called=True) as mock:
         route = mock.post(f"{URL}/auth/v1/invite").respond(
-            422, json={"code": 422, "error_code": "email_exists", "msg": "A user with this email already exists"})
+            422, json={"code": 422, "error_code": "email_exists", "msg": "A user with this email already exists"}
+        )
         with pytest.raises(RequestError) as caught:
             await client.invite_user_by_email("guest@example.com")
     await client.aclose()

@@ -23,19 +23,37 @@ FORECAST_BODY: dict[str, Any] = {
     "timezone": "Europe/Paris",
     "timezone_abbreviation": "CEST",
     "elevation": 43.0,
-    "current_units": {"time": "iso8601", "interval": "seconds", "temperature_2m": "°C",
-                      "weather_code": "wmo code", "is_day": ""},
-    "current": {"time": "2026-06-12T14:15", "interval": 900, "temperature_2m": 21.4, "weather_code": 61,
-                "is_day": 1},
+    "current_units": {
+        "time": "iso8601",
+        "interval": "seconds",
+        "temperature_2m": "°C",
+        "weather_code": "wmo code",
+        "is_day": "",
+    },
+    "current": {"time": "2026-06-12T14:15", "interval": 900, "temperature_2m": 21.4, "weather_code": 61, "is_day": 1},
 }
 # Shaped like the documented geocoding response (open-meteo.com/en/docs/geocoding-api).
 GEOCODING_BODY: dict[str, Any] = {
-    "results": [{
-        "id": 2988507, "name": "Paris", "latitude": 48.85341, "longitude": 2.3488, "elevation": 42.0,
-        "feature_code": "PPLC", "country_code": "FR", "admin1_id": 3012874, "admin2_id": 2968815,
-        "timezone": "Europe/Paris", "population": 2138551, "postcodes": ["75001", "75002"],
-        "country_id": 3017382, "country": "France", "admin1": "Île-de-France", "admin2": "Paris",
-    }],
+    "results": [
+        {
+            "id": 2988507,
+            "name": "Paris",
+            "latitude": 48.85341,
+            "longitude": 2.3488,
+            "elevation": 42.0,
+            "feature_code": "PPLC",
+            "country_code": "FR",
+            "admin1_id": 3012874,
+            "admin2_id": 2968815,
+            "timezone": "Europe/Paris",
+            "population": 2138551,
+            "postcodes": ["75001", "75002"],
+            "country_id": 3017382,
+            "country": "France",
+            "admin1": "Île-de-France",
+            "admin2": "Paris",
+        }
+    ],
     "generationtime_ms": 0.8,
 }
 
@@ -55,7 +73,9 @@ async def test_current_weather() -> None:
     request = route.calls.last.request
     assert request.method == "GET"
     assert dict(request.url.params) == {
-        "latitude": "48.8566", "longitude": "2.3522", "current": "temperature_2m,weather_code,is_day",
+        "latitude": "48.8566",
+        "longitude": "2.3522",
+        "current": "temperature_2m,weather_code,is_day",
         "timezone": "auto",
     }
     assert weather.temperature == 21.4
@@ -71,12 +91,19 @@ async def test_geocode_city() -> None:
         route = mock.get(GEOCODING).respond(200, json=GEOCODING_BODY)
         places = await _client().geocode("  Paris ", count=3, country_code="fr")
     assert dict(route.calls.last.request.url.params) == {
-        "name": "Paris", "count": "3", "language": "fr", "format": "json", "countryCode": "FR",
+        "name": "Paris",
+        "count": "3",
+        "language": "fr",
+        "format": "json",
+        "countryCode": "FR",
     }
     assert len(places) == 1
     paris = places[0]
     assert (paris.name, paris.country_code, paris.region, paris.department) == (
-        "Paris", "FR", "Île-de-France", "Paris",
+        "Paris",
+        "FR",
+        "Île-de-France",
+        "Paris",
     )
     assert (paris.latitude, paris.longitude) == (48.85341, 2.3488)
     assert paris.timezone == "Europe/Paris"
@@ -110,9 +137,7 @@ async def test_5xx_is_retried_then_transient() -> None:
 
 async def test_api_key_uses_customer_hosts() -> None:
     async with respx.mock(assert_all_called=True) as mock:
-        forecast = mock.get("https://customer-api.open-meteo.com/v1/forecast").respond(
-            200, json=FORECAST_BODY
-        )
+        forecast = mock.get("https://customer-api.open-meteo.com/v1/forecast").respond(200, json=FORECAST_BODY)
         geocoding = mock.get("https://customer-geocoding-api.open-meteo.com/v1/search").respond(
             200, json=GEOCODING_BODY
         )
@@ -136,19 +161,65 @@ async def test_blank_city_is_refused_locally() -> None:
         await _client().geocode("   ")
 
 
-@pytest.mark.parametrize(("code", "label"), [
-    (0, "Ciel dégagé"), (1, "Principalement dégagé"), (2, "Partiellement nuageux"), (3, "Couvert"),
-    (45, "Brouillard"), (48, "Brouillard givrant"), (53, "Bruine modérée"), (57, "Bruine verglaçante dense"),
-    (65, "Pluie forte"), (66, "Pluie verglaçante faible"), (75, "Neige forte"), (77, "Grains de neige"),
-    (80, "Averses de pluie faibles"), (82, "Averses de pluie violentes"), (85, "Averses de neige faibles"),
-    (86, "Averses de neige fortes"), (95, "Orage"), (96, "Orage avec grêle légère"),
-    (99, "Orage avec grêle forte"), (4, UNKNOWN_LABEL), (None, UNKNOWN_LABEL),
-])
+@pytest.mark.parametrize(
+    ("code", "label"),
+    [
+        (0, "Ciel dégagé"),
+        (1, "Principalement dégagé"),
+        (2, "Partiellement nuageux"),
+        (3, "Couvert"),
+        (45, "Brouillard"),
+        (48, "Brouillard givrant"),
+        (53, "Bruine modérée"),
+        (57, "Bruine verglaçante dense"),
+        (65, "Pluie forte"),
+        (66, "Pluie verglaçante faible"),
+        (75, "Neige forte"),
+        (77, "Grains de neige"),
+        (80, "Averses de pluie faibles"),
+        (82, "Averses de pluie violentes"),
+        (85, "Averses de neige faibles"),
+        (86, "Averses de neige fortes"),
+        (95, "Orage"),
+        (96, "Orage avec grêle légère"),
+        (99, "Orage avec grêle forte"),
+        (4, UNKNOWN_LABEL),
+        (None, UNKNOWN_LABEL),
+    ],
+)
 def test_wmo_labels(code: int | None, label: str) -> None:
     assert weather_label(code) == label
 
 
 def test_every_wmo_code_has_a_label() -> None:
-    documented = {0, 1, 2, 3, 45, 48, 51, 53, 55, 56, 57, 61, 63, 65, 66, 67, 71, 73, 75, 77,
-                  80, 81, 82, 85, 86, 95, 96, 99}
+    documented = {
+        0,
+        1,
+        2,
+        3,
+        45,
+        48,
+        51,
+        53,
+        55,
+        56,
+        57,
+        61,
+        63,
+        65,
+        66,
+        67,
+        71,
+        73,
+        75,
+        77,
+        80,
+        81,
+        82,
+        85,
+        86,
+        95,
+        96,
+        99,
+    }
     assert set(WMO_LABELS_FR) == documented

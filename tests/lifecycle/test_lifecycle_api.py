@@ -9,21 +9,26 @@ ONE_DEFAULTS = {"home", "documents", "chat", "agenda", "visio", "lab_history", "
 
 
 async def _config(sql, client_id):
-    return await sql.fetchrow("select dashboard_type, active_modules, elio_lab_enabled from client_configs"
-                              " where client_id = $1", client_id)
+    return await sql.fetchrow(
+        "select dashboard_type, active_modules, elio_lab_enabled from client_configs where client_id = $1", client_id
+    )
 
 
 async def test_graduation_moves_everything_at_once_and_keeps_lab_history(client, operator, tenant_a, sql, pj):
     journey = await pj.journey(tenant_a.id)
     delivery = await pj.project(tenant_a.id, kind="delivery")
-    r = await client.post(f"{API}/validations", headers=tenant_a.member.headers,
-                          json={"step_id": journey["steps"][0]["id"], "message": "fini"})
+    r = await client.post(
+        f"{API}/validations",
+        headers=tenant_a.member.headers,
+        json={"step_id": journey["steps"][0]["id"], "message": "fini"},
+    )
     request = r.json()
-    await sql.execute("update client_configs set active_modules = active_modules || '{wellbeing,billing}'"
-                      " where client_id = $1", tenant_a.id)
+    await sql.execute(
+        "update client_configs set active_modules = active_modules || '{wellbeing,billing}' where client_id = $1",
+        tenant_a.id,
+    )
 
-    r = await client.post(f"{API}/clients/{tenant_a.id}/graduate", headers=operator.headers,
-                          json={"note": "Bravo !"})
+    r = await client.post(f"{API}/clients/{tenant_a.id}/graduate", headers=operator.headers, json={"note": "Bravo !"})
     assert r.status_code == 200, r.text
     result = r.json()
     assert result["status"] == "one" and result["dashboard_type"] == "one" and result["elio_lab_enabled"] is False
@@ -40,15 +45,21 @@ async def test_graduation_moves_everything_at_once_and_keeps_lab_history(client,
     assert statuses == {journey["id"]: "done", delivery["id"]: "active"}
     assert await sql.fetchval("select status from validation_requests") == "closed"
     actions = [r["action"] for r in await sql.fetch("select action from audit_log order by id")]
-    assert {"client.graduated", "client.updated", "config.dashboard_switched", "project.closed",
-            "validation.closed"} <= set(actions)
+    assert {
+        "client.graduated",
+        "client.updated",
+        "config.dashboard_switched",
+        "project.closed",
+        "validation.closed",
+    } <= set(actions)
     timeline = (await client.get(f"{API}/clients/{tenant_a.id}/timeline", headers=tenant_a.member.headers)).json()
     assert timeline["items"][0]["kind"] == "graduated" and timeline["items"][0]["body"] == "Bravo !"
     assert await sql.fetchval("select count(*) from notifications where user_id = $1", tenant_a.member.id) == 1
 
     # Lab history: the journey, its steps and the submission stay readable by the client.
-    history = (await client.get(f"{API}/projects", params={"phase": "lab", "kind": "journey"},
-                                headers=tenant_a.member.headers)).json()
+    history = (
+        await client.get(f"{API}/projects", params={"phase": "lab", "kind": "journey"}, headers=tenant_a.member.headers)
+    ).json()
     assert [p["id"] for p in history["items"]] == [journey["id"]]
     r = await client.get(f"{API}/validations/{request['id']}", headers=tenant_a.member.headers)
     assert r.status_code == 200 and r.json()["status"] == "closed"
@@ -60,13 +71,18 @@ async def test_graduation_moves_everything_at_once_and_keeps_lab_history(client,
     assert again.status_code == 409 and again.json()["code"] == "lifecycle_already_in_state"
 
 
-async def test_reactivation_opens_a_new_cycle_and_regraduation_restores_one_tools(client, operator, tenant_b, sql,
-                                                                                    pj):
-    await sql.execute("update client_configs set active_modules = active_modules || '{client_crm}',"
-                      " elio_lab_enabled = false where client_id = $1", tenant_b.id)
+async def test_reactivation_opens_a_new_cycle_and_regraduation_restores_one_tools(client, operator, tenant_b, sql, pj):
+    await sql.execute(
+        "update client_configs set active_modules = active_modules || '{client_crm}',"
+        " elio_lab_enabled = false where client_id = $1",
+        tenant_b.id,
+    )
     template = await pj.template(steps=("Nouveau cap",))
-    r = await client.post(f"{API}/clients/{tenant_b.id}/reactivate-lab", headers=operator.headers,
-                          json={"note": "Nouveau projet", "template_id": template["id"]})
+    r = await client.post(
+        f"{API}/clients/{tenant_b.id}/reactivate-lab",
+        headers=operator.headers,
+        json={"note": "Nouveau projet", "template_id": template["id"]},
+    )
     assert r.status_code == 200, r.text
     result = r.json()
     assert result["status"] == "lab" and result["dashboard_type"] == "lab" and result["elio_lab_enabled"] is True
@@ -90,8 +106,9 @@ async def test_a_failed_reactivation_writes_nothing(client, operator, tenant_b, 
     template = await pj.template()
     await client.post(f"{API}/journey-templates/{template['id']}/archive", headers=operator.headers)
     before = await sql.fetchval("select count(*) from audit_log")
-    r = await client.post(f"{API}/clients/{tenant_b.id}/reactivate-lab", headers=operator.headers,
-                          json={"template_id": template["id"]})
+    r = await client.post(
+        f"{API}/clients/{tenant_b.id}/reactivate-lab", headers=operator.headers, json={"template_id": template["id"]}
+    )
     assert r.status_code == 409
     assert await sql.fetchval("select status from clients where id = $1", tenant_b.id) == "one"
     assert (await _config(sql, tenant_b.id))["dashboard_type"] == "one"
@@ -130,7 +147,8 @@ async def test_roles_and_tenants(client, operator, tenant_a, tenant_b, sql):
 async def test_racing_graduations_one_wins_the_other_gets_409(client, operator, tenant_a, sql):
     import asyncio
 
-    responses = await asyncio.gather(*(client.post(f"{API}/clients/{tenant_a.id}/graduate", headers=operator.headers)
-                                       for _ in range(2)))
+    responses = await asyncio.gather(
+        *(client.post(f"{API}/clients/{tenant_a.id}/graduate", headers=operator.headers) for _ in range(2))
+    )
     assert sorted(r.status_code for r in responses) == [200, 409]
     assert await sql.fetchval("select count(*) from client_lifecycle_events") == 1

@@ -13,11 +13,19 @@ PARIS_NIGHT = datetime(2025, 1, 15, 22, 30, tzinfo=UTC)  # 23:30 in Paris (UTC+1
 PARIS_DAY = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("start", "end", "local", "expected"), [
-    ("22:00", "08:00", "23:30", True), ("22:00", "08:00", "07:59", True), ("22:00", "08:00", "08:00", False),
-    ("22:00", "08:00", "21:59", False), ("22:00", "08:00", "22:00", True), ("00:00", "06:00", "03:00", True),
-    ("13:00", "14:00", "13:30", True), ("13:00", "14:00", "14:30", False),
-])
+@pytest.mark.parametrize(
+    ("start", "end", "local", "expected"),
+    [
+        ("22:00", "08:00", "23:30", True),
+        ("22:00", "08:00", "07:59", True),
+        ("22:00", "08:00", "08:00", False),
+        ("22:00", "08:00", "21:59", False),
+        ("22:00", "08:00", "22:00", True),
+        ("00:00", "06:00", "03:00", True),
+        ("13:00", "14:00", "13:30", True),
+        ("13:00", "14:00", "14:30", False),
+    ],
+)
 def test_quiet_hours_window_wraps_midnight(start, end, local, expected):
     quiet = QuietHours(enabled=True, start=start, end=end, time_zone="UTC")
     hour, minute = map(int, local.split(":"))

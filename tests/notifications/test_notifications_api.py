@@ -16,8 +16,9 @@ async def inbox(app, tenant_a, tenant_b):
     """Five notifications for tenant A's member (3 chat, 1 validation, 1 system), one for B's."""
     async with app.state.db.service_session() as session:
         for i in range(3):
-            await service.notify(session, user_ids=[tenant_a.member.id], source="chat", title=f"chat {i}",
-                                 client_id=tenant_a.id)
+            await service.notify(
+                session, user_ids=[tenant_a.member.id], source="chat", title=f"chat {i}", client_id=tenant_a.id
+            )
         await service.notify(session, user_ids=[tenant_a.member.id], source="validation_hub", title="validée")
         await service.notify(session, user_ids=[tenant_a.member.id], source="system", title="info")
         await service.notify(session, user_ids=[tenant_b.member.id], source="chat", title="for B")
@@ -29,8 +30,9 @@ async def test_list_filters_and_keyset(client, inbox, sql):
     r = await client.get("/api/v1/notifications?limit=2", headers=inbox.headers)
     page = r.json()
     assert r.status_code == 200 and [n["title"] for n in page["items"]] == ["info", "validée"]
-    rest = (await client.get(f"/api/v1/notifications?limit=10&cursor={page['next_cursor']}",
-                             headers=inbox.headers)).json()
+    rest = (
+        await client.get(f"/api/v1/notifications?limit=10&cursor={page['next_cursor']}", headers=inbox.headers)
+    ).json()
     assert [n["title"] for n in rest["items"]] == ["chat 2", "chat 1", "chat 0"]
     assert rest["next_cursor"] is None
     chat = (await client.get("/api/v1/notifications?source=chat", headers=inbox.headers)).json()
@@ -75,8 +77,13 @@ async def test_malformed_or_out_of_range_cursors_are_422_not_500(client, inbox):
     from services.core.pagination import encode_cursor
 
     a_uuid = str(uuid.uuid4())
-    for values in (("0001-01-01T00:00:00+14:00", a_uuid), ("9999-12-31T23:59:59-14:00", a_uuid),
-                   ("2025-01-01T00:00:00", a_uuid), ("2025-01-01T00:00:00+00:00", 5), (5, a_uuid)):
+    for values in (
+        ("0001-01-01T00:00:00+14:00", a_uuid),
+        ("9999-12-31T23:59:59-14:00", a_uuid),
+        ("2025-01-01T00:00:00", a_uuid),
+        ("2025-01-01T00:00:00+00:00", 5),
+        (5, a_uuid),
+    ):
         r = await client.get(f"/api/v1/notifications?cursor={encode_cursor(*values)}", headers=inbox.headers)
         assert r.status_code == 422 and r.json()["field"] == "cursor", (values, r.text)
 

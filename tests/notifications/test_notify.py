@@ -11,11 +11,11 @@ from services.notifications import jobs, service
 from services.notifications.errors import InvalidNotification, NotifyForbidden
 
 
-async def test_member_notifies_operators_about_their_own_client_only(user_session, operator, tenant_a,
-                                                                     tenant_b, sql):
+async def test_member_notifies_operators_about_their_own_client_only(user_session, operator, tenant_a, tenant_b, sql):
     async with user_session(tenant_a.member) as session:
-        ids = await service.notify_operators(session, source="validation_hub", title="Soumission",
-                                             client_id=tenant_a.id, link="/validations/1")
+        ids = await service.notify_operators(
+            session, source="validation_hub", title="Soumission", client_id=tenant_a.id, link="/validations/1"
+        )
     assert len(ids) == 1
     row = await sql.fetchrow("select user_id, actor_id, priority, sound, badge from notifications")
     assert (row["user_id"], row["actor_id"], row["priority"]) == (operator.id, tenant_a.member.id, "high")
@@ -24,40 +24,47 @@ async def test_member_notifies_operators_about_their_own_client_only(user_sessio
             await service.notify_operators(session, source="system", title="x", client_id=tenant_b.id)
     with pytest.raises(NotifyForbidden):
         async with user_session(tenant_a.member) as session:
-            await service.notify(session, user_ids=[tenant_b.member.id], source="chat", title="spam",
-                                 client_id=tenant_a.id)
+            await service.notify(
+                session, user_ids=[tenant_b.member.id], source="chat", title="spam", client_id=tenant_a.id
+            )
     with pytest.raises(NotifyForbidden):
         async with user_session(tenant_a.member) as session:
             await service.notify_client_members(session, tenant_b.id, source="chat", title="spam")
     assert await sql.fetchval("select count(*) from notifications") == 1
 
 
-async def test_operator_notifies_members_and_the_actor_is_skipped(user_session, operator, world, tenant_a,
-                                                                   sql):
+async def test_operator_notifies_members_and_the_actor_is_skipped(user_session, operator, world, tenant_a, sql):
     colleague = await world.user()
-    await sql.execute("insert into client_members (client_id, user_id, email) values ($1, $2, $3)",
-                      tenant_a.id, colleague.id, colleague.email)
+    await sql.execute(
+        "insert into client_members (client_id, user_id, email) values ($1, $2, $3)",
+        tenant_a.id,
+        colleague.id,
+        colleague.email,
+    )
     async with user_session(operator) as session:
         ids = await service.notify_client_members(session, tenant_a.id, source="system", title="Bienvenue")
     assert len(ids) == 2
     async with user_session(tenant_a.member) as session:
         ids = await service.notify_client_members(session, tenant_a.id, source="chat", title="Coucou")
-    assert [r[0] for r in await sql.fetch("select user_id from notifications where id = any($1)", ids)] == \
-        [colleague.id]
+    assert [r[0] for r in await sql.fetch("select user_id from notifications where id = any($1)", ids)] == [
+        colleague.id
+    ]
 
 
 async def test_preferences_decide_creation_and_flags(user_session, operator, tenant_a, sql):
     now, hour = datetime.now(UTC), timedelta(hours=1)  # quiet hours around now, whatever the time
-    await sql.execute("insert into profiles (user_id, notification_prefs, quiet_hours)"
-                      " values ($1, $2::jsonb, $3::jsonb)", tenant_a.member.id,
-                      json.dumps({"chat": {"enabled": False}, "system": {"sound": True, "badge": False}}),
-                      json.dumps({"enabled": True, "start": f"{(now - hour):%H:%M}",
-                                  "end": f"{(now + hour):%H:%M}", "time_zone": "UTC"}))
+    await sql.execute(
+        "insert into profiles (user_id, notification_prefs, quiet_hours) values ($1, $2::jsonb, $3::jsonb)",
+        tenant_a.member.id,
+        json.dumps({"chat": {"enabled": False}, "system": {"sound": True, "badge": False}}),
+        json.dumps(
+            {"enabled": True, "start": f"{(now - hour):%H:%M}", "end": f"{(now + hour):%H:%M}", "time_zone": "UTC"}
+        ),
+    )
     async with user_session(operator) as session:
         assert await service.notify(session, user_ids=[tenant_a.member.id], source="chat", title="x") == []
         await service.notify(session, user_ids=[tenant_a.member.id], source="system", title="quiet")
-        await service.notify(session, user_ids=[tenant_a.member.id], source="system", title="urgent",
-                             priority="high")
+        await service.notify(session, user_ids=[tenant_a.member.id], source="system", title="urgent", priority="high")
     rows = {r["title"]: r for r in await sql.fetch("select title, priority, sound, badge from notifications")}
     quiet = rows["quiet"]
     assert (quiet["sound"], quiet["badge"], quiet["priority"]) == (False, False, "low")
@@ -77,10 +84,12 @@ async def test_input_is_checked_and_cleaned(user_session, operator, tenant_a, sq
         with pytest.raises(InvalidNotification):
             await service.notify(session, user_ids=[tenant_a.member.id], source="chat", title=" \x00 ")
         with pytest.raises(InvalidNotification):
-            await service.notify(session, user_ids=[tenant_a.member.id], source="chat", title="x",
-                                 link="javascript:alert(1)")
-        await service.notify(session, user_ids=[tenant_a.member.id, tenant_a.member.id], source="chat",
-                             title="T" * 300, body="b\x07ody")
+            await service.notify(
+                session, user_ids=[tenant_a.member.id], source="chat", title="x", link="javascript:alert(1)"
+            )
+        await service.notify(
+            session, user_ids=[tenant_a.member.id, tenant_a.member.id], source="chat", title="T" * 300, body="b\x07ody"
+        )
     row = await sql.fetchrow("select title, body from notifications")
     assert len(row["title"]) == 200 and row["title"].endswith("…") and row["body"] == "body"
     assert await sql.fetchval("select count(*) from audit_log where action = 'notifications.created'") == 1
@@ -88,8 +97,9 @@ async def test_input_is_checked_and_cleaned(user_session, operator, tenant_a, sq
 
 async def test_service_session_may_notify_anyone_and_retention_purges_old_read(app, operator, tenant_a, sql):
     async with app.state.db.service_session() as session:
-        ids = await service.notify(session, user_ids=[tenant_a.member.id, operator.id], source="system",
-                                   title="Maintenance")
+        ids = await service.notify(
+            session, user_ids=[tenant_a.member.id, operator.id], source="system", title="Maintenance"
+        )
     assert len(ids) == 2
     old = datetime.now(UTC) - timedelta(days=400)
     await sql.execute("update notifications set read_at = $1 where user_id = $2", old, tenant_a.member.id)

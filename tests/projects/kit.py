@@ -15,24 +15,35 @@ class Projects:
         self.http, self.operator = http, operator
 
     async def project(self, client_id, *, steps=("Cadrage", "Identité", "Offre"), **fields) -> dict:
-        body: dict[str, Any] = {"client_id": str(client_id), "name": "Projet", "status": "active",
-                                "steps": [{"title": t, "client_role": f"Rôle {t}"} for t in steps], **fields}
+        body: dict[str, Any] = {
+            "client_id": str(client_id),
+            "name": "Projet",
+            "status": "active",
+            "steps": [{"title": t, "client_role": f"Rôle {t}"} for t in steps],
+            **fields,
+        }
         r = await self.http.post(f"{API}/projects", json=body, headers=self.operator.headers)
         assert r.status_code == 201, r.text
         return r.json()
 
     async def template(self, *, steps=("Vision", "Marché", "Offre"), **fields) -> dict:
-        body = {"name": "Parcours création", "description": "De l'idée au business",
-                "steps": [{"title": t, "client_role": f"Tu prépares {t}", "duration_days": 7} for t in steps],
-                **fields}
+        body = {
+            "name": "Parcours création",
+            "description": "De l'idée au business",
+            "steps": [{"title": t, "client_role": f"Tu prépares {t}", "duration_days": 7} for t in steps],
+            **fields,
+        }
         r = await self.http.post(f"{API}/journey-templates", json=body, headers=self.operator.headers)
         assert r.status_code == 201, r.text
         return r.json()
 
     async def journey(self, client_id, template_id=None, **fields) -> dict:
         template_id = template_id or (await self.template())["id"]
-        r = await self.http.post(f"{API}/clients/{client_id}/journeys", headers=self.operator.headers,
-                                 json={"template_id": str(template_id), **fields})
+        r = await self.http.post(
+            f"{API}/clients/{client_id}/journeys",
+            headers=self.operator.headers,
+            json={"template_id": str(template_id), **fields},
+        )
         assert r.status_code == 201, r.text
         return r.json()
 
@@ -45,6 +56,5 @@ def pj(client, operator) -> Projects:
 @pytest.fixture
 async def reachable_operator(sql, operator):
     """The operator as Supabase Auth knows them (app_metadata.role), so notify_operators finds them."""
-    await sql.execute("""update auth.users set raw_app_meta_data = '{"role": "operator"}' where id = $1""",
-                      operator.id)
+    await sql.execute("""update auth.users set raw_app_meta_data = '{"role": "operator"}' where id = $1""", operator.id)
     return operator

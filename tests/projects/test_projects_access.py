@@ -71,8 +71,12 @@ async def test_member_reads_and_comments_but_cannot_edit(client, operator, tenan
     for method, path, body, expected in routes(project, step, task, template, tenant_a.id):
         r = await client.request(method, path, json=body, headers=tenant_a.member.headers)
         assert r.status_code == expected, (method, path, r.status_code, r.text)
-    actions = [r["action"] for r in await sql.fetch("select action from audit_log where action not like"
-                                                    " 'notifications.%' order by id offset $1", before)]
+    actions = [
+        r["action"]
+        for r in await sql.fetch(
+            "select action from audit_log where action not like 'notifications.%' order by id offset $1", before
+        )
+    ]
     assert actions == ["project.commented"]
 
 

@@ -10,15 +10,24 @@ API = "/api/v1"
 
 
 async def test_create_read_update_with_audit_and_timeline(client, operator, tenant_a, sql, pj):
-    project = await pj.project(tenant_a.id, name="Site vitrine", kind="delivery", description="V1",
-                               start_date="2026-01-01", due_date="2026-03-01")
+    project = await pj.project(
+        tenant_a.id,
+        name="Site vitrine",
+        kind="delivery",
+        description="V1",
+        start_date="2026-01-01",
+        due_date="2026-03-01",
+    )
     assert project["phase"] == "lab" and project["status"] == "active" and project["started_at"]
     assert [s["position"] for s in project["steps"]] == [1, 2, 3]
     assert project["steps"][0]["client_role"] == "Rôle Cadrage"
     assert project["progress"] == {"total": 3, "validated": 0, "percent": 0}
 
-    r = await client.patch(f"{API}/projects/{project['id']}", headers=operator.headers,
-                           json={"name": "Site vitrine v2", "status": "paused"})
+    r = await client.patch(
+        f"{API}/projects/{project['id']}",
+        headers=operator.headers,
+        json={"name": "Site vitrine v2", "status": "paused"},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["name"] == "Site vitrine v2" and r.json()["status"] == "paused"
     r = await client.patch(f"{API}/projects/{project['id']}", headers=operator.headers, json={"status": "done"})
@@ -30,8 +39,9 @@ async def test_create_read_update_with_audit_and_timeline(client, operator, tena
 
     r = await client.get(f"{API}/projects/{project['id']}", headers=tenant_a.member.headers)
     assert r.status_code == 200 and r.json()["name"] == "Site vitrine v2"
-    actions = [r["action"] for r in await sql.fetch("select action from audit_log where entity_type = 'project'"
-                                                    " order by id")]
+    actions = [
+        r["action"] for r in await sql.fetch("select action from audit_log where entity_type = 'project' order by id")
+    ]
     assert actions == ["project.created"] + ["project.updated"] * 3
     kinds = [r["kind"] for r in await sql.fetch("select kind from timeline_events order by id")]
     assert kinds == ["project_created"] + ["project_status_changed"] * 3
@@ -52,8 +62,10 @@ async def test_positions_stay_dense_through_insert_remove_and_reorder(client, op
     base = f"{API}/projects/{project['id']}"
 
     async def titles():
-        rows = await sql.fetch("select title, position from project_steps where project_id = $1 order by position",
-                               uuid.UUID(project["id"]))
+        rows = await sql.fetch(
+            "select title, position from project_steps where project_id = $1 order by position",
+            uuid.UUID(project["id"]),
+        )
         assert [r["position"] for r in rows] == list(range(1, len(rows) + 1))
         return [r["title"] for r in rows]
 
@@ -120,14 +132,17 @@ async def test_list_filters_and_keyset_pagination(client, operator, tenant_a, te
     assert r.status_code == 422 and r.json()["field"] == "cursor"
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"name": ""}, "name"),
-    ({"name": "X", "kind": "other"}, "kind"),
-    ({"name": "X", "status": "done"}, "status"),
-    ({"name": "X", "start_date": "2026-02-01", "due_date": "2026-01-01"}, "body"),
-    ({"name": "X", "steps": [{"title": ""}]}, "steps"),
-    ({"name": "X", "unknown": 1}, "unknown"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"name": ""}, "name"),
+        ({"name": "X", "kind": "other"}, "kind"),
+        ({"name": "X", "status": "done"}, "status"),
+        ({"name": "X", "start_date": "2026-02-01", "due_date": "2026-01-01"}, "body"),
+        ({"name": "X", "steps": [{"title": ""}]}, "steps"),
+        ({"name": "X", "unknown": 1}, "unknown"),
+    ],
+)
 async def test_invalid_project_input_is_422_and_writes_nothing(client, operator, tenant_a, sql, body, field):
     r = await client.post(f"{API}/projects", headers=operator.headers, json={"client_id": str(tenant_a.id), **body})
     assert r.status_code == 422, r.text
@@ -141,24 +156,33 @@ async def test_null_for_a_required_field_is_422(client, operator, tenant_a, pj):
     r = await client.patch(f"{API}/projects/{project['id']}", headers=operator.headers, json={"name": None})
     assert r.status_code == 422 and r.json()["field"] == "name"
     step = project["steps"][0]["id"]
-    r = await client.patch(f"{API}/projects/{project['id']}/steps/{step}", headers=operator.headers,
-                           json={"title": None})
+    r = await client.patch(
+        f"{API}/projects/{project['id']}/steps/{step}", headers=operator.headers, json={"title": None}
+    )
     assert r.status_code == 422 and r.json()["field"] == "title"
-    r = await client.patch(f"{API}/projects/{project['id']}", headers=operator.headers,
-                           json={"due_date": "2000-01-01", "start_date": "2001-01-01"})
+    r = await client.patch(
+        f"{API}/projects/{project['id']}",
+        headers=operator.headers,
+        json={"due_date": "2000-01-01", "start_date": "2001-01-01"},
+    )
     assert r.status_code == 422 and r.json()["field"] == "due_date"
 
 
 async def test_archived_or_unknown_client_and_journey_kind_rules(client, operator, tenant_a, tenant_b, sql):
-    r = await client.post(f"{API}/projects", headers=operator.headers,
-                          json={"client_id": str(uuid.uuid4()), "name": "X"})
+    r = await client.post(
+        f"{API}/projects", headers=operator.headers, json={"client_id": str(uuid.uuid4()), "name": "X"}
+    )
     assert r.status_code == 404
-    r = await client.post(f"{API}/projects", headers=operator.headers,
-                          json={"client_id": str(tenant_b.id), "name": "X", "kind": "journey"})
+    r = await client.post(
+        f"{API}/projects",
+        headers=operator.headers,
+        json={"client_id": str(tenant_b.id), "name": "X", "kind": "journey"},
+    )
     assert r.status_code == 409 and r.json()["code"] == "journey_not_allowed"
     await sql.execute("update clients set status = 'archived' where id = $1", tenant_a.id)
-    r = await client.post(f"{API}/projects", headers=operator.headers,
-                          json={"client_id": str(tenant_a.id), "name": "X"})
+    r = await client.post(
+        f"{API}/projects", headers=operator.headers, json={"client_id": str(tenant_a.id), "name": "X"}
+    )
     assert r.status_code == 409
 
 

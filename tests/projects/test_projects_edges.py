@@ -25,20 +25,29 @@ async def test_a_timeline_cursor_that_is_not_ours_is_422(client, operator, tenan
 
 async def test_a_journey_whose_dates_overflow_the_calendar_is_422(client, operator, tenant_a, sql, pj):
     template = await pj.template(steps=("A", "B"))
-    r = await client.post(f"{API}/clients/{tenant_a.id}/journeys", headers=operator.headers,
-                          json={"template_id": template["id"], "start_date": "9999-12-25"})
+    r = await client.post(
+        f"{API}/clients/{tenant_a.id}/journeys",
+        headers=operator.headers,
+        json={"template_id": template["id"], "start_date": "9999-12-25"},
+    )
     assert r.status_code == 422 and r.json()["field"] == "start_date", r.text
     assert await sql.fetchval("select count(*) from projects") == 0
 
 
 async def test_a_journey_created_directly_still_respects_one_open_journey(client, operator, tenant_a, sql, pj):
     await pj.journey(tenant_a.id)
-    r = await client.post(f"{API}/projects", headers=operator.headers,
-                          json={"client_id": str(tenant_a.id), "name": "Second", "kind": "journey"})
+    r = await client.post(
+        f"{API}/projects",
+        headers=operator.headers,
+        json={"client_id": str(tenant_a.id), "name": "Second", "kind": "journey"},
+    )
     assert r.status_code == 409 and r.json()["code"] == "journey_not_allowed", r.text
     assert await sql.fetchval("select count(*) from projects where kind = 'journey'") == 1
-    r = await client.post(f"{API}/projects", headers=operator.headers,
-                          json={"client_id": str(tenant_a.id), "name": "Livraison", "kind": "delivery"})
+    r = await client.post(
+        f"{API}/projects",
+        headers=operator.headers,
+        json={"client_id": str(tenant_a.id), "name": "Livraison", "kind": "delivery"},
+    )
     assert r.status_code == 201  # other kinds are not limited
 
 
@@ -57,9 +66,14 @@ async def test_reopening_a_journey_while_another_is_open_is_409(client, operator
     assert home["journey"]["id"] == second["id"]
 
 
-
-@pytest.mark.parametrize("values", [("2026-01-01T00:00:00+00:00", 123), ("2026-01-01T00:00:00", "not-a-uuid"),
-                                    (["x"], "2c5ea4c0-4067-11e9-8bad-9b1deb4d3b7d")])
+@pytest.mark.parametrize(
+    "values",
+    [
+        ("2026-01-01T00:00:00+00:00", 123),
+        ("2026-01-01T00:00:00", "not-a-uuid"),
+        (["x"], "2c5ea4c0-4067-11e9-8bad-9b1deb4d3b7d"),
+    ],
+)
 async def test_forged_keyset_cursors_are_422_on_every_list(client, operator, values):
     for path in ("/projects", "/validations", "/validations/queue", "/evolutions"):
         r = await client.get(f"{API}{path}", params={"cursor": _cursor(*values)}, headers=operator.headers)

@@ -15,8 +15,14 @@ import pytest
 
 def claims_for(user: Any) -> dict[str, Any]:
     app_metadata = {"provider": "email", **({"role": "operator"} if user.operator else {})}
-    return {"sub": str(user.id), "aud": "authenticated", "role": "authenticated", "email": user.email,
-            "exp": int(time.time()) + 600, "app_metadata": app_metadata}
+    return {
+        "sub": str(user.id),
+        "aud": "authenticated",
+        "role": "authenticated",
+        "email": user.email,
+        "exp": int(time.time()) + 600,
+        "app_metadata": app_metadata,
+    }
 
 
 @pytest.fixture

@@ -13,8 +13,11 @@ async def arranged(sql, tenant_a, tenant_b, operator):
     for tenant in (tenant_a, tenant_b):
         await sql.execute("insert into client_crm_profiles (client_id, notes) values ($1, 'private')", tenant.id)
         await sql.execute("insert into profiles (user_id) values ($1)", tenant.member.id)
-        await sql.execute("insert into audit_log (actor_role, client_id, action, entity_type) values"
-                          " ('operator', $1, 'client.created', 'client')", tenant.id)
+        await sql.execute(
+            "insert into audit_log (actor_role, client_id, action, entity_type) values"
+            " ('operator', $1, 'client.created', 'client')",
+            tenant.id,
+        )
     return tenant_a, tenant_b
 
 
@@ -47,8 +50,12 @@ async def test_member_cannot_insert_into_another_client(arranged, as_user, denie
     tenant_a, tenant_b = arranged
     async with as_user(tenant_a.member) as conn:
         assert await denied(conn, "insert into public.clients (company_name) values ('intruder')")
-        assert await denied(conn, "insert into public.client_members (client_id, user_id, email)"
-                            " values ($1, $2, 'x@example.com')", tenant_b.id, tenant_a.member.id)
+        assert await denied(
+            conn,
+            "insert into public.client_members (client_id, user_id, email) values ($1, $2, 'x@example.com')",
+            tenant_b.id,
+            tenant_a.member.id,
+        )
         assert await denied(conn, "insert into public.client_configs (client_id) values ($1)", uuid.uuid4())
 
 
@@ -58,8 +65,9 @@ async def test_crm_profiles_and_audit_are_operator_only(arranged, as_user, denie
         assert await conn.fetchval("select count(*) from public.client_crm_profiles") == 0
         assert await conn.fetchval("select count(*) from public.audit_log") == 0
         assert await denied(conn, "update public.client_crm_profiles set notes = 'x'")
-        assert await denied(conn, "insert into public.audit_log (actor_role, action, entity_type)"
-                            " values ('member', 'forged', 'x')")
+        assert await denied(
+            conn, "insert into public.audit_log (actor_role, action, entity_type) values ('member', 'forged', 'x')"
+        )
     async with as_user(operator) as conn:
         assert await conn.fetchval("select count(*) from public.client_crm_profiles") == 2
         assert await conn.fetchval("select count(*) from public.audit_log") == 2
@@ -86,14 +94,16 @@ async def test_private_helpers_have_a_fixed_search_path(sql):
     mutable = await sql.fetch(
         "select p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
         " where n.nspname in ('public', 'private') and p.prokind = 'f'"
-        " and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) c where c like 'search_path=%')")
+        " and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) c where c like 'search_path=%')"
+    )
     assert [r[0] for r in mutable] == []
 
 
 async def test_every_public_table_has_rls_enabled(sql):
     without = await sql.fetch(
         "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
-        " where n.nspname = 'public' and c.relkind = 'r' and not c.relrowsecurity")
+        " where n.nspname = 'public' and c.relkind = 'r' and not c.relrowsecurity"
+    )
     assert [r[0] for r in without] == []
 
 
@@ -101,20 +111,27 @@ async def test_every_tenant_table_has_an_isolation_test(sql):
     """A table with a client_id column is a tenant table: some tests/rls file must exercise it."""
     from pathlib import Path
 
-    tables = {r[0] for r in await sql.fetch(
-        "select table_name from information_schema.columns where table_schema = 'public'"
-        " and column_name = 'client_id'")} | {"clients"}
+    tables = {
+        r[0]
+        for r in await sql.fetch(
+            "select table_name from information_schema.columns where table_schema = 'public'"
+            " and column_name = 'client_id'"
+        )
+    } | {"clients"}
     suite = "\n".join(p.read_text() for p in Path(__file__).parent.glob("test_*.py"))
     untested = sorted(t for t in tables if t not in suite)
     assert untested == []
 
 
-@pytest.mark.parametrize("statement", [
-    "update public.profiles set quiet_hours = '\"always\"'::jsonb",
-    "update public.profiles set notification_prefs = '[]'::jsonb",
-    "update public.profiles set onboarding = 'null'::jsonb",
-    "update public.profiles set avatar_url = 'javascript:alert(1)'",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "update public.profiles set quiet_hours = '\"always\"'::jsonb",
+        "update public.profiles set notification_prefs = '[]'::jsonb",
+        "update public.profiles set onboarding = 'null'::jsonb",
+        "update public.profiles set avatar_url = 'javascript:alert(1)'",
+    ],
+)
 async def test_own_profile_written_in_sql_keeps_its_shape(arranged, as_user, statement):
     """The profiles_self_update policy lets supabase-js write the row: the table guards its shape."""
     tenant_a, _ = arranged

@@ -8,8 +8,11 @@ import pytest
 @pytest.fixture
 async def arranged(sql, tenant_a, tenant_b):
     for tenant in (tenant_a, tenant_b):
-        await sql.execute("insert into client_lifecycle_events (client_id, kind, from_status, to_status, lab_cycle)"
-                          " values ($1, 'graduated', 'lab', 'one', 1)", tenant.id)
+        await sql.execute(
+            "insert into client_lifecycle_events (client_id, kind, from_status, to_status, lab_cycle)"
+            " values ($1, 'graduated', 'lab', 'one', 1)",
+            tenant.id,
+        )
 
 
 async def test_member_reads_only_own_events_and_writes_none(arranged, as_user, denied, tenant_a, tenant_b, operator):
@@ -17,10 +20,15 @@ async def test_member_reads_only_own_events_and_writes_none(arranged, as_user, d
         assert {r[0] for r in await conn.fetch("select client_id from public.client_lifecycle_events")} == {tenant_a.id}
         for tenant in (tenant_a, tenant_b):
             assert await denied(conn, "delete from public.client_lifecycle_events where client_id = $1", tenant.id)
-            assert await denied(conn, "update public.client_lifecycle_events set note = 'x' where client_id = $1",
-                                tenant.id)
-            assert await denied(conn, "insert into public.client_lifecycle_events (client_id, kind, from_status,"
-                                " to_status, lab_cycle) values ($1, 'lab_reactivated', 'one', 'lab', 2)", tenant.id)
+            assert await denied(
+                conn, "update public.client_lifecycle_events set note = 'x' where client_id = $1", tenant.id
+            )
+            assert await denied(
+                conn,
+                "insert into public.client_lifecycle_events (client_id, kind, from_status,"
+                " to_status, lab_cycle) values ($1, 'lab_reactivated', 'one', 'lab', 2)",
+                tenant.id,
+            )
     async with as_user(operator) as conn:
         assert await conn.fetchval("select count(*) from public.client_lifecycle_events") == 2
 

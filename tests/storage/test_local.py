@@ -41,13 +41,18 @@ def clock() -> Clock:
 
 @pytest.fixture
 def storage(tmp_path: Path, clock: Clock) -> LocalStorage:
-    return LocalStorage(tmp_path / "store", bucket="foxeo", signing_key=b"k" * 32,
-                        public_url="http://api.test/api/v1/storage/", clock=clock)
+    return LocalStorage(
+        tmp_path / "store",
+        bucket="foxeo",
+        signing_key=b"k" * 32,
+        public_url="http://api.test/api/v1/storage/",
+        clock=clock,
+    )
 
 
 async def chunks(data: bytes, size: int = 65536) -> AsyncIterator[bytes]:
     for start in range(0, len(data), size):
-        yield data[start:start + size]
+        yield data[start : start + size]
 
 
 def token_of(url: str) -> str:
@@ -60,8 +65,9 @@ async def read_all(storage: LocalStorage, path: str) -> bytes:
 
 async def test_signed_upload_then_download_round_trip(storage, tmp_path):
     assert isinstance(storage, StorageBackend)
-    upload = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=len(PDF),
-                                                expires_in=300)
+    upload = await storage.create_signed_upload(
+        PATH, content_type="application/pdf", max_bytes=len(PDF), expires_in=300
+    )
     assert upload.url.startswith("http://api.test/api/v1/storage/object/upload/sign/foxeo/clients/c1/")
     assert upload.method == "PUT" and upload.headers == {"Content-Type": "application/pdf"}
     assert upload.expires_at.timestamp() == 1_800_000_300
@@ -83,8 +89,7 @@ async def test_signed_upload_then_download_round_trip(storage, tmp_path):
 
 
 async def test_expired_links_are_refused(storage, clock):
-    upload = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=10,
-                                                expires_in=300)
+    upload = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=10, expires_in=300)
     download = await storage.create_signed_download(PATH, expires_in=60)
     clock.now += 301
     with pytest.raises(SignedLinkError) as refused:
@@ -105,10 +110,18 @@ async def test_tampered_tokens_are_refused(storage):
     longer = longer.decode().rstrip("=")
     forged_mac = mac[:-2] + ("AA" if mac[-2:] != "AA" else "BB")
     other = await storage.create_signed_download("clients/c2/documents/d9/v1/x.pdf", expires_in=60)
-    upload_token = token_of((await storage.create_signed_upload(PATH, content_type="application/pdf",
-                                                                max_bytes=10, expires_in=60)).url)
-    for bad in (f"{longer}.{mac}", f"{payload}.{forged_mac}", payload, "", "not.a.token", token_of(other.url),
-                upload_token):
+    upload_token = token_of(
+        (await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=10, expires_in=60)).url
+    )
+    for bad in (
+        f"{longer}.{mac}",
+        f"{payload}.{forged_mac}",
+        payload,
+        "",
+        "not.a.token",
+        token_of(other.url),
+        upload_token,
+    ):
         with pytest.raises(SignedLinkError) as refused:
             await storage.open_download(PATH, bad)
         assert refused.value.reason in ("invalid", "missing")
@@ -119,15 +132,19 @@ async def test_tampered_tokens_are_refused(storage):
 
 async def test_a_key_change_invalidates_links(storage, tmp_path, clock):
     link = await storage.create_signed_download(PATH, expires_in=60)
-    rotated = LocalStorage(tmp_path / "store", bucket="foxeo", signing_key=b"z" * 32,
-                           public_url="http://api.test/api/v1/storage", clock=clock)
+    rotated = LocalStorage(
+        tmp_path / "store",
+        bucket="foxeo",
+        signing_key=b"z" * 32,
+        public_url="http://api.test/api/v1/storage",
+        clock=clock,
+    )
     with pytest.raises(SignedLinkError):
         await rotated.open_download(PATH, token_of(link.url))
 
 
 async def test_upload_past_the_signed_limit_leaves_nothing(storage, tmp_path):
-    upload = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=1000,
-                                                expires_in=60)
+    upload = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=1000, expires_in=60)
     with pytest.raises(ObjectTooLarge):
         await storage.receive_upload(PATH, token_of(upload.url), chunks(PDF, 512), content_type=PDF_TYPE)
     assert await storage.info(PATH) is None
@@ -136,18 +153,17 @@ async def test_upload_past_the_signed_limit_leaves_nothing(storage, tmp_path):
 
 async def test_objects_are_never_overwritten(storage):
     await storage.put(PATH, PDF, content_type="application/pdf")
-    upload = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=10**6,
-                                                expires_in=60)
+    upload = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=10**6, expires_in=60)
     with pytest.raises(ObjectExists):
-        await storage.receive_upload(PATH, token_of(upload.url), chunks(b"%PDF-other"),
-                                     content_type="application/pdf")
+        await storage.receive_upload(PATH, token_of(upload.url), chunks(b"%PDF-other"), content_type="application/pdf")
     with pytest.raises(ObjectExists):
         await storage.put(PATH, b"%PDF-other", content_type="application/pdf")
     assert await read_all(storage, PATH) == PDF
 
 
-@pytest.mark.parametrize("bad", ["../escape.pdf", "clients/../../x", "/etc/passwd", "a//b", "a/./b",
-                                 "a\\b", "a/b\x00c", "", "a/\nb"])
+@pytest.mark.parametrize(
+    "bad", ["../escape.pdf", "clients/../../x", "/etc/passwd", "a//b", "a/./b", "a\\b", "a/b\x00c", "", "a/\nb"]
+)
 async def test_paths_cannot_escape_the_bucket(storage, bad):
     with pytest.raises(InvalidObjectPath):
         await storage.put(bad, b"x", content_type="text/plain")

@@ -27,8 +27,7 @@ def storage(app) -> LocalStorage:
 
 
 async def test_signed_upload_and_download_through_the_api(client, storage, tmp_path):
-    upload = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=len(PDF),
-                                                expires_in=60)
+    upload = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=len(PDF), expires_in=60)
     assert upload.url.startswith("http://127.0.0.1:8000/api/v1/storage/object/upload/sign/foxeo/")
     r = await client.put(local_path(upload.url), content=PDF, headers=upload.headers)
     assert r.status_code == 200, r.text
@@ -55,8 +54,12 @@ async def test_expired_and_tampered_links_are_refused(client, storage):
 
     valid = storage.sign("download", PATH, 60)
     payload, mac = valid.split(".")
-    for forged in (f"{payload}x.{mac}", f"{payload}.{mac[::-1]}", storage.sign("upload", PATH, 60),
-                   storage.sign("download", "clients/c1/documents/d1/v1/other.pdf", 60)):
+    for forged in (
+        f"{payload}x.{mac}",
+        f"{payload}.{mac[::-1]}",
+        storage.sign("upload", PATH, 60),
+        storage.sign("download", "clients/c1/documents/d1/v1/other.pdf", 60),
+    ):
         r = await client.get(f"/api/v1/storage/object/sign/foxeo/{PATH}", params={"token": forged})
         assert r.status_code == 403 and r.json()["code"] == "signed_link_invalid", forged
 
@@ -67,8 +70,7 @@ async def test_expired_and_tampered_links_are_refused(client, storage):
 
 
 async def test_uploads_past_the_link_limit_are_refused(client, storage):
-    upload = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=100,
-                                                expires_in=60)
+    upload = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=100, expires_in=60)
     r = await client.put(local_path(upload.url), content=PDF, headers=upload.headers)
     assert r.status_code == 413 and r.json()["code"] == "object_too_large"
     assert await storage.info(PATH) is None
@@ -90,13 +92,25 @@ async def test_backend_choice(tmp_path):
     local = build_storage(_settings(tmp_path))
     assert isinstance(local, LocalStorage) and local.root == tmp_path / "storage"
     assert isinstance(build_storage(_settings(tmp_path, FOXEO_STORAGE_DIR=tmp_path / "files")), LocalStorage)
-    supa = build_storage(_settings(tmp_path, SUPABASE_URL="https://p.supabase.co",
-                                   SUPABASE_SECRET_KEY="sb_secret_x", FOXEO_STORAGE_BUCKET="docs"))
+    supa = build_storage(
+        _settings(
+            tmp_path,
+            SUPABASE_URL="https://p.supabase.co",
+            SUPABASE_SECRET_KEY="sb_secret_x",
+            FOXEO_STORAGE_BUCKET="docs",
+        )
+    )
     assert isinstance(supa, SupabaseStorage) and supa.bucket == "docs"
     assert supa.base_url == "https://p.supabase.co/storage/v1"
     await supa.aclose()
-    forced_local = build_storage(_settings(tmp_path, SUPABASE_URL="https://p.supabase.co",
-                                           SUPABASE_SECRET_KEY="sb_secret_x", FOXEO_STORAGE_BACKEND="local"))
+    forced_local = build_storage(
+        _settings(
+            tmp_path,
+            SUPABASE_URL="https://p.supabase.co",
+            SUPABASE_SECRET_KEY="sb_secret_x",
+            FOXEO_STORAGE_BACKEND="local",
+        )
+    )
     assert isinstance(forced_local, LocalStorage)
     with pytest.raises(ValueError):
         build_storage(_settings(tmp_path, FOXEO_STORAGE_BACKEND="supabase"))

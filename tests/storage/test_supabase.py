@@ -53,8 +53,11 @@ async def storage():
 
 
 def upload_token(exp: int) -> str:
-    return jwt.encode({"url": f"foxeo/{PATH}", "owner": None, "upsert": False, "iat": NOW, "exp": exp},
-                      "storage-jwt-secret-" + "y" * 32, algorithm="HS256")
+    return jwt.encode(
+        {"url": f"foxeo/{PATH}", "owner": None, "upsert": False, "iat": NOW, "exp": exp},
+        "storage-jwt-secret-" + "y" * 32,
+        algorithm="HS256",
+    )
 
 
 async def test_is_a_storage_backend(storage):
@@ -63,7 +66,8 @@ async def test_is_a_storage_backend(storage):
 
 async def test_secret_key_goes_in_apikey_only_and_a_legacy_key_also_as_bearer(mock):
     route = mock.post(f"/object/sign/foxeo/{PATH}").respond(
-        200, json={"signedURL": f"/object/sign/foxeo/{PATH}?token=abc"})
+        200, json={"signedURL": f"/object/sign/foxeo/{PATH}?token=abc"}
+    )
     for key, bearer in ((SECRET, None), (LEGACY, f"Bearer {LEGACY}")):
         backend = make(key)
         await backend.create_signed_download(PATH, expires_in=60)
@@ -76,9 +80,9 @@ async def test_secret_key_goes_in_apikey_only_and_a_legacy_key_also_as_bearer(mo
 async def test_signed_upload_url(mock, storage):
     token = upload_token(NOW + 7200)
     route = mock.post(f"/object/upload/sign/foxeo/{PATH}").respond(
-        200, json={"url": f"/object/upload/sign/foxeo/{PATH}?token={token}", "token": token})
-    signed = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=123,
-                                                expires_in=300)
+        200, json={"url": f"/object/upload/sign/foxeo/{PATH}?token={token}", "token": token}
+    )
+    signed = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=123, expires_in=300)
     assert route.calls.last.request.headers["x-upsert"] == "false"
     assert signed.url == f"{BASE}/object/upload/sign/foxeo/{PATH}?token={token}"
     assert signed.method == "PUT" and signed.headers == {"Content-Type": "application/pdf"}
@@ -90,28 +94,41 @@ async def test_signed_upload_url(mock, storage):
 async def test_signed_upload_url_of_an_older_server_without_token_field(mock, storage):
     token = upload_token(NOW + 600)
     mock.post(f"/object/upload/sign/foxeo/{PATH}").respond(
-        200, json={"url": f"/object/upload/sign/foxeo/{PATH}?token={token}"})
-    signed = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=1,
-                                                expires_in=60)
+        200, json={"url": f"/object/upload/sign/foxeo/{PATH}?token={token}"}
+    )
+    signed = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=1, expires_in=60)
     assert signed.token == token and signed.expires_at == datetime.fromtimestamp(NOW + 600, UTC)
 
 
 async def test_signed_download_url_is_absolute_and_names_the_attachment(mock, storage):
     route = mock.post(f"/object/sign/foxeo/{PATH}", json={"expiresIn": 300}).respond(
-        200, json={"signedURL": f"/object/sign/foxeo/{PATH}?token=eyJhbGciOi.abc.def"})
+        200, json={"signedURL": f"/object/sign/foxeo/{PATH}?token=eyJhbGciOi.abc.def"}
+    )
     link = await storage.create_signed_download(PATH, expires_in=300, download_name="Brief initial é.pdf")
     assert route.called
-    assert link.url == (f"{BASE}/object/sign/foxeo/{PATH}?token=eyJhbGciOi.abc.def"
-                        "&download=Brief%20initial%20%C3%A9.pdf")
+    assert link.url == (
+        f"{BASE}/object/sign/foxeo/{PATH}?token=eyJhbGciOi.abc.def&download=Brief%20initial%20%C3%A9.pdf"
+    )
     assert link.expires_at == datetime.fromtimestamp(NOW + 300, UTC)
 
 
 async def test_object_info(mock, storage):
-    mock.get(f"/object/info/foxeo/{PATH}").respond(200, json={
-        "id": "2f0a1c2e-6b7d-4a4c-9b5a-1e0d2c3b4a59", "name": PATH,
-        "version": "c0e4b6d2-1111-4b4b-8a8a-0123456789ab", "bucket_id": "foxeo", "size": 1234,
-        "content_type": "application/pdf", "cache_control": "max-age=3600", "etag": ETAG, "metadata": None,
-        "last_modified": "2026-01-25T10:00:00.000Z", "created_at": "2026-01-25T10:00:00.000Z"})
+    mock.get(f"/object/info/foxeo/{PATH}").respond(
+        200,
+        json={
+            "id": "2f0a1c2e-6b7d-4a4c-9b5a-1e0d2c3b4a59",
+            "name": PATH,
+            "version": "c0e4b6d2-1111-4b4b-8a8a-0123456789ab",
+            "bucket_id": "foxeo",
+            "size": 1234,
+            "content_type": "application/pdf",
+            "cache_control": "max-age=3600",
+            "etag": ETAG,
+            "metadata": None,
+            "last_modified": "2026-01-25T10:00:00.000Z",
+            "created_at": "2026-01-25T10:00:00.000Z",
+        },
+    )
     info = await storage.info(PATH)
     assert info is not None
     assert (info.size, info.content_type, info.etag) == (1234, "application/pdf", ETAG)
@@ -120,7 +137,8 @@ async def test_object_info(mock, storage):
 
 async def test_object_info_from_headers_on_older_servers(mock, storage):
     mock.get(f"/object/info/foxeo/{PATH}").respond(
-        200, headers={"content-type": "image/png", "content-length": "77", "etag": "\"e\""})
+        200, headers={"content-type": "image/png", "content-length": "77", "etag": '"e"'}
+    )
     info = await storage.info(PATH)
     assert info is not None and (info.size, info.content_type) == (77, "image/png")
 
@@ -133,16 +151,18 @@ async def test_missing_object_info_is_none(mock, storage, status):
 
 async def test_other_refusals_are_request_errors(mock, storage):
     mock.get(f"/object/info/foxeo/{PATH}").respond(
-        400, json={"statusCode": "403", "error": "Unauthorized",
-                   "message": "new row violates row-level security policy"})
+        400,
+        json={"statusCode": "403", "error": "Unauthorized", "message": "new row violates row-level security policy"},
+    )
     with pytest.raises(RequestError):
         await storage.info(PATH)
 
 
 async def test_stream_reads_the_object(mock, storage):
     body = b"%PDF-1.7\n" + b"z" * 100_000
-    mock.get(f"/object/authenticated/foxeo/{PATH}").respond(200, content=body,
-                                                           headers={"content-type": "application/pdf"})
+    mock.get(f"/object/authenticated/foxeo/{PATH}").respond(
+        200, content=body, headers={"content-type": "application/pdf"}
+    )
     assert b"".join([c async for c in storage.stream(PATH, chunk_size=4096)]) == body
 
 
@@ -154,7 +174,8 @@ async def test_stream_of_a_missing_object(mock, storage):
 
 async def test_put_creates_without_overwriting(mock, storage):
     route = mock.post(f"/object/foxeo/{PATH}").respond(
-        200, json={"Id": "0d0b3a34-6f55-4a2b-9e1c-6c9f7f0a1b2c", "Key": f"foxeo/{PATH}"})
+        200, json={"Id": "0d0b3a34-6f55-4a2b-9e1c-6c9f7f0a1b2c", "Key": f"foxeo/{PATH}"}
+    )
     info = await storage.put(PATH, b"%PDF-1.7", content_type="application/pdf")
     request = route.calls.last.request
     assert request.content == b"%PDF-1.7" and request.headers["content-type"] == "application/pdf"
@@ -164,17 +185,29 @@ async def test_put_creates_without_overwriting(mock, storage):
 
 async def test_put_on_an_existing_object(mock, storage):
     mock.post(f"/object/foxeo/{PATH}").respond(
-        400, json={"statusCode": "409", "error": "Duplicate", "message": "The resource already exists"})
+        400, json={"statusCode": "409", "error": "Duplicate", "message": "The resource already exists"}
+    )
     with pytest.raises(ObjectExists):
         await storage.put(PATH, b"%PDF-1.7", content_type="application/pdf")
 
 
 async def test_delete_sends_exact_names_in_batches(mock, storage):
     names = [f"clients/c1/documents/d1/v{i}/f.pdf" for i in range(1, 1502)]
-    route = mock.delete("/object/foxeo").respond(200, json=[{
-        "name": names[0], "bucket_id": "foxeo", "owner": None, "id": "eaa8bdb5-2e00-4767-b5a9-d2502efe2196",
-        "updated_at": "2026-01-25T10:00:00+00:00", "created_at": "2026-01-25T10:00:00+00:00",
-        "last_accessed_at": "2026-01-25T10:00:00+00:00", "metadata": {"size": 1234}}])
+    route = mock.delete("/object/foxeo").respond(
+        200,
+        json=[
+            {
+                "name": names[0],
+                "bucket_id": "foxeo",
+                "owner": None,
+                "id": "eaa8bdb5-2e00-4767-b5a9-d2502efe2196",
+                "updated_at": "2026-01-25T10:00:00+00:00",
+                "created_at": "2026-01-25T10:00:00+00:00",
+                "last_accessed_at": "2026-01-25T10:00:00+00:00",
+                "metadata": {"size": 1234},
+            }
+        ],
+    )
     await storage.delete(names)
     sent = [json.loads(call.request.content)["prefixes"] for call in route.calls]
     assert [len(batch) for batch in sent] == [1000, 501] and [*sent[0], *sent[1]] == names
@@ -193,7 +226,8 @@ async def test_signing_is_retried_on_503_and_gives_up_as_transient(mock, storage
 
 async def test_names_are_url_encoded_and_paths_checked(mock, storage):
     route = mock.post("/object/sign/foxeo/clients/c1/a%20b.pdf").respond(
-        200, json={"signedURL": "/object/sign/foxeo/clients/c1/a%20b.pdf?token=t"})
+        200, json={"signedURL": "/object/sign/foxeo/clients/c1/a%20b.pdf?token=t"}
+    )
     await storage.create_signed_download("clients/c1/a b.pdf", expires_in=60)
     assert route.called
     with pytest.raises(InvalidObjectPath):

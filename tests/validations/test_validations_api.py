@@ -11,8 +11,9 @@ API = "/api/v1"
 
 
 async def submit(client, member, step_id, message="Voici mon travail", **fields):
-    r = await client.post(f"{API}/validations", headers=member.headers,
-                          json={"step_id": str(step_id), "message": message, **fields})
+    r = await client.post(
+        f"{API}/validations", headers=member.headers, json={"step_id": str(step_id), "message": message, **fields}
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -33,8 +34,11 @@ async def test_submit_request_changes_resubmit_approve(client, reachable_operato
 
     r = await client.post(f"{API}/validations/{request['id']}/request-changes", headers=operator.headers, json={})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "comment"
-    r = await client.post(f"{API}/validations/{request['id']}/request-changes", headers=operator.headers,
-                          json={"comment": "Précise ta cible", "round": 1})
+    r = await client.post(
+        f"{API}/validations/{request['id']}/request-changes",
+        headers=operator.headers,
+        json={"comment": "Précise ta cible", "round": 1},
+    )
     assert r.status_code == 200 and r.json()["status"] == "changes_requested"
     assert r.json()["rounds"][0]["decision"] == "changes_requested"
     home = (await client.get(f"{API}/clients/{tenant_a.id}/lab-home", headers=tenant_a.member.headers)).json()
@@ -45,30 +49,45 @@ async def test_submit_request_changes_resubmit_approve(client, reachable_operato
     assert again["id"] == request["id"] and again["current_round"] == 2 and again["status"] == "pending"
     assert [r["message"] for r in again["rounds"]] == ["Voici mon travail", "Version 2"]
 
-    r = await client.post(f"{API}/validations/{request['id']}/approve", headers=operator.headers,
-                          json={"round": 1})
+    r = await client.post(f"{API}/validations/{request['id']}/approve", headers=operator.headers, json={"round": 1})
     assert r.status_code == 409 and r.json()["code"] == "validation_stale_round"
     r = await client.post(f"{API}/validations/{request['id']}/approve", headers=operator.headers)
     assert r.status_code == 200 and r.json()["status"] == "approved"
     r = await client.post(f"{API}/validations/{request['id']}/approve", headers=operator.headers)
     assert r.status_code == 409 and r.json()["code"] == "validation_already_decided"
-    r = await client.post(f"{API}/validations/{request['id']}/reject", headers=operator.headers,
-                          json={"comment": "non"})
+    r = await client.post(
+        f"{API}/validations/{request['id']}/reject", headers=operator.headers, json={"comment": "non"}
+    )
     assert r.status_code == 409
 
-    steps = await sql.fetch("select title, status, completed_at from project_steps where project_id = $1"
-                            " order by position", uuid.UUID(journey["id"]))
+    steps = await sql.fetch(
+        "select title, status, completed_at from project_steps where project_id = $1 order by position",
+        uuid.UUID(journey["id"]),
+    )
     assert [(s["title"], s["status"]) for s in steps] == [("Vision", "validated"), ("Marché", "in_progress")]
     assert steps[0]["completed_at"] is not None
     kinds = [r["kind"] for r in await sql.fetch("select kind from timeline_events order by id")]
-    assert kinds == ["project_created", "step_submitted", "step_changes_requested", "step_submitted",
-                     "step_validated", "step_started"]
-    actions = [r["action"] for r in await sql.fetch(
-        "select action from audit_log where entity_type = 'validation_request' order by id")]
-    assert actions == ["validation.submitted", "validation.changes_requested", "validation.submitted",
-                       "validation.approved"]
-    member_notes = await sql.fetch("select title from notifications where user_id = $1 order by created_at",
-                                   tenant_a.member.id)
+    assert kinds == [
+        "project_created",
+        "step_submitted",
+        "step_changes_requested",
+        "step_submitted",
+        "step_validated",
+        "step_started",
+    ]
+    actions = [
+        r["action"]
+        for r in await sql.fetch("select action from audit_log where entity_type = 'validation_request' order by id")
+    ]
+    assert actions == [
+        "validation.submitted",
+        "validation.changes_requested",
+        "validation.submitted",
+        "validation.approved",
+    ]
+    member_notes = await sql.fetch(
+        "select title from notifications where user_id = $1 order by created_at", tenant_a.member.id
+    )
     assert len(member_notes) == 2 and "validée" in member_notes[1]["title"]
     mine = (await client.get(f"{API}/validations", headers=tenant_a.member.headers)).json()["items"]
     assert [(v["id"], v["status"]) for v in mine] == [(request["id"], "approved")]
@@ -80,12 +99,12 @@ async def test_reject_sends_the_step_back_and_a_new_submission_is_a_new_request(
     first = await submit(client, tenant_a.member, step["id"])
     r = await client.post(f"{API}/validations/{first['id']}/reject", headers=operator.headers, json={"comment": "  "})
     assert r.status_code == 422
-    r = await client.post(f"{API}/validations/{first['id']}/reject", headers=operator.headers,
-                          json={"comment": "Hors sujet"})
+    r = await client.post(
+        f"{API}/validations/{first['id']}/reject", headers=operator.headers, json={"comment": "Hors sujet"}
+    )
     assert r.status_code == 200 and r.json()["status"] == "rejected"
     assert r.json()["rounds"][0]["decision_comment"] == "Hors sujet"
-    assert await sql.fetchval("select status from project_steps where id = $1", uuid.UUID(step["id"])) \
-        == "in_progress"
+    assert await sql.fetchval("select status from project_steps where id = $1", uuid.UUID(step["id"])) == "in_progress"
     second = await submit(client, tenant_a.member, step["id"])
     assert second["id"] != first["id"] and second["current_round"] == 1
 
@@ -103,11 +122,13 @@ async def test_what_cannot_be_submitted(client, operator, tenant_a, tenant_b, pj
     r = await client.post(f"{API}/validations", headers=tenant_a.member.headers, json={"step_id": step})
     assert r.status_code == 409 and r.json()["code"] == "step_not_submittable"
     await client.patch(f"{API}/projects/{journey['id']}", headers=operator.headers, json={"status": "paused"})
-    r = await client.post(f"{API}/validations", headers=tenant_a.member.headers,
-                          json={"step_id": journey["steps"][1]["id"]})
+    r = await client.post(
+        f"{API}/validations", headers=tenant_a.member.headers, json={"step_id": journey["steps"][1]["id"]}
+    )
     assert r.status_code == 409
-    r = await client.post(f"{API}/validations", headers=tenant_a.member.headers,
-                          json={"step_id": step, "message": "x" * 20001})
+    r = await client.post(
+        f"{API}/validations", headers=tenant_a.member.headers, json={"step_id": step, "message": "x" * 20001}
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "message"
 
 
@@ -128,9 +149,14 @@ async def test_a_step_under_validation_is_not_changed_by_hand_nor_removed(client
 
 
 async def _documents(sql, client_id, count=1, visibility="shared"):
-    return [await sql.fetchval(
-        "insert into documents (client_id, title, phase, visibility) values ($1, 'Doc', 'lab', $2) returning id",
-        client_id, visibility) for _ in range(count)]
+    return [
+        await sql.fetchval(
+            "insert into documents (client_id, title, phase, visibility) values ($1, 'Doc', 'lab', $2) returning id",
+            client_id,
+            visibility,
+        )
+        for _ in range(count)
+    ]
 
 
 async def test_attached_documents_must_be_the_clients_own(client, tenant_a, tenant_b, sql, pj):
@@ -140,8 +166,11 @@ async def test_attached_documents_must_be_the_clients_own(client, tenant_a, tena
     foreign = await _documents(sql, tenant_b.id)
     internal = await _documents(sql, tenant_a.id, visibility="internal")
     for bad in (foreign, internal, [uuid.uuid4()]):
-        r = await client.post(f"{API}/validations", headers=tenant_a.member.headers,
-                              json={"step_id": step, "document_ids": [str(d) for d in [*own, *bad]]})
+        r = await client.post(
+            f"{API}/validations",
+            headers=tenant_a.member.headers,
+            json={"step_id": step, "document_ids": [str(d) for d in [*own, *bad]]},
+        )
         assert r.status_code == 422 and r.json()["field"] == "document_ids", r.text
     assert await sql.fetchval("select count(*) from validation_requests") == 0
     request = await submit(client, tenant_a.member, step, document_ids=[str(d) for d in own])
@@ -155,41 +184,55 @@ async def test_queue_oldest_first_with_filters_counts_and_pages(client, operator
     ra = await submit(client, tenant_a.member, a["steps"][0]["id"])
     rb = await submit(client, other.member, b["steps"][0]["id"])
     # Another step submitted directly: change the second step by hand to allow it.
-    await client.patch(f"{API}/projects/{a['id']}/steps/{a['steps'][1]['id']}", headers=operator.headers,
-                       json={"status": "in_progress"})
+    await client.patch(
+        f"{API}/projects/{a['id']}/steps/{a['steps'][1]['id']}",
+        headers=operator.headers,
+        json={"status": "in_progress"},
+    )
     rc = await submit(client, tenant_a.member, a["steps"][1]["id"])
-    await sql.execute("update validation_requests set last_submitted_at = now() - interval '80 hours' where id = $1",
-                      uuid.UUID(rb["id"]))
-    await sql.execute("update validation_requests set last_submitted_at = now() - interval '30 hours' where id = $1",
-                      uuid.UUID(ra["id"]))
+    await sql.execute(
+        "update validation_requests set last_submitted_at = now() - interval '80 hours' where id = $1",
+        uuid.UUID(rb["id"]),
+    )
+    await sql.execute(
+        "update validation_requests set last_submitted_at = now() - interval '30 hours' where id = $1",
+        uuid.UUID(ra["id"]),
+    )
 
     queue = (await client.get(f"{API}/validations/queue", headers=operator.headers)).json()
     assert [v["id"] for v in queue["items"]] == [rb["id"], ra["id"], rc["id"]]
     page = (await client.get(f"{API}/validations/queue", params={"limit": 2}, headers=operator.headers)).json()
-    rest = (await client.get(f"{API}/validations/queue", params={"limit": 2, "cursor": page["next_cursor"]},
-                             headers=operator.headers)).json()
+    rest = (
+        await client.get(
+            f"{API}/validations/queue", params={"limit": 2, "cursor": page["next_cursor"]}, headers=operator.headers
+        )
+    ).json()
     assert [v["id"] for v in page["items"] + rest["items"]] == [rb["id"], ra["id"], rc["id"]]
-    by_client = (await client.get(f"{API}/validations/queue", params={"client_id": str(tenant_a.id)},
-                                  headers=operator.headers)).json()
+    by_client = (
+        await client.get(f"{API}/validations/queue", params={"client_id": str(tenant_a.id)}, headers=operator.headers)
+    ).json()
     assert [v["id"] for v in by_client["items"]] == [ra["id"], rc["id"]]
-    by_project = (await client.get(f"{API}/validations/queue", params={"project_id": b["id"]},
-                                   headers=operator.headers)).json()
+    by_project = (
+        await client.get(f"{API}/validations/queue", params={"project_id": b["id"]}, headers=operator.headers)
+    ).json()
     assert [v["id"] for v in by_project["items"]] == [rb["id"]]
-    old = (await client.get(f"{API}/validations/queue", params={"min_age_hours": 24},
-                            headers=operator.headers)).json()
+    old = (await client.get(f"{API}/validations/queue", params={"min_age_hours": 24}, headers=operator.headers)).json()
     assert [v["id"] for v in old["items"]] == [rb["id"], ra["id"]]
-    recent = (await client.get(f"{API}/validations/queue", params={"max_age_hours": 48},
-                               headers=operator.headers)).json()
+    recent = (
+        await client.get(f"{API}/validations/queue", params={"max_age_hours": 48}, headers=operator.headers)
+    ).json()
     assert [v["id"] for v in recent["items"]] == [ra["id"], rc["id"]]
 
-    await client.post(f"{API}/validations/{rc['id']}/request-changes", headers=operator.headers,
-                      json={"comment": "encore"})
+    await client.post(
+        f"{API}/validations/{rc['id']}/request-changes", headers=operator.headers, json={"comment": "encore"}
+    )
     counts = (await client.get(f"{API}/validations/counts", headers=operator.headers)).json()
     assert counts["pending"] == 2 and counts["changes_requested"] == 1
     assert counts["pending_over_24h"] == 2 and counts["pending_over_72h"] == 1
     assert {c["company_name"]: c["pending"] for c in counts["by_client"]} == {"Alpha Studio": 1, "Gamma": 1}
-    only_a = (await client.get(f"{API}/validations/counts", params={"client_id": str(tenant_a.id)},
-                               headers=operator.headers)).json()
+    only_a = (
+        await client.get(f"{API}/validations/counts", params={"client_id": str(tenant_a.id)}, headers=operator.headers)
+    ).json()
     assert only_a["pending"] == 1 and len(only_a["by_client"]) == 1
     r = await client.get(f"{API}/validations/queue", params={"min_age_hours": -1}, headers=operator.headers)
     assert r.status_code == 422
@@ -202,14 +245,19 @@ async def test_racing_decisions_one_wins_the_other_gets_409(client, operator, te
     url = f"{API}/validations/{request['id']}"
     responses = await asyncio.gather(
         client.post(f"{url}/approve", headers=operator.headers, json={}),
-        client.post(f"{url}/{second}", headers=operator.headers, json={"comment": "Non"} if second != "approve"
-                    else {}))
+        client.post(
+            f"{url}/{second}", headers=operator.headers, json={"comment": "Non"} if second != "approve" else {}
+        ),
+    )
     assert sorted(r.status_code for r in responses) == [200, 409], [r.text for r in responses]
-    decided = await sql.fetch("select decision from validation_rounds where request_id = $1",
-                              uuid.UUID(request["id"]))
+    decided = await sql.fetch("select decision from validation_rounds where request_id = $1", uuid.UUID(request["id"]))
     assert len(decided) == 1 and decided[0]["decision"] is not None
-    assert await sql.fetchval("select count(*) from audit_log where action like 'validation.%' and action <>"
-                              " 'validation.submitted'") == 1
+    assert (
+        await sql.fetchval(
+            "select count(*) from audit_log where action like 'validation.%' and action <> 'validation.submitted'"
+        )
+        == 1
+    )
 
 
 async def test_roles_and_tenants(client, operator, tenant_a, tenant_b, sql, pj):
@@ -223,11 +271,19 @@ async def test_roles_and_tenants(client, operator, tenant_a, tenant_b, sql, pj):
         for path in ("/queue", "/counts"):
             assert (await client.get(f"{API}/validations{path}", headers=member.headers)).status_code == 403
     assert (await client.get(url, headers=tenant_b.member.headers)).status_code == 404
-    listed = (await client.get(f"{API}/validations", params={"client_id": str(tenant_a.id)},
-                               headers=tenant_b.member.headers)).json()
+    listed = (
+        await client.get(f"{API}/validations", params={"client_id": str(tenant_a.id)}, headers=tenant_b.member.headers)
+    ).json()
     assert listed["items"] == []
     assert await sql.fetchval("select status from validation_requests") == "pending"
-    for method, path in (("POST", ""), ("GET", ""), ("GET", "/queue"), ("GET", "/counts"), ("GET", f"/{uuid.uuid4()}"),
-                         ("POST", f"/{uuid.uuid4()}/approve"), ("POST", f"/{uuid.uuid4()}/reject"),
-                         ("POST", f"/{uuid.uuid4()}/request-changes")):
+    for method, path in (
+        ("POST", ""),
+        ("GET", ""),
+        ("GET", "/queue"),
+        ("GET", "/counts"),
+        ("GET", f"/{uuid.uuid4()}"),
+        ("POST", f"/{uuid.uuid4()}/approve"),
+        ("POST", f"/{uuid.uuid4()}/reject"),
+        ("POST", f"/{uuid.uuid4()}/request-changes"),
+    ):
         assert (await client.request(method, f"{API}/validations{path}", json={})).status_code == 401

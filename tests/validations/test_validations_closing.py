@@ -19,8 +19,11 @@ async def test_closing_a_project_closes_its_open_requests(client, operator, tena
     project = await pj.project(tenant_a.id, steps=("A", "B"))
     pending = await _submit(client, tenant_a.member, project["steps"][0]["id"])
     waiting = await _submit(client, tenant_a.member, project["steps"][1]["id"])
-    r = await client.post(f"{API}/validations/{waiting['id']}/request-changes", headers=operator.headers,
-                          json={"comment": "Encore un effort"})
+    r = await client.post(
+        f"{API}/validations/{waiting['id']}/request-changes",
+        headers=operator.headers,
+        json={"comment": "Encore un effort"},
+    )
     assert r.status_code == 200
 
     r = await client.patch(f"{API}/projects/{project['id']}", headers=operator.headers, json={"status": closing})
@@ -53,4 +56,3 @@ async def test_a_reopened_projects_steps_are_not_stuck_under_validation(client, 
     r = await client.patch(f"{base}/steps/{b}", headers=operator.headers, json={"status": "validated"})
     assert r.status_code == 200 and r.json()["status"] == "validated"  # its request was closed
     assert await sql.fetchval("select count(*) from validation_requests where status = 'pending'") == 1
-
