@@ -42,14 +42,17 @@ async def get_session(request: Request) -> UserSession:
     return await transaction.open(await get_principal(request))
 
 
-async def require_operator(request: Request) -> Principal:
+async def get_operator_session(request: Request) -> UserSession:
+    """The request's transaction, for the operator only: the one place "operator only" is decided
+    (RLS policies stay the floor underneath)."""
     principal = await get_principal(request)
     if not principal.is_operator:
         raise Forbidden("only the operator can do this")
-    return principal
+    transaction: RequestTransaction = request.scope[TRANSACTION_KEY]
+    return await transaction.open(principal)
 
 
 CurrentUser = Annotated[Principal, Depends(get_principal)]
-Operator = Annotated[Principal, Depends(require_operator)]
 Session = Annotated[UserSession, Depends(get_session)]
+OperatorSession = Annotated[UserSession, Depends(get_operator_session)]
 Db = Annotated[Database, Depends(get_database)]

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from api.deps import Operator, Session
+from api.deps import OperatorSession
 from api.problems import responses
 from services.audit import service
 from services.audit.schemas import AuditEntryRead
@@ -18,8 +18,7 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 
 @router.get("", response_model=Page[AuditEntryRead], responses=responses(401, 403, 422))
 async def list_audit_entries(
-    _: Operator,
-    session: Session,
+    session: OperatorSession,
     client_id: UUID | None = None,
     actor_id: UUID | None = None,
     action: str | None = Query(None, max_length=100),

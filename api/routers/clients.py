@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from api.deps import Operator, Session
+from api.deps import OperatorSession, Session
 from api.problems import JSONBytes, responses
 from services.clients import service
 from services.clients.schemas import (
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/clients", tags=["clients"])
 
 @router.get("", response_model=Page[ClientRead], responses=responses(401, 403, 422))
 async def list_clients(
-    session: Session,
+    session: OperatorSession,
     status: ClientStatus | None = Query(None, description="Default: every status but archived"),
     temperature: Temperature | None = Query(None, description="Prospect temperature"),
     tag: str | None = Query(None, max_length=40),
@@ -45,7 +45,7 @@ async def list_clients(
 
 
 @router.post("", response_model=ClientDetail, status_code=201, responses=responses(401, 403, 422))
-async def create_client(_: Operator, session: Session, data: ClientCreate) -> ClientDetail:
+async def create_client(session: OperatorSession, data: ClientCreate) -> ClientDetail:
     """Create a client with its CRM profile and default configuration."""
     return await service.create_client(session, data)
 
@@ -57,18 +57,18 @@ async def get_client(session: Session, client_id: UUID) -> JSONBytes:
 
 
 @router.patch("/{client_id}", response_model=ClientDetail, responses=responses(401, 403, 404, 409, 422))
-async def update_client(_: Operator, session: Session, client_id: UUID, data: ClientUpdate) -> ClientDetail:
+async def update_client(session: OperatorSession, client_id: UUID, data: ClientUpdate) -> ClientDetail:
     """Update a client and its CRM profile (only the fields sent)."""
     return await service.update_client(session, client_id, data)
 
 
 @router.post("/{client_id}/archive", response_model=ClientRead, responses=responses(401, 403, 404, 409))
-async def archive_client(_: Operator, session: Session, client_id: UUID) -> ClientRead:
+async def archive_client(session: OperatorSession, client_id: UUID) -> ClientRead:
     """Archive a client (restorable)."""
     return await service.archive_client(session, client_id)
 
 
 @router.post("/{client_id}/restore", response_model=ClientRead, responses=responses(401, 403, 404, 409))
-async def restore_client(_: Operator, session: Session, client_id: UUID) -> ClientRead:
+async def restore_client(session: OperatorSession, client_id: UUID) -> ClientRead:
     """Restore an archived client to the status it had."""
     return await service.restore_client(session, client_id)

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from api.deps import Operator, Session
+from api.deps import OperatorSession, Session
 from api.problems import responses
 from services.clients import service as clients
 from services.config import service
@@ -33,13 +33,13 @@ async def list_modules(
 
 
 @router.post("/modules", response_model=ModuleRead, status_code=201, responses=responses(401, 403, 409, 422))
-async def register_module(_: Operator, session: Session, data: ModuleCreate) -> ModuleRead:
+async def register_module(session: OperatorSession, data: ModuleCreate) -> ModuleRead:
     """Register a spécifique module in the library."""
     return await service.register_module(session, data)
 
 
 @router.patch("/modules/{key}", response_model=ModuleRead, responses=responses(401, 403, 404, 422))
-async def update_module(_: Operator, session: Session, key: str, data: ModuleUpdate) -> ModuleRead:
+async def update_module(session: OperatorSession, key: str, data: ModuleUpdate) -> ModuleRead:
     """Update a spécifique module (new version, description, compatibility, dependencies)."""
     return await service.update_module(session, key, data)
 
@@ -52,9 +52,7 @@ async def get_client_config(session: Session, client_id: UUID) -> ClientConfigRe
 
 
 @router.patch("/clients/{client_id}/config", response_model=ClientConfigRead, responses=responses(401, 403, 404, 422))
-async def update_client_config(
-    _: Operator, session: Session, client_id: UUID, data: ClientConfigUpdate
-) -> ClientConfigRead:
+async def update_client_config(session: OperatorSession, client_id: UUID, data: ClientConfigUpdate) -> ClientConfigRead:
     """Change a client's dashboard type, theme or custom configuration."""
     return await service.update_config(session, client_id, data)
 
@@ -64,7 +62,7 @@ async def update_client_config(
     response_model=ClientConfigRead,
     responses=responses(401, 403, 404, 422),
 )
-async def activate_module(_: Operator, session: Session, client_id: UUID, key: str) -> ClientConfigRead:
+async def activate_module(session: OperatorSession, client_id: UUID, key: str) -> ClientConfigRead:
     """Activate a module for a client (checks dashboard compatibility and dependencies)."""
     return await service.set_module_active(session, client_id, key, True)
 
@@ -74,7 +72,7 @@ async def activate_module(_: Operator, session: Session, client_id: UUID, key: s
     response_model=ClientConfigRead,
     responses=responses(401, 403, 404, 422),
 )
-async def deactivate_module(_: Operator, session: Session, client_id: UUID, key: str) -> ClientConfigRead:
+async def deactivate_module(session: OperatorSession, client_id: UUID, key: str) -> ClientConfigRead:
     """Deactivate a module for a client (refused while an active module depends on it)."""
     return await service.set_module_active(session, client_id, key, False)
 

@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.types import Message
 
-from api.deps import Operator, Session
+from api.deps import OperatorSession, Session
 from api.problems import JSONBytes, responses
 from services.core.errors import PayloadTooLarge
 from services.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
@@ -206,7 +206,7 @@ async def update_document(session: Session, document_id: UUID, data: DocumentUpd
 @router.delete(
     "/documents/{document_id}", status_code=204, response_class=Response, responses=responses(401, 403, 404, 502, 503)
 )
-async def delete_document(_: Operator, session: Session, files: Files, document_id: UUID) -> Response:
+async def delete_document(session: OperatorSession, files: Files, document_id: UUID) -> Response:
     """Erase a document for good: every version's file and every row (operator)."""
     await service.delete_document(session, files, document_id)
     return Response(status_code=204)

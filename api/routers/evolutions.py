@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from api.deps import Operator, Session
+from api.deps import OperatorSession, Session
 from api.problems import responses
 from services.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from services.evolutions import service
@@ -47,14 +47,14 @@ async def get_evolution(session: Session, evolution_id: UUID) -> EvolutionDetail
 
 
 @router.patch("/{evolution_id}", response_model=EvolutionDetail, responses=responses(401, 403, 404, 409, 422))
-async def update_evolution(_: Operator, session: Session, evolution_id: UUID, data: EvolutionUpdate) -> EvolutionDetail:
+async def update_evolution(session: OperatorSession, evolution_id: UUID, data: EvolutionUpdate) -> EvolutionDetail:
     """Edit a request (title, description, desired date, quote reference)."""
     return await service.update_evolution(session, evolution_id, data)
 
 
 @router.post("/{evolution_id}/status", response_model=EvolutionDetail, responses=responses(401, 403, 404, 409, 422))
 async def change_evolution_status(
-    _: Operator, session: Session, evolution_id: UUID, data: EvolutionStatusChange
+    session: OperatorSession, evolution_id: UUID, data: EvolutionStatusChange
 ) -> EvolutionDetail:
     """Move a request along: estimating, quoted, accepted (creates its project), in progress, delivered,
     or declined with a reason."""

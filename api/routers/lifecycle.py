@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from api.deps import Operator, Session
+from api.deps import OperatorSession, Session
 from api.problems import responses
 from services.lifecycle import service
 from services.lifecycle.schemas import GraduationInput, LifecycleChange, LifecycleState, ReactivationInput
@@ -22,7 +22,7 @@ async def get_lifecycle(session: Session, client_id: UUID) -> LifecycleState:
 
 @router.post("/graduate", response_model=LifecycleChange, responses=responses(401, 403, 404, 409, 422))
 async def graduate_client(
-    _: Operator, session: Session, client_id: UUID, data: GraduationInput | None = None
+    session: OperatorSession, client_id: UUID, data: GraduationInput | None = None
 ) -> LifecycleChange:
     """Graduate a Lab client to One (409 if already One)."""
     return await service.graduate(session, client_id, data or GraduationInput())
@@ -30,7 +30,7 @@ async def graduate_client(
 
 @router.post("/reactivate-lab", response_model=LifecycleChange, responses=responses(401, 403, 404, 409, 422))
 async def reactivate_lab(
-    _: Operator, session: Session, client_id: UUID, data: ReactivationInput | None = None
+    session: OperatorSession, client_id: UUID, data: ReactivationInput | None = None
 ) -> LifecycleChange:
     """Reopen the Lab of a One client for a new cycle, Élio Lab back on (409 if already in the Lab)."""
     return await service.reactivate_lab(session, client_id, data or ReactivationInput())

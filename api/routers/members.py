@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 
-from api.deps import Operator, Session
+from api.deps import OperatorSession, Session
 from api.problems import responses
 from services.members import service
 from services.members.schemas import MemberInvite, MemberInvited, MemberRead
@@ -22,14 +22,14 @@ async def list_members(session: Session, client_id: UUID) -> list[MemberRead]:
 
 @router.post("", response_model=MemberInvited, status_code=201, responses=responses(401, 403, 404, 409, 422, 502, 503))
 async def invite_member(
-    _: Operator, session: Session, request: Request, client_id: UUID, data: MemberInvite
+    session: OperatorSession, request: Request, client_id: UUID, data: MemberInvite
 ) -> MemberInvited:
     """Invite a user by e-mail into a client (Supabase invitation, or a dev token when embedded)."""
     return await service.invite_member(session, client_id, data, request.app.state.user_directory)
 
 
 @router.delete("/{user_id}", status_code=204, response_class=Response, responses=responses(401, 403, 404))
-async def remove_member(_: Operator, session: Session, client_id: UUID, user_id: UUID) -> Response:
+async def remove_member(session: OperatorSession, client_id: UUID, user_id: UUID) -> Response:
     """Remove a member; their access ends with their next request."""
     await service.remove_member(session, client_id, user_id)
     return Response(status_code=204)

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import Operator, Session
+from api.deps import OperatorSession, Session
 from api.problems import responses
 from services.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from services.projects import journeys, service, steps, tasks, timeline
@@ -57,7 +57,7 @@ async def list_projects(
 
 
 @router.post("/projects", response_model=ProjectDetail, status_code=201, responses=responses(401, 403, 404, 409, 422))
-async def create_project(_: Operator, session: Session, data: ProjectCreate) -> ProjectDetail:
+async def create_project(session: OperatorSession, data: ProjectCreate) -> ProjectDetail:
     """Create a project for a client, optionally with its steps."""
     return await service.create_project(session, data)
 
@@ -69,7 +69,7 @@ async def get_project(session: Session, project_id: UUID) -> ProjectDetail:
 
 
 @router.patch("/projects/{project_id}", response_model=ProjectDetail, responses=responses(401, 403, 404, 409, 422))
-async def update_project(_: Operator, session: Session, project_id: UUID, data: ProjectUpdate) -> ProjectDetail:
+async def update_project(session: OperatorSession, project_id: UUID, data: ProjectUpdate) -> ProjectDetail:
     """Update a project; a status change must follow the project's workflow."""
     return await service.update_project(session, project_id, data)
 
@@ -80,7 +80,7 @@ async def update_project(_: Operator, session: Session, project_id: UUID, data: 
     status_code=201,
     responses=responses(401, 403, 404, 409, 422),
 )
-async def add_step(_: Operator, session: Session, project_id: UUID, data: StepCreate) -> StepRead:
+async def add_step(session: OperatorSession, project_id: UUID, data: StepCreate) -> StepRead:
     """Add a step at a position (default: last); the following steps move down."""
     return await steps.add_step(session, project_id, data)
 
@@ -88,7 +88,7 @@ async def add_step(_: Operator, session: Session, project_id: UUID, data: StepCr
 @router.put(
     "/projects/{project_id}/steps/order", response_model=list[StepRead], responses=responses(401, 403, 404, 409, 422)
 )
-async def reorder_steps(_: Operator, session: Session, project_id: UUID, data: StepOrder) -> list[StepRead]:
+async def reorder_steps(session: OperatorSession, project_id: UUID, data: StepOrder) -> list[StepRead]:
     """Reorder every step of a project."""
     return await steps.reorder_steps(session, project_id, data)
 
@@ -96,7 +96,7 @@ async def reorder_steps(_: Operator, session: Session, project_id: UUID, data: S
 @router.patch(
     "/projects/{project_id}/steps/{step_id}", response_model=StepRead, responses=responses(401, 403, 404, 409, 422)
 )
-async def update_step(_: Operator, session: Session, project_id: UUID, step_id: UUID, data: StepUpdate) -> StepRead:
+async def update_step(session: OperatorSession, project_id: UUID, step_id: UUID, data: StepUpdate) -> StepRead:
     """Edit a step, or move it by hand between todo, in progress and validated."""
     return await steps.update_step(session, project_id, step_id, data)
 
@@ -107,7 +107,7 @@ async def update_step(_: Operator, session: Session, project_id: UUID, step_id: 
     response_class=Response,
     responses=responses(401, 403, 404, 409),
 )
-async def remove_step(_: Operator, session: Session, project_id: UUID, step_id: UUID) -> Response:
+async def remove_step(session: OperatorSession, project_id: UUID, step_id: UUID) -> Response:
     """Remove a step without validation history; the following steps move up."""
     await steps.remove_step(session, project_id, step_id)
     return Response(status_code=204)
@@ -135,9 +135,7 @@ async def add_project_comment(session: Session, project_id: UUID, data: CommentC
 
 
 @router.get("/projects/{project_id}/tasks", response_model=list[TaskRead], responses=responses(401, 403, 404))
-async def list_project_tasks(
-    _: Operator, session: Session, project_id: UUID, done: bool | None = None
-) -> list[TaskRead]:
+async def list_project_tasks(session: OperatorSession, project_id: UUID, done: bool | None = None) -> list[TaskRead]:
     """The operator's tasks on a project, open ones first."""
     return await tasks.list_tasks(session, project_id, done=done)
 
@@ -145,7 +143,7 @@ async def list_project_tasks(
 @router.post(
     "/projects/{project_id}/tasks", response_model=TaskRead, status_code=201, responses=responses(401, 403, 404, 422)
 )
-async def create_project_task(_: Operator, session: Session, project_id: UUID, data: TaskCreate) -> TaskRead:
+async def create_project_task(session: OperatorSession, project_id: UUID, data: TaskCreate) -> TaskRead:
     """Add a task to a project."""
     return await tasks.create_task(session, project_id, data)
 
@@ -153,9 +151,7 @@ async def create_project_task(_: Operator, session: Session, project_id: UUID, d
 @router.patch(
     "/projects/{project_id}/tasks/{task_id}", response_model=TaskRead, responses=responses(401, 403, 404, 422)
 )
-async def update_project_task(
-    _: Operator, session: Session, project_id: UUID, task_id: UUID, data: TaskUpdate
-) -> TaskRead:
+async def update_project_task(session: OperatorSession, project_id: UUID, task_id: UUID, data: TaskUpdate) -> TaskRead:
     """Edit a task or tick it done."""
     return await tasks.update_task(session, project_id, task_id, data)
 
@@ -166,26 +162,26 @@ async def update_project_task(
     response_class=Response,
     responses=responses(401, 403, 404),
 )
-async def delete_project_task(_: Operator, session: Session, project_id: UUID, task_id: UUID) -> Response:
+async def delete_project_task(session: OperatorSession, project_id: UUID, task_id: UUID) -> Response:
     """Delete a task."""
     await tasks.delete_task(session, project_id, task_id)
     return Response(status_code=204)
 
 
 @router.get("/journey-templates", response_model=list[TemplateRead], responses=responses(401, 403, 422))
-async def list_journey_templates(_: Operator, session: Session, include_archived: bool = False) -> list[TemplateRead]:
+async def list_journey_templates(session: OperatorSession, include_archived: bool = False) -> list[TemplateRead]:
     """List the journey templates."""
     return await journeys.list_templates(session, include_archived=include_archived)
 
 
 @router.post("/journey-templates", response_model=TemplateRead, status_code=201, responses=responses(401, 403, 422))
-async def create_journey_template(_: Operator, session: Session, data: TemplateCreate) -> TemplateRead:
+async def create_journey_template(session: OperatorSession, data: TemplateCreate) -> TemplateRead:
     """Define a reusable journey (parcours) template with ordered steps."""
     return await journeys.create_template(session, data)
 
 
 @router.get("/journey-templates/{template_id}", response_model=TemplateRead, responses=responses(401, 403, 404))
-async def get_journey_template(_: Operator, session: Session, template_id: UUID) -> TemplateRead:
+async def get_journey_template(session: OperatorSession, template_id: UUID) -> TemplateRead:
     """Read a journey template."""
     return await journeys.get_template(session, template_id)
 
@@ -193,9 +189,7 @@ async def get_journey_template(_: Operator, session: Session, template_id: UUID)
 @router.patch(
     "/journey-templates/{template_id}", response_model=TemplateRead, responses=responses(401, 403, 404, 409, 422)
 )
-async def update_journey_template(
-    _: Operator, session: Session, template_id: UUID, data: TemplateUpdate
-) -> TemplateRead:
+async def update_journey_template(session: OperatorSession, template_id: UUID, data: TemplateUpdate) -> TemplateRead:
     """Edit a template; running journeys keep the steps they started with."""
     return await journeys.update_template(session, template_id, data)
 
@@ -203,7 +197,7 @@ async def update_journey_template(
 @router.post(
     "/journey-templates/{template_id}/archive", response_model=TemplateRead, responses=responses(401, 403, 404, 409)
 )
-async def archive_journey_template(_: Operator, session: Session, template_id: UUID) -> TemplateRead:
+async def archive_journey_template(session: OperatorSession, template_id: UUID) -> TemplateRead:
     """Archive a template: no new journey starts from it."""
     return await journeys.archive_template(session, template_id)
 
@@ -214,7 +208,7 @@ async def archive_journey_template(_: Operator, session: Session, template_id: U
     status_code=201,
     responses=responses(401, 403, 404, 409, 422),
 )
-async def start_journey(_: Operator, session: Session, client_id: UUID, data: JourneyStart) -> ProjectDetail:
+async def start_journey(session: OperatorSession, client_id: UUID, data: JourneyStart) -> ProjectDetail:
     """Start a Lab client's journey from a template."""
     return await journeys.start_journey(session, client_id, data)
 

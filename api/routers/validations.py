@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from api.deps import Operator, Session
+from api.deps import OperatorSession, Session
 from api.problems import responses
 from services.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from services.validations import service
@@ -47,8 +47,7 @@ async def list_validations(
 
 @router.get("/queue", response_model=Page[ValidationRead], responses=responses(401, 403, 422))
 async def list_validation_queue(
-    _: Operator,
-    session: Session,
+    session: OperatorSession,
     client_id: UUID | None = None,
     project_id: UUID | None = None,
     min_age_hours: int | None = Query(None, ge=0, le=87600, description="Waiting for at least this long"),
@@ -70,7 +69,7 @@ async def list_validation_queue(
 
 @router.get("/counts", response_model=ValidationCounts, responses=responses(401, 403, 422))
 async def count_validations(
-    _: Operator, session: Session, client_id: UUID | None = None, project_id: UUID | None = None
+    session: OperatorSession, client_id: UUID | None = None, project_id: UUID | None = None
 ) -> ValidationCounts:
     """Counts for the queue's badges: pending, by age, by client."""
     return await service.counts(session, client_id=client_id, project_id=project_id)
@@ -84,7 +83,7 @@ async def get_validation(session: Session, validation_id: UUID) -> ValidationDet
 
 @router.post("/{validation_id}/approve", response_model=ValidationDetail, responses=responses(401, 403, 404, 409, 422))
 async def approve_validation(
-    _: Operator, session: Session, validation_id: UUID, data: ApproveInput | None = None
+    session: OperatorSession, validation_id: UUID, data: ApproveInput | None = None
 ) -> ValidationDetail:
     """Approve the current round: the step is validated and the next one starts."""
     data = data or ApproveInput()
@@ -95,7 +94,7 @@ async def approve_validation(
     "/{validation_id}/request-changes", response_model=ValidationDetail, responses=responses(401, 403, 404, 409, 422)
 )
 async def request_validation_changes(
-    _: Operator, session: Session, validation_id: UUID, data: DecisionWithComment
+    session: OperatorSession, validation_id: UUID, data: DecisionWithComment
 ) -> ValidationDetail:
     """Ask for changes (comment required); the client can resubmit as a new round."""
     return await service.decide(
@@ -105,7 +104,7 @@ async def request_validation_changes(
 
 @router.post("/{validation_id}/reject", response_model=ValidationDetail, responses=responses(401, 403, 404, 409, 422))
 async def reject_validation(
-    _: Operator, session: Session, validation_id: UUID, data: DecisionWithComment
+    session: OperatorSession, validation_id: UUID, data: DecisionWithComment
 ) -> ValidationDetail:
     """Reject the submission (comment required); the step goes back to in progress."""
     return await service.decide(session, validation_id, "rejected", comment=data.comment, expected_round=data.round)

@@ -17,13 +17,7 @@ from services.clients.errors import (
 from services.clients.schemas import ClientCreate, ClientDetail, ClientRead, ClientUpdate, CrmProfile
 from services.config import service as config
 from services.core.db import UserSession
-from services.core.errors import Forbidden
 from services.core.pagination import encode_cursor, page_bytes, read_cursor
-
-
-def _require_operator(session: UserSession) -> None:
-    if not session.principal.is_operator:
-        raise Forbidden("only the operator can manage clients")
 
 
 async def list_clients_json(
@@ -38,7 +32,6 @@ async def list_clients_json(
     limit: int,
 ) -> bytes:
     """A Page[ClientRead] as JSON bytes (rows rendered by Postgres)."""
-    _require_operator(session)
     after = read_cursor(cursor, repository.SORT_KINDS[sort.lstrip("-")], UUID) if cursor else None
     rows = await repository.list_json(
         session,
@@ -82,7 +75,6 @@ async def require_client(session: UserSession, client_id: UUID, *, for_update: b
 
 
 async def create_client(session: UserSession, data: ClientCreate) -> ClientDetail:
-    _require_operator(session)
     values = data.model_dump(exclude={"crm"})
     row = await repository.insert(session, values)
     client = ClientRead(**dict(row))
@@ -102,7 +94,6 @@ async def update_client(
 ) -> ClientDetail:
     """`lifecycle=True` is for the lifecycle service only, which switches dashboard, modules and Élio
     in the same transaction as a Lab ↔ One status change."""
-    _require_operator(session)
     before = await get_client(session, client_id, for_update=True)  # the audited "before" stays true
     if before.status == "archived":
         raise ClientAlreadyArchived("restore the client before editing it")
@@ -133,7 +124,6 @@ async def update_client(
 
 
 async def archive_client(session: UserSession, client_id: UUID) -> ClientRead:
-    _require_operator(session)
     before = await require_client(session, client_id, for_update=True)
     if before.status == "archived":
         raise ClientAlreadyArchived("the client is already archived")
@@ -156,7 +146,6 @@ async def archive_client(session: UserSession, client_id: UUID) -> ClientRead:
 
 
 async def restore_client(session: UserSession, client_id: UUID) -> ClientRead:
-    _require_operator(session)
     before = await require_client(session, client_id, for_update=True)
     if before.status != "archived":
         raise ClientNotArchived("only an archived client can be restored")

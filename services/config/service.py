@@ -21,11 +21,6 @@ from services.core.db import UserSession
 from services.core.errors import Forbidden
 
 
-def _require_operator(session: UserSession) -> None:
-    if not session.principal.is_operator:
-        raise Forbidden("only the operator can change configuration")
-
-
 async def catalogue(session: UserSession, *, kind: str | None = None, dashboard: str | None = None) -> list[ModuleRead]:
     return [ModuleRead(**dict(r)) for r in await repository.list_modules(session, kind=kind, dashboard=dashboard)]
 
@@ -58,7 +53,6 @@ async def _check_dependencies_exist(session: UserSession, key: str, depends_on: 
 
 
 async def register_module(session: UserSession, data: ModuleCreate) -> ModuleRead:
-    _require_operator(session)
     await _check_dependencies_exist(session, data.key, data.depends_on)
     row = await repository.insert_module(session, data.model_dump())
     if row is None:
@@ -71,7 +65,6 @@ async def register_module(session: UserSession, data: ModuleCreate) -> ModuleRea
 
 
 async def update_module(session: UserSession, key: str, data: ModuleUpdate) -> ModuleRead:
-    _require_operator(session)
     before = await _module(session, key)
     if before.kind != "specifique":
         raise ModuleRuleViolation(f"{before.kind} module {key!r} is part of the product and cannot be edited")
@@ -110,7 +103,6 @@ async def get_config(session: UserSession, client_id: UUID, *, for_update: bool 
 
 
 async def update_config(session: UserSession, client_id: UUID, data: ClientConfigUpdate) -> ClientConfigRead:
-    _require_operator(session)
     before = await get_config(session, client_id, for_update=True)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True, exclude_none=True)
     if "dashboard_type" in changes and changes["dashboard_type"] != before.dashboard_type:
@@ -139,7 +131,6 @@ async def update_config(session: UserSession, client_id: UUID, data: ClientConfi
 
 async def set_module_active(session: UserSession, client_id: UUID, key: str, active: bool) -> ClientConfigRead:
     """Activate or deactivate one module for a client, enforcing compatibility and dependencies."""
-    _require_operator(session)
     config = await get_config(session, client_id, for_update=True)
     module = await _module(session, key)
     if module.kind == "socle":
@@ -219,7 +210,6 @@ async def switch_dashboard(
     does not offer are dropped (and those left without a dependency), its default modules are
     switched on, `restore_modules` come back where available, and the Élio Lab switch is set.
     Returns the (before, after) configurations, each with `elio_lab_enabled`."""
-    _require_operator(session)
     current = await get_config(session, client_id, for_update=True)
     before = {
         **current.model_dump(mode="json"),

@@ -372,8 +372,6 @@ async def restore_document(session: UserSession, document_id: UUID) -> DocumentR
 
 async def delete_document(session: UserSession, files: DocumentFiles, document_id: UUID) -> None:
     """Erase the document, every version and every pending upload, rows and objects (RGPD)."""
-    if not is_operator(session):
-        raise DocumentForbidden("only the operator can delete a document for good")
     await repository.lock_uploads_of(session, document_id)
     doc = await load(session, document_id, for_update=True)
     versions = await list_versions(session, document_id)

@@ -10,7 +10,7 @@ from uuid import UUID
 from services.audit import service as audit
 from services.clients import service as clients
 from services.core.db import UserSession
-from services.core.errors import Forbidden, Unprocessable
+from services.core.errors import Unprocessable
 from services.core.pagination import Page, encode_cursor, read_cursor
 from services.evolutions import repository
 from services.evolutions.errors import EvolutionNotFound, EvolutionsNotAvailable, EvolutionTransitionInvalid
@@ -123,8 +123,6 @@ async def create_evolution(session: UserSession, data: EvolutionCreate) -> Evolu
 
 
 async def update_evolution(session: UserSession, evolution_id: UUID, data: EvolutionUpdate) -> EvolutionDetail:
-    if not session.principal.is_operator:
-        raise Forbidden("only the operator can edit an evolution request")
     before = await get_evolution(session, evolution_id, for_update=True)
     values = data.model_dump(exclude_unset=True)
     for name in ("title", "description"):
@@ -149,8 +147,6 @@ async def update_evolution(session: UserSession, evolution_id: UUID, data: Evolu
 
 async def change_status(session: UserSession, evolution_id: UUID, data: EvolutionStatusChange) -> EvolutionDetail:
     """Move a request along the workflow; accepting it creates its `evolution` project."""
-    if not session.principal.is_operator:
-        raise Forbidden("only the operator moves an evolution request along")
     before = await get_evolution(session, evolution_id, for_update=True)
     if data.status not in NEXT[before.status]:
         raise EvolutionTransitionInvalid(f"a {before.status} request cannot become {data.status}", field="status")

@@ -12,7 +12,6 @@ from services.clients import service as clients
 from services.clients.schemas import ClientUpdate
 from services.config import service as config
 from services.core.db import UserSession
-from services.core.errors import Forbidden
 from services.lifecycle import repository
 from services.lifecycle.errors import AlreadyInTargetState, LifecycleNotAllowed
 from services.lifecycle.schemas import (
@@ -27,11 +26,6 @@ from services.projects import journeys
 from services.projects import service as projects
 from services.projects.schemas import JourneyStart
 from services.validations import service as validations
-
-
-def _require_operator(session: UserSession) -> None:
-    if not session.principal.is_operator:
-        raise Forbidden("only the operator can graduate a client or reopen their Lab")
 
 
 async def get_state(session: UserSession, client_id: UUID) -> LifecycleState:
@@ -89,7 +83,6 @@ async def _record(
 
 async def graduate(session: UserSession, client_id: UUID, data: GraduationInput) -> LifecycleChange:
     """Lab → One: status `one`, One dashboard and modules, Élio Lab off, open journeys closed."""
-    _require_operator(session)
     # The client row lock serialises graduation and reactivation of one client.
     client = await clients.require_client(session, client_id, for_update=True)
     if client.status == "one":
@@ -147,7 +140,6 @@ async def graduate(session: UserSession, client_id: UUID, data: GraduationInput)
 async def reactivate_lab(session: UserSession, client_id: UUID, data: ReactivationInput) -> LifecycleChange:
     """One → Lab for a new cycle: Lab dashboard and modules, Élio Lab back on (this is the only way it
     comes back), optionally the new cycle's journey."""
-    _require_operator(session)
     client = await clients.require_client(session, client_id, for_update=True)
     if client.status == "lab":
         raise AlreadyInTargetState("this client's Lab is already open")

@@ -8,7 +8,7 @@ from uuid import UUID
 from services.audit import service as audit
 from services.clients import service as clients
 from services.core.db import UserSession
-from services.core.errors import Conflict, Forbidden
+from services.core.errors import Conflict
 from services.members import repository
 from services.members.directory import UserDirectory
 from services.members.errors import MemberExists, MemberNotFound
@@ -24,8 +24,6 @@ async def list_members(session: UserSession, client_id: UUID) -> list[MemberRead
 async def invite_member(
     session: UserSession, client_id: UUID, data: MemberInvite, directory: UserDirectory
 ) -> MemberInvited:
-    if not session.principal.is_operator:
-        raise Forbidden("only the operator can invite members")
     client = await clients.require_client(session, client_id)
     if client.status == "archived":
         raise Conflict("the client is archived")
@@ -48,8 +46,6 @@ async def invite_member(
 
 
 async def remove_member(session: UserSession, client_id: UUID, user_id: UUID) -> None:
-    if not session.principal.is_operator:
-        raise Forbidden("only the operator can remove members")
     row = await repository.delete(session, client_id, user_id)
     if row is None:
         raise MemberNotFound("no such member of this client")

@@ -12,7 +12,7 @@ from services.core.db import AnySession, UserSession
 from services.projects import repository
 from services.projects.errors import ProjectClosed, StepNotFound, StepOrderInvalid, StepUnderValidation
 from services.projects.schemas import ProjectRead, StepCreate, StepOrder, StepRead, StepUpdate
-from services.projects.service import CLOSED, changes, lock_project, record_event, require_operator, require_project
+from services.projects.service import CLOSED, changes, lock_project, record_event, require_project
 
 UNDER_VALIDATION = ("submitted", "changes_requested")
 Decision = Literal["approved", "changes_requested", "rejected"]
@@ -41,7 +41,6 @@ async def require_step(session: AnySession, step_id: UUID, *, for_update: bool =
 
 
 async def _open_project_for_edit(session: UserSession, project_id: UUID) -> ProjectRead:
-    require_operator(session, "edit steps")
     await lock_project(session, project_id)
     project = await require_project(session, project_id)
     if project.status in CLOSED:

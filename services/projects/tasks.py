@@ -10,17 +10,15 @@ from services.core.db import UserSession
 from services.projects import repository
 from services.projects.errors import TaskNotFound
 from services.projects.schemas import TaskCreate, TaskRead, TaskUpdate
-from services.projects.service import changes, require_operator, require_project
+from services.projects.service import changes, require_project
 
 
 async def list_tasks(session: UserSession, project_id: UUID, *, done: bool | None) -> list[TaskRead]:
-    require_operator(session, "see project tasks")
     await require_project(session, project_id)
     return [TaskRead(**dict(r)) for r in await repository.list_tasks(session, project_id, done=done)]
 
 
 async def create_task(session: UserSession, project_id: UUID, data: TaskCreate) -> TaskRead:
-    require_operator(session, "manage project tasks")
     project = await require_project(session, project_id)
     task = TaskRead(
         **dict(
@@ -54,7 +52,6 @@ async def _task(session: UserSession, project_id: UUID, task_id: UUID) -> TaskRe
 
 
 async def update_task(session: UserSession, project_id: UUID, task_id: UUID, data: TaskUpdate) -> TaskRead:
-    require_operator(session, "manage project tasks")
     before = await _task(session, project_id, task_id)
     values = changes(data, nullable={"due_date"})
     if "done" in values:
@@ -76,7 +73,6 @@ async def update_task(session: UserSession, project_id: UUID, task_id: UUID, dat
 
 
 async def delete_task(session: UserSession, project_id: UUID, task_id: UUID) -> None:
-    require_operator(session, "manage project tasks")
     before = await _task(session, project_id, task_id)
     await repository.delete_task(session, task_id)
     await audit.record(

@@ -46,11 +46,6 @@ OUTCOMES: dict[str, tuple[str, str, str, str]] = {
 }
 
 
-def _require_operator(session: UserSession) -> None:
-    if not session.principal.is_operator:
-        raise Forbidden("only the operator can decide validations")
-
-
 async def get_validation(session: UserSession, request_id: UUID) -> ValidationDetail:
     row = await repository.get(session, request_id)
     if row is None:
@@ -83,7 +78,6 @@ async def list_queue(
     limit: int,
 ) -> Page[ValidationRead]:
     """The operator's queue: pending requests, the longest-waiting first."""
-    _require_operator(session)
     return await _page(
         session,
         queue=True,
@@ -124,7 +118,6 @@ async def list_validations(
 
 
 async def counts(session: UserSession, *, client_id: UUID | None, project_id: UUID | None) -> ValidationCounts:
-    _require_operator(session)
     row = dict(await repository.counts(session, client_id=client_id, project_id=project_id))
     by_client = [ClientPending(**b) for b in row.pop("by_client")]
     return ValidationCounts(**row, by_client=by_client)
@@ -192,7 +185,6 @@ async def decide(
 ) -> ValidationDetail:
     """One decision per round: the request row is locked, so of two racing decisions one wins and
     the other gets 409."""
-    _require_operator(session)
     target = await repository.get(session, request_id)
     if target is None:
         raise ValidationNotFound()
