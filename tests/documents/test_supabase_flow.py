@@ -9,7 +9,7 @@ import json
 import jwt
 import pytest
 import respx
-from documents.kit import PDF, PNG, row_counts
+from tests.documents.kit import PDF, PNG, row_counts
 
 from integrations.storage import SupabaseStorage
 
