@@ -25,11 +25,12 @@ from typing import Any, ParamSpec
 
 import asyncpg
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
-from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
 
 from services.core.db import AnySession
 
-_DIALECT = asyncpg_dialect()
+_DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
 _REQUIRED = object()
 
 P = ParamSpec("P")
@@ -40,8 +41,9 @@ class Compiled:
 
     __slots__ = ("_defaults", "_names", "sql")
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: ClauseElement) -> None:
         compiled = statement.compile(dialect=_DIALECT)
+        assert isinstance(compiled, SQLCompiler)
         if compiled.literal_execute_params or compiled.post_compile_params:
             # `in_()` with a list renders per call; write `column == any_(bindparam(..., ARRAY))` instead.
             raise ValueError("statements must not need per-call rendering (use = any(array) for lists)")
@@ -76,20 +78,18 @@ class Compiled:
         return await session.execute(self.sql, *self.args(values))
 
 
-def shaped(builder: Callable[P, Executable]) -> Callable[P, Compiled]:
+def shaped(builder: Callable[P, ClauseElement]) -> Callable[P, Compiled]:
     """Cache the compiled statement per distinct shape (the builder's arguments must be hashable)."""
 
-    @functools.cache
-    def compiled(*args: Any, **kwargs: Any) -> Compiled:
-        return Compiled(builder(*args, **kwargs))
+    cache: Callable[..., Compiled] = functools.cache(lambda *args, **kwargs: Compiled(builder(*args, **kwargs)))
 
     @functools.wraps(builder)
     def lookup(*args: P.args, **kwargs: P.kwargs) -> Compiled:
-        return compiled(*args, **kwargs)
+        return cache(*args, **kwargs)
 
     return lookup
 
 
-def compiled(statement: Executable) -> Compiled:
+def compiled(statement: ClauseElement) -> Compiled:
     """Compile a statement whose shape never varies (use it at import time, as a module constant)."""
     return Compiled(statement)
