@@ -1,11 +1,14 @@
-"""Supabase Storage over respx, with the request and response shapes of supabase/storage
-(integrations-reference.md §7.4; object info from storage's InfoRenderer)."""
+"""Supabase Storage (the SDK's async client plus two direct reads) over respx, with the request and
+response shapes of supabase/storage (integrations-reference.md §7.4; object info from storage's
+InfoRenderer) and of the requests storage3 sends."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from email.parser import BytesParser
+from email.policy import HTTP
 
 import httpx
 import jwt
@@ -50,6 +53,16 @@ async def storage():
     backend = make()
     yield backend
     await backend.aclose()
+
+
+def form_parts(request: httpx.Request) -> dict[str, tuple[str, bytes]]:
+    """A multipart/form-data body as {field name: (content type, bytes)}."""
+    head = b"Content-Type: " + request.headers["content-type"].encode() + b"\r\n\r\n"
+    message = BytesParser(policy=HTTP).parsebytes(head + request.content)
+    return {
+        part.get_param("name", header="content-disposition"): (part.get_content_type(), part.get_payload(decode=True))
+        for part in message.iter_parts()
+    }
 
 
 def upload_token(exp: int) -> str:
@@ -101,7 +114,8 @@ async def test_signed_upload_url_of_an_older_server_without_token_field(mock, st
 
 
 async def test_signed_download_url_is_absolute_and_names_the_attachment(mock, storage):
-    route = mock.post(f"/object/sign/foxeo/{PATH}", json={"expiresIn": 300}).respond(
+    # storage3 sends expiresIn as a string; storage coerces it to the integer its schema names.
+    route = mock.post(f"/object/sign/foxeo/{PATH}", json={"expiresIn": "300"}).respond(
         200, json={"signedURL": f"/object/sign/foxeo/{PATH}?token=eyJhbGciOi.abc.def"}
     )
     link = await storage.create_signed_download(PATH, expires_in=300, download_name="Brief initial é.pdf")
@@ -178,7 +192,11 @@ async def test_put_creates_without_overwriting(mock, storage):
     )
     info = await storage.put(PATH, b"%PDF-1.7", content_type="application/pdf")
     request = route.calls.last.request
-    assert request.content == b"%PDF-1.7" and request.headers["content-type"] == "application/pdf"
+    # storage3 uploads a multipart form: the bytes in the `file` part, with their own content type.
+    assert request.headers["content-type"].startswith("multipart/form-data; boundary=")
+    parts = form_parts(request)
+    assert parts["file"] == ("application/pdf", b"%PDF-1.7")
+    assert parts["cacheControl"] == ("text/plain", b"3600")
     assert request.headers["x-upsert"] == "false"
     assert info.size == 8
 
