@@ -38,7 +38,7 @@ from urllib.parse import quote
 
 import httpx
 import orjson
-from storage3.types import CreateSignedUploadUrlOptions
+from storage3.types import CreateSignedUploadUrlOptions, FileOptions
 
 from integrations._http import RetryPolicy, Sleep, VendorHTTP
 from integrations._supabase import SdkCalls, refusal, sdk_client, server_key_headers
@@ -218,7 +218,7 @@ class SupabaseStorage:
 
     async def put(self, path: str, data: bytes, *, content_type: str) -> ObjectInfo:
         key = self._key(path)
-        options = {"content-type": content_type, "upsert": "false", "cache-control": "3600"}
+        options: FileOptions = {"content-type": content_type, "upsert": "false", "cache-control": "3600"}
         try:
             # Not retried after an ambiguous failure: a first attempt that landed would answer 409 next.
             await self._call(f"upload {key}", lambda: self._files.upload(key, data, options), idempotent=False)
@@ -231,6 +231,8 @@ class SupabaseStorage:
     async def delete(self, paths: Sequence[str]) -> None:
         keys = [self._key(p) for p in paths]
         for start in range(0, len(keys), DELETE_BATCH):
-            batch = keys[start : start + DELETE_BATCH]
             # Deleting is idempotent (a missing name is simply not in the answer): safe to retry.
-            await self._call(f"remove {len(batch)} objects", lambda b=batch: self._files.remove(b), idempotent=True)
+            await self._remove(keys[start : start + DELETE_BATCH])
+
+    async def _remove(self, keys: list[str]) -> None:
+        await self._call(f"remove {len(keys)} objects", lambda: self._files.remove(keys), idempotent=True)
