@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import PlainSerializer
+from pydantic import PlainSerializer, WithJsonSchema
 
 
 def postgres_iso(value: datetime) -> str:
@@ -22,4 +22,8 @@ def postgres_iso(value: datetime) -> str:
     return text
 
 
-Timestamp = Annotated[datetime, PlainSerializer(postgres_iso, return_type=str, when_used="json")]
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(postgres_iso, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
