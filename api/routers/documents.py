@@ -177,9 +177,9 @@ async def request_document_upload(
     status_code=201,
     responses=responses(401, 403, 404, 409, 413, 422, 502, 503),
 )
-async def confirm_document_upload(session: Session, files: Files, upload_id: UUID) -> DocumentRead:
+async def confirm_document_upload(session: Session, files: Files, upload_id: UUID) -> JSONBytes:
     """Check the uploaded file and record it as the document's new version."""
-    return await uploads.confirm_upload(session, files, upload_id)
+    return JSONBytes(await uploads.confirm_upload(session, files, upload_id), status_code=201)
 
 
 @router.delete(

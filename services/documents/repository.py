@@ -1,50 +1,88 @@
-"""Every query of the documents module. The list is JSON rendered by Postgres."""
+"""Every query of the documents module. The list is JSON rendered by Postgres; confirming an upload is
+one call of private.confirm_document_upload (migration 0045)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import asyncpg
-
-from services.core.db import AnySession, ServiceSession
-from services.core.sql import Params, insert_returning, update_returning
-from services.documents.errors import DocumentInvalid
-
-VERSION_COLUMNS = "id, version, file_name, size_bytes, mime_type, sha256, uploaded_by, created_at"
-BASE_COLUMNS = (
-    "id, client_id, project_id, title, tags, document_type, visibility, source, status, phase,"
-    " is_homework, homework_due_at, homework_completed, homework_completed_at"
+import orjson
+from sqlalchemy import (
+    DateTime,
+    Interval,
+    Select,
+    Text,
+    Uuid,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    not_,
+    or_,
+    select,
+    union,
+    update,
 )
-TAIL_COLUMNS = "archived_at, created_by, created_at, updated_at"
-# The columns of DocumentRead, in order, from `public.documents d`.
-_READ = (
-    f"{BASE_COLUMNS}, (select {{fn}}(v) from (select {VERSION_COLUMNS} from public.document_versions"
-    f" where id = d.current_version_id) v) as current_version, {TAIL_COLUMNS}"
-)
-READ_JSON, READ_RECORD = _READ.format(fn="row_to_json"), _READ.format(fn="to_jsonb")
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.elements import ColumnElement
 
-SORT_EXPRESSIONS = {
-    "created_at": "created_at",
-    "updated_at": "updated_at",
-    "title": "lower(title)",
-    "homework_due_at": "coalesce(homework_due_at, '9999-12-31T00:00:00Z'::timestamptz)",
+from services.core.db import AnySession, ServiceSession, UserSession
+from services.core.pagination import Keyset
+from services.core.query import compiled, shaped
+from services.documents.errors import DocumentArchived, DocumentInvalid, DocumentNotFound, UploadNotFound
+from services.documents.tables import document_uploads, document_versions, documents
+
+d, v, u = documents.c, document_versions.c, document_uploads.c
+
+VERSION_COLUMNS = (v.id, v.version, v.file_name, v.size_bytes, v.mime_type, v.sha256, v.uploaded_by, v.created_at)
+
+
+def _current_version(render: Any) -> ColumnElement[Any]:
+    # Correlated to the outer documents row (a derived table would otherwise list documents in its FROM).
+    version = select(*VERSION_COLUMNS).where(v.id == d.current_version_id).correlate(documents).subquery("v")
+    return select(render(version.table_valued())).scalar_subquery().label("current_version")
+
+
+def _read(render: Any) -> tuple[ColumnElement[Any], ...]:
+    """The columns of DocumentRead, in order; `render` turns the current version's row into JSON."""
+    return (
+        d.id, d.client_id, d.project_id, d.title, d.tags, d.document_type, d.visibility, d.source, d.status,
+        d.phase, d.is_homework, d.homework_due_at, d.homework_completed, d.homework_completed_at,
+        _current_version(render), d.archived_at, d.created_by, d.created_at, d.updated_at,
+    )  # fmt: skip
+
+
+READ_JSON, READ_RECORD = _read(func.row_to_json), _read(func.to_jsonb)
+
+
+def _const(text: str) -> ColumnElement[Any]:
+    """A fixed SQL literal, not a bind: the partial index on open homework is matched on it."""
+    return literal_column(f"'{text}'")
+
+
+_NO_DUE_DATE = literal_column("'9999-12-31T00:00:00Z'::timestamptz", DateTime(timezone=True))
+SORTS: dict[str, tuple[ColumnElement[Any], type]] = {
+    "created_at": (d.created_at, datetime),
+    "updated_at": (d.updated_at, datetime),
+    "title": (func.lower(d.title), str),
+    "homework_due_at": (func.coalesce(d.homework_due_at, _NO_DUE_DATE), datetime),
 }
-SORT_CASTS = {
-    "created_at": "timestamptz",
-    "updated_at": "timestamptz",
-    "title": "text",
-    "homework_due_at": "timestamptz",
+TYPES = ("livrable", "ressource", "devoir", "archive")
+_HOMEWORK = d.document_type == _const("devoir")
+_OPEN_HOMEWORK = and_(_HOMEWORK, not_(d.homework_completed))
+HOMEWORK: dict[str, ColumnElement[bool]] = {
+    "due": and_(_OPEN_HOMEWORK, or_(d.homework_due_at.is_(None), d.homework_due_at >= func.now())),
+    "overdue": and_(_OPEN_HOMEWORK, d.homework_due_at < func.now()),
+    "completed": and_(_HOMEWORK, d.homework_completed),
 }
-_OPEN_HOMEWORK = "document_type = 'devoir' and not homework_completed"
-HOMEWORK = {
-    "due": f"{_OPEN_HOMEWORK} and (homework_due_at is null or homework_due_at >= now())",
-    "overdue": f"{_OPEN_HOMEWORK} and homework_due_at < now()",
-    "completed": "document_type = 'devoir' and homework_completed",
-}
+_EQUAL_FILTERS = ("client_id", "project_id", "source", "visibility", "status", "phase")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,67 +100,100 @@ class Filters:
     archived: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """Which filters a query has (never their values): the key its compiled statement is cached by."""
+
+    equal: tuple[str, ...]
+    document_type: bool
+    homework: str | None
+    tag: bool
+    q: bool
+    archived: bool
+
+
+def _shape(f: Filters, *, with_type: bool) -> _Shape:
+    return _Shape(
+        equal=tuple(name for name in _EQUAL_FILTERS if getattr(f, name) is not None),
+        document_type=with_type and f.document_type is not None,
+        homework=f.homework if with_type else None,
+        tag=bool(f.tag),
+        q=bool(f.q),
+        archived=f.archived,
+    )
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _conditions(f: Filters, arg: Params, *, with_type: bool = True) -> list[str]:
-    conditions = ["archived_at is not null" if f.archived else "archived_at is null"]
-    for column in ("client_id", "project_id", "source", "visibility", "status", "phase"):
-        value = getattr(f, column)
-        if value is not None:
-            conditions.append(f"{column} = {arg.add(value)}")
-    if with_type and f.document_type:
-        conditions.append(f"document_type = {arg.add(f.document_type)}")
-    if with_type and f.homework:
-        conditions.append(HOMEWORK[f.homework])
-    if f.tag:
-        conditions.append(f"tags @> array[{arg.add(f.tag)}]::text[]")
-    if f.q:
-        pattern = arg.add("%" + _escape_like(f.q.lower()) + "%")
-        conditions.append(f"private.document_search_text(title, tags) like {pattern}")
-    return conditions
+def _where(statement: Select[Any], shape: _Shape) -> Select[Any]:
+    statement = statement.where(d.archived_at.is_not(None) if shape.archived else d.archived_at.is_(None))
+    for name in shape.equal:
+        statement = statement.where(d[name] == bindparam(name, type_=d[name].type))
+    if shape.document_type:
+        statement = statement.where(d.document_type == bindparam("document_type"))
+    if shape.homework:
+        statement = statement.where(HOMEWORK[shape.homework])
+    if shape.tag:
+        statement = statement.where(d.tags.contains(bindparam("tag", type_=ARRAY(Text))))
+    if shape.q:
+        search = func.private.document_search_text(d.title, d.tags)
+        statement = statement.where(search.like(bindparam("q"), escape="\\"))
+    return statement
 
 
-async def list_json(
-    session: AnySession, f: Filters, *, sort: str, after: list[Any] | None, limit: int
-) -> list[asyncpg.Record]:
-    """Rows as (json, sort key, id), limit + 1 of them so the caller knows if a next page exists."""
-    arg = Params()
-    conditions = _conditions(f, arg)
-    field = sort.lstrip("-")
-    expression, descending = SORT_EXPRESSIONS[field], sort.startswith("-")
-    if after is not None:
-        op = "<" if descending else ">"
-        key, last_id = arg.add(after[0]), arg.add(after[1])
-        conditions.append(f"({expression}, id) {op} ({key}::{SORT_CASTS[field]}, {last_id}::uuid)")
-    direction = "desc" if descending else "asc"
-    order = f"{expression} {direction}, id {direction}"
-    return await session.fetch(
-        f"select row_to_json(t)::text as json, {expression} as sort_key, id from ("
-        f"select {READ_JSON} from public.documents d where {' and '.join(conditions)}"
-        f" order by {order} limit {arg.add(limit + 1)}) t order by {order}",
-        *arg.values,
-    )
+def _values(f: Filters, shape: _Shape) -> dict[str, Any]:
+    values: dict[str, Any] = {name: getattr(f, name) for name in shape.equal}
+    if shape.document_type:
+        values["document_type"] = f.document_type
+    if shape.tag:
+        values["tag"] = [f.tag]
+    if shape.q:
+        assert f.q is not None
+        values["q"] = "%" + _escape_like(f.q.lower()) + "%"
+    return values
+
+
+def keyset(sort: str) -> Keyset:
+    expression, kind = SORTS[sort.lstrip("-")]
+    return Keyset(expression, d.id, kinds=(kind, UUID), descending=sort.startswith("-"))
+
+
+@shaped
+def _list(shape: _Shape, *, sort: str, after: bool) -> Select[Any]:
+    return keyset(sort).json_page(_where(select(*READ_JSON), shape), after=after)
+
+
+async def list_page(session: UserSession, f: Filters, *, sort: str, cursor: str | None, limit: int) -> bytes:
+    """A Page[DocumentRead] as JSON bytes, rendered by Postgres."""
+    shape, page = _shape(f, with_type=True), keyset(sort)
+    query = _list(shape, sort=sort, after=cursor is not None)
+    rows = await query.fetch(session, **page.values(cursor, limit), **_values(f, shape))
+    return page.page_json(rows, limit)
+
+
+@shaped
+def _counts(shape: _Shape) -> Select[Any]:
+    by_type = [func.count().filter(d.document_type == _const(t)).label(t) for t in TYPES]
+    homework = [func.count().filter(condition).label(name) for name, condition in HOMEWORK.items()]
+    columns: list[ColumnElement[Any]] = [func.count().label("total"), *by_type, *homework]
+    return _where(select(*columns).select_from(documents), shape)
 
 
 async def counts(session: AnySession, f: Filters) -> asyncpg.Record:
-    arg = Params()
-    where = " and ".join(_conditions(f, arg, with_type=False))
-    types = ", ".join(
-        f"count(*) filter (where document_type = '{t}') as {t}" for t in ("livrable", "ressource", "devoir", "archive")
-    )
-    homework = ", ".join(f"count(*) filter (where {cond}) as {name}" for name, cond in HOMEWORK.items())
-    row = await session.fetchrow(
-        f"select count(*) as total, {types}, {homework} from public.documents where {where}", *arg.values
-    )
-    assert row is not None
+    shape = _shape(f, with_type=False)
+    row = await _counts(shape).fetchrow(session, **_values(f, shape))
+    assert row is not None  # an aggregate without GROUP BY always returns its row
     return row
 
 
+_GET = compiled(select(*READ_RECORD).where(d.id == bindparam("id")))
+_GET_FOR_UPDATE = compiled(select(*READ_RECORD).where(d.id == bindparam("id")).with_for_update(of=documents))
+
+
 async def get(session: AnySession, document_id: UUID, *, for_update: bool = False) -> asyncpg.Record | None:
-    lock = " for update of d" if for_update else ""
-    return await session.fetchrow(f"select {READ_RECORD} from public.documents d where id = $1{lock}", document_id)
+    return await (_GET_FOR_UPDATE if for_update else _GET).fetchrow(session, id=document_id)
 
 
 @contextmanager
@@ -136,105 +207,165 @@ def _project_checked() -> Iterator[None]:
         raise
 
 
-async def insert(session: AnySession, values: dict[str, Any]) -> None:
+@shaped
+def _insert(names: tuple[str, ...]) -> Any:
+    return insert(documents).values({n: bindparam(n, type_=d[n].type) for n in names})
+
+
+async def insert_document(session: AnySession, values: dict[str, Any]) -> None:
     with _project_checked():
-        await insert_returning(session, "public.documents", values, "id")
+        await _insert(tuple(values)).execute(session, **values)
 
 
-async def update(session: AnySession, document_id: UUID, values: dict[str, Any]) -> None:
+@shaped
+def _update(names: tuple[str, ...]) -> Any:
+    assignments: dict[str, Any] = {n: bindparam(n, type_=d[n].type) for n in names}
+    return update(documents).where(d.id == bindparam("document_id")).values(updated_at=func.now(), **assignments)
+
+
+async def update_document(session: AnySession, document_id: UUID, values: dict[str, Any]) -> None:
     with _project_checked():
-        await update_returning(session, "public.documents", "id = $1", (document_id,), values, "id")
+        await _update(tuple(values)).execute(session, document_id=document_id, **values)
 
 
-async def delete(session: AnySession, document_id: UUID) -> None:
-    await session.execute("delete from public.documents where id = $1", document_id)
+_DELETE = compiled(delete(documents).where(d.id == bindparam("id")))
+
+
+async def delete_document(session: AnySession, document_id: UUID) -> None:
+    await _DELETE.execute(session, id=document_id)
 
 
 # ---------------------------------------------------------------- versions
 
+_NEXT_VERSION = "select private.next_document_version($1)"
+_VERSION_VALUES = (
+    "document_id", "client_id", "version", "storage_path", "file_name", "size_bytes", "mime_type", "sha256",
+    "uploaded_by",
+)  # fmt: skip
+_INSERT_VERSION = compiled(
+    insert(document_versions).values({n: bindparam(n, type_=v[n].type) for n in _VERSION_VALUES}).returning(v.id)
+)
+_LIST_VERSIONS = compiled(select(*VERSION_COLUMNS).where(v.document_id == bindparam("id")).order_by(v.version.desc()))
+_CURRENT_VERSION = compiled(
+    select(v.storage_path, *VERSION_COLUMNS)
+    .select_from(document_versions.join(documents, d.current_version_id == v.id))
+    .where(d.id == bindparam("id"))
+)
+_VERSION = compiled(
+    select(v.storage_path, *VERSION_COLUMNS).where(v.document_id == bindparam("id"), v.version == bindparam("version"))
+)
+_STORAGE_PATHS = compiled(
+    union(
+        select(v.storage_path).where(v.document_id == bindparam("id", type_=Uuid)),
+        select(u.storage_path).where(u.document_id == bindparam("id", type_=Uuid)),
+    )
+)
+
 
 async def next_version(session: AnySession, document_id: UUID) -> int:
-    value: int = await session.fetchval("select private.next_document_version($1)", document_id)
+    value: int = await session.fetchval(_NEXT_VERSION, document_id)
     return value
 
 
-async def insert_version(session: AnySession, values: dict[str, Any]) -> asyncpg.Record:
-    return await insert_returning(session, "public.document_versions", values, VERSION_COLUMNS)
+async def insert_version(session: AnySession, values: dict[str, Any]) -> UUID:
+    """The new version's id."""
+    value: UUID = await _INSERT_VERSION.fetchval(session, **values)
+    return value
 
 
 async def list_versions(session: AnySession, document_id: UUID) -> list[asyncpg.Record]:
-    return await session.fetch(
-        f"select {VERSION_COLUMNS} from public.document_versions where document_id = $1 order by version desc",
-        document_id,
-    )
+    return await _LIST_VERSIONS.fetch(session, id=document_id)
 
 
 async def get_version(session: AnySession, document_id: UUID, version: int | None) -> asyncpg.Record | None:
     """A version by number, or the current one."""
     if version is None:
-        return await session.fetchrow(
-            f"select v.storage_path, {', '.join('v.' + c.strip() for c in VERSION_COLUMNS.split(','))}"
-            " from public.document_versions v join public.documents d on d.current_version_id = v.id"
-            " where d.id = $1",
-            document_id,
-        )
-    return await session.fetchrow(
-        f"select storage_path, {VERSION_COLUMNS} from public.document_versions where document_id = $1 and version = $2",
-        document_id,
-        version,
-    )
+        return await _CURRENT_VERSION.fetchrow(session, id=document_id)
+    return await _VERSION.fetchrow(session, id=document_id, version=version)
 
 
 async def storage_paths(session: AnySession, document_id: UUID) -> list[str]:
     """Every object the document has or may have: its versions and its pending uploads."""
-    rows = await session.fetch(
-        "select storage_path from public.document_versions where document_id = $1"
-        " union select storage_path from public.document_uploads where document_id = $1",
-        document_id,
-    )
-    return [r["storage_path"] for r in rows]
+    return [r["storage_path"] for r in await _STORAGE_PATHS.fetch(session, id=document_id)]
 
 
 # ---------------------------------------------------------------- pending uploads
 
 UPLOAD_COLUMNS = (
-    "id, client_id, document_id, is_new_document, version, storage_path, file_name, size_bytes,"
-    " mime_type, sha256, document, created_by, expires_at, created_at"
+    u.id, u.client_id, u.document_id, u.is_new_document, u.version, u.storage_path, u.file_name, u.size_bytes,
+    u.mime_type, u.sha256, u.document, u.created_by, u.expires_at, u.created_at,
+)  # fmt: skip
+_UPLOAD_VALUES = tuple(c.name for c in UPLOAD_COLUMNS if c.name not in ("id", "created_at"))
+_INSERT_UPLOAD = compiled(
+    insert(document_uploads).values({n: bindparam(n, type_=u[n].type) for n in _UPLOAD_VALUES}).returning(u.id)
 )
+_GET_UPLOAD = compiled(select(*UPLOAD_COLUMNS).where(u.id == bindparam("id")))
+_GET_UPLOAD_FOR_UPDATE = compiled(select(*UPLOAD_COLUMNS).where(u.id == bindparam("id")).with_for_update())
+_DELETE_UPLOAD = compiled(delete(document_uploads).where(u.id == bindparam("id")))
+_LOCK_UPLOADS_OF = compiled(select(u.id).where(u.document_id == bindparam("id")).with_for_update())
+_DELETE_UPLOADS_OF = compiled(delete(document_uploads).where(u.document_id == bindparam("id")))
+_EXPIRED_UPLOADS = compiled(
+    select(*UPLOAD_COLUMNS)
+    .where(u.expires_at < func.now() - bindparam("grace", type_=Interval))
+    .order_by(u.expires_at)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+_DELETE_UPLOADS = compiled(delete(document_uploads).where(u.id == func.any(bindparam("ids", type_=ARRAY(Uuid)))))
+# The new document's columns are sent as JSON text: the jsonb codec cannot encode asyncpg's own UUIDs.
+_CONFIRM = "select private.confirm_document_upload($1, $2, $3, $4::text::jsonb, $5)::text"
 
 
-async def insert_upload(session: AnySession, values: dict[str, Any]) -> asyncpg.Record:
-    return await insert_returning(session, "public.document_uploads", values, UPLOAD_COLUMNS)
+async def insert_upload(session: AnySession, values: dict[str, Any]) -> UUID:
+    """The pending upload's id."""
+    value: UUID = await _INSERT_UPLOAD.fetchval(session, **values)
+    return value
 
 
-async def get_upload_for_update(session: AnySession, upload_id: UUID) -> asyncpg.Record | None:
-    return await session.fetchrow(
-        f"select {UPLOAD_COLUMNS} from public.document_uploads where id = $1 for update", upload_id
-    )
+async def get_upload(session: AnySession, upload_id: UUID, *, for_update: bool = False) -> asyncpg.Record | None:
+    return await (_GET_UPLOAD_FOR_UPDATE if for_update else _GET_UPLOAD).fetchrow(session, id=upload_id)
 
 
 async def delete_upload(session: AnySession, upload_id: UUID) -> None:
-    await session.execute("delete from public.document_uploads where id = $1", upload_id)
+    await _DELETE_UPLOAD.execute(session, id=upload_id)
 
 
 async def lock_uploads_of(session: AnySession, document_id: UUID) -> None:
     """Lock a document's pending uploads before the document itself: the order confirm takes them in."""
-    await session.execute("select 1 from public.document_uploads where document_id = $1 for update", document_id)
+    await _LOCK_UPLOADS_OF.execute(session, id=document_id)
 
 
 async def delete_uploads_of(session: AnySession, document_id: UUID) -> None:
-    await session.execute("delete from public.document_uploads where document_id = $1", document_id)
+    await _DELETE_UPLOADS_OF.execute(session, id=document_id)
 
 
-async def expired_uploads(session: ServiceSession, *, grace_seconds: int, limit: int) -> list[asyncpg.Record]:
-    return await session.fetch(
-        f"select {UPLOAD_COLUMNS} from public.document_uploads"
-        " where expires_at < now() - make_interval(secs => $1) order by expires_at limit $2"
-        " for update skip locked",
-        grace_seconds,
-        limit,
-    )
+async def expired_uploads(session: ServiceSession, *, grace: timedelta, limit: int) -> list[asyncpg.Record]:
+    return await _EXPIRED_UPLOADS.fetch(session, grace=grace, limit=limit)
 
 
 async def delete_uploads(session: ServiceSession, upload_ids: list[UUID]) -> None:
-    await session.execute("delete from public.document_uploads where id = any($1::uuid[])", upload_ids)
+    await _DELETE_UPLOADS.execute(session, ids=upload_ids)
+
+
+def _json_text(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else orjson.dumps(value, default=str).decode()
+
+
+async def confirm_upload(
+    session: UserSession, upload_id: UUID, *, size_bytes: int, sha256: str, document: dict[str, Any] | None
+) -> str:
+    """Record the upload's version (and create its new document, from `document`) in one statement that
+    locks the pending upload, then its document; the DocumentRead JSON it answers."""
+    try:
+        with _project_checked():
+            value: str = await session.fetchval(
+                _CONFIRM, upload_id, size_bytes, sha256, _json_text(document), session.request_id
+            )
+    except asyncpg.PostgresError as exc:
+        # A concurrent confirm, cancel, erasure or archive got there between the checks and this call.
+        if exc.sqlstate == "FX404":
+            raise (UploadNotFound() if exc.detail == "upload" else DocumentNotFound()) from None
+        if exc.sqlstate == "FX409":
+            raise DocumentArchived("the document is archived: restore it first") from None
+        raise
+    return value

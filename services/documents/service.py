@@ -19,7 +19,6 @@ from services.clients import service as clients
 from services.config import service as config
 from services.core.db import UserSession
 from services.core.errors import Unprocessable
-from services.core.pagination import encode_cursor, page_bytes, read_cursor
 from services.documents import repository
 from services.documents.errors import (
     ClientArchived,
@@ -81,11 +80,15 @@ def _anyone(_: DocumentRead) -> bool:
 
 
 async def writable(
-    session: UserSession, document_id: UUID, member_may: Callable[[DocumentRead], bool] = _anyone
+    session: UserSession,
+    document_id: UUID,
+    member_may: Callable[[DocumentRead], bool] = _anyone,
+    *,
+    lock: bool = True,
 ) -> DocumentRead:
-    """The document, locked, if the caller may change it: live, and for a member allowed and not Lab
-    history."""
-    doc = await load(session, document_id, for_update=True)
+    """The document, locked unless `lock` is false, if the caller may change it: live, and for a member
+    allowed and not Lab history."""
+    doc = await load(session, document_id, for_update=lock)
     if doc.archived_at is not None:
         raise DocumentArchived("the document is archived: restore it first")
     if not is_operator(session):
@@ -139,11 +142,11 @@ async def new_document_values(
 async def create_with_version(
     session: UserSession, document_id: UUID, values: dict[str, Any], version: dict[str, Any]
 ) -> DocumentRead:
-    await repository.insert(session, {"id": document_id, **values})
-    row = await repository.insert_version(
+    await repository.insert_document(session, {"id": document_id, **values})
+    version_id = await repository.insert_version(
         session, {"document_id": document_id, "version": 1, "client_id": values["client_id"], **version}
     )
-    await repository.update(session, document_id, {"current_version_id": row["id"]})
+    await repository.update_document(session, document_id, {"current_version_id": version_id})
     doc = await load(session, document_id)
     await audit.record(
         session,
@@ -157,12 +160,12 @@ async def create_with_version(
 
 
 async def add_version(session: UserSession, before: DocumentRead, number: int, version: dict[str, Any]) -> DocumentRead:
-    row = await repository.insert_version(
+    version_id = await repository.insert_version(
         session, {"document_id": before.id, "client_id": before.client_id, "version": number, **version}
     )
     current = before.current_version.version if before.current_version else 0
     if number > current:
-        await repository.update(session, before.id, {"current_version_id": row["id"]})
+        await repository.update_document(session, before.id, {"current_version_id": version_id})
     after = await load(session, before.id)
     await audit.record(
         session,
@@ -179,12 +182,6 @@ async def add_version(session: UserSession, before: DocumentRead, number: int, v
 # ---------------------------------------------------------------- reads
 
 
-def _after(sort: str, cursor: str) -> list[Any]:
-    """The cursor's sort key and id, typed for the query; a cursor of another sort is a 422."""
-    kind = datetime if repository.SORT_CASTS[sort.lstrip("-")] == "timestamptz" else str
-    return read_cursor(cursor, kind, UUID)
-
-
 def _check_filters(filters: Filters) -> None:
     for field in ("q", "tag"):
         if "\x00" in (getattr(filters, field) or ""):
@@ -196,13 +193,7 @@ async def list_documents_json(
 ) -> bytes:
     """A Page[DocumentRead] as JSON bytes (rows rendered by Postgres; RLS hides what is not ours)."""
     _check_filters(filters)
-    after = _after(sort, cursor) if cursor else None
-    rows = await repository.list_json(session, filters, sort=sort, after=after, limit=limit)
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor(last["sort_key"], str(last["id"]))
-    return page_bytes([r["json"] for r in rows[:limit]], next_cursor)
+    return await repository.list_page(session, filters, sort=sort, cursor=cursor, limit=limit)
 
 
 async def count_documents(session: UserSession, filters: Filters) -> DocumentCounts:
@@ -293,7 +284,7 @@ async def update_document(session: UserSession, document_id: UUID, data: Documen
     changes = _planned_changes(session, before, data)
     if not changes:
         return before
-    await repository.update(session, document_id, changes)
+    await repository.update_document(session, document_id, changes)
     after = await load(session, document_id)
     await audit.record(
         session,
@@ -308,7 +299,7 @@ async def update_document(session: UserSession, document_id: UUID, data: Documen
 
 
 async def _set(session: UserSession, before: DocumentRead, action: str, values: dict[str, Any]) -> DocumentRead:
-    await repository.update(session, before.id, values)
+    await repository.update_document(session, before.id, values)
     after = await load(session, before.id)
     await audit.record(
         session,
@@ -377,7 +368,7 @@ async def delete_document(session: UserSession, files: DocumentFiles, document_i
     versions = await list_versions(session, document_id)
     paths = await repository.storage_paths(session, document_id)
     await repository.delete_uploads_of(session, document_id)
-    await repository.delete(session, document_id)
+    await repository.delete_document(session, document_id)
     snapshot = {**doc.model_dump(mode="json"), "versions": [v.model_dump(mode="json") for v in versions]}
     await audit.record(
         session,

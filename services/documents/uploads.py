@@ -201,7 +201,7 @@ async def _issue(
     signed = await files.storage.create_signed_upload(
         path, content_type=mime, max_bytes=data.size_bytes, expires_in=files.rules.link_ttl_seconds
     )
-    row = await repository.insert_upload(
+    upload_id = await repository.insert_upload(
         session,
         {
             "client_id": client_id,
@@ -222,7 +222,7 @@ async def _issue(
         session,
         action="document.upload_requested",
         entity_type="document_upload",
-        entity_id=row["id"],
+        entity_id=upload_id,
         client_id=client_id,
         after={
             "document_id": str(document_id),
@@ -233,7 +233,7 @@ async def _issue(
         },
     )
     return UploadTicket(
-        upload_id=row["id"],
+        upload_id=upload_id,
         document_id=document_id,
         version=number,
         file_name=file_name,
@@ -320,16 +320,19 @@ async def _verify_stored(files: DocumentFiles, ticket: Any) -> _Verified:
     return _Verified(size=size, sha256=digest.hexdigest())
 
 
-async def confirm_upload(session: UserSession, files: DocumentFiles, upload_id: UUID) -> DocumentRead:
-    """Record the version an upload URL received (and create its document)."""
-    ticket = await repository.get_upload_for_update(session, upload_id)
+async def confirm_upload(session: UserSession, files: DocumentFiles, upload_id: UUID) -> bytes:
+    """Record the version an upload URL received (and create its document): the DocumentRead JSON.
+
+    Nothing is locked while the object is read: the rights are checked first, then the object, and the
+    row work (lock the pending upload, then its document; insert the version; audit) is one SQL call
+    that re-checks what may have changed meanwhile."""
+    ticket = await repository.get_upload(session, upload_id)
     if ticket is None:
         raise UploadNotFound()
     if datetime.now(UTC) > ticket["expires_at"] + CONFIRM_GRACE:
         raise UploadExpired("this upload has expired: request a new upload URL")
     # Rights are checked again now: the client may have been archived or graduated meanwhile.
-    values: dict[str, Any] | None = None
-    before: DocumentRead | None = None
+    document: dict[str, Any] | None = None
     if ticket["is_new_document"]:
         try:
             meta = DocumentMeta.model_validate(ticket["document"])
@@ -337,32 +340,23 @@ async def confirm_upload(session: UserSession, files: DocumentFiles, upload_id: 
             raise DocumentInvalid(
                 "this upload's document metadata is not valid: request a new upload", field="document"
             ) from None
-        values = await service.new_document_values(session, ticket["client_id"], meta, ticket["file_name"])
+        document = await service.new_document_values(session, ticket["client_id"], meta, ticket["file_name"])
     else:
-        before = await service.writable(session, ticket["document_id"], service.member_may_add_version)
+        await service.writable(session, ticket["document_id"], service.member_may_add_version, lock=False)
     verified = await _verify_stored(files, ticket)
-    await repository.delete_upload(session, upload_id)
-    version = _version_values(
-        session,
-        path=ticket["storage_path"],
-        file_name=ticket["file_name"],
-        size=verified.size,
-        mime=ticket["mime_type"],
-        sha256=verified.sha256,
-    )
     try:
-        if values is not None:
-            return await service.create_with_version(session, ticket["document_id"], values, version)
-        assert before is not None
-        return await service.add_version(session, before, ticket["version"], version)
+        answer = await repository.confirm_upload(
+            session, upload_id, size_bytes=verified.size, sha256=verified.sha256, document=document
+        )
     except DocumentInvalid:  # e.g. the project named at request time is gone
         await discard(files.storage, ticket["storage_path"])
         raise
+    return answer.encode()
 
 
 async def cancel_upload(session: UserSession, files: DocumentFiles, upload_id: UUID) -> None:
     """Abandon a pending upload: its object (if any) and its reservation go."""
-    ticket = await repository.get_upload_for_update(session, upload_id)
+    ticket = await repository.get_upload(session, upload_id, for_update=True)
     if ticket is None:
         raise UploadNotFound()
     await repository.delete_upload(session, upload_id)
@@ -379,7 +373,7 @@ async def cancel_upload(session: UserSession, files: DocumentFiles, upload_id: U
 
 async def sweep_expired_uploads(session: ServiceSession, storage: StorageBackend, *, limit: int = 500) -> int:
     """Remove pending uploads nobody confirmed in time, and whatever they had uploaded."""
-    rows = await repository.expired_uploads(session, grace_seconds=int(CONFIRM_GRACE.total_seconds()), limit=limit)
+    rows = await repository.expired_uploads(session, grace=CONFIRM_GRACE, limit=limit)
     if not rows:
         return 0
     await storage.delete([r["storage_path"] for r in rows])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
 import pytest
 
 SHA = "0" * 64
@@ -329,3 +330,41 @@ async def test_a_member_cannot_bend_a_documents_own_fields(library, sql, as_user
     async with as_user(member) as conn:
         assert await denied(conn, "update documents set title = 'x' where id = $1", mine["own"])
         assert not await denied(conn, "update documents set archived_at = null where id = $1", mine["own"])
+
+
+async def _confirm_error(conn, upload_id, document=None):
+    """The SQLSTATE and detail private.confirm_document_upload answers, in a savepoint."""
+    try:
+        async with conn.transaction():
+            await conn.fetchval(
+                "select private.confirm_document_upload($1, 10, $2, $3::text::jsonb, null)", upload_id, SHA, document
+            )
+    except asyncpg.PostgresError as exc:
+        return exc.sqlstate, exc.detail
+    return None
+
+
+async def test_confirming_through_sql_is_held_to_rls_and_the_documents_state(
+    library, sql, as_user, operator, tenant_a, tenant_b
+):
+    """The one-statement confirm runs as the caller: another client's pending upload does not exist for a
+    member, and a version never lands on a document archived since the service checked it."""
+    theirs = library[tenant_b.id]["upload"]
+    async with as_user(tenant_a.member) as conn:
+        assert await _confirm_error(conn, theirs, '{"title": "x"}') == ("FX404", "upload")
+    doc = library[tenant_a.id]["shared"]
+    upload = await sql.fetchval(
+        "insert into document_uploads (client_id, document_id, is_new_document, version, storage_path, file_name,"
+        " size_bytes, mime_type, created_by, expires_at)"
+        " values ($1, $2, false, 2, $3, 'f.pdf', 10, 'application/pdf', $4, now() + interval '1 hour')"
+        " returning id",
+        tenant_a.id,
+        doc,
+        path(tenant_a.id, doc, 2),
+        operator.id,
+    )
+    await sql.execute("update documents set archived_at = now() where id = $1", doc)
+    async with as_user(operator) as conn:
+        assert await _confirm_error(conn, upload) == ("FX409", None)
+    assert await sql.fetchval("select count(*) from document_versions where document_id = $1", doc) == 1
+    assert await sql.fetchval("select count(*) from document_uploads where id = $1", upload) == 1
