@@ -118,7 +118,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                # Paths already carry /api/v1: the server is wherever this document was served from.
+                servers=[{"url": "/", "description": "The server serving this document"}],
+                license_info={"name": "Proprietary", "identifier": "LicenseRef-Foxeo-Proprietary"},
+            )
             app.openapi_schema = problems.document_problems(schema)
         return app.openapi_schema
 
