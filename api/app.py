@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from api import problems
+from api import docs, problems
 from api.hot import HotReads
 from api.middleware import RequestContext
 from api.routers import ROUTERS, health
@@ -103,11 +103,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
         responses=problems.responses(500),
+        docs_url=None,  # served by api/docs.py from local assets
+        redoc_url=None,
         # OpenTelemetry hooks cost time on every request; enable them when an exporter is set up.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings or get_settings()
     problems.install(app)
+    docs.install(app)
     app.include_router(health.router)
     for router in ROUTERS:
         # Bodies are read before authentication: bound them (a router may set its own limit, as
