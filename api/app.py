@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from api import problems
+from api import docs, problems
 from api.middleware import RequestContext
 from api.routers import ROUTERS, health
 from integrations.supabase_auth import SupabaseAuthClient
@@ -102,11 +102,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
         responses=problems.responses(500),
+        docs_url=None,  # served by api/docs.py from local assets
+        redoc_url=None,
         # OpenTelemetry hooks cost time on every request; enable them when an exporter is set up.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings or get_settings()
     problems.install(app)
+    docs.install(app)
     app.include_router(health.router)
     for router in ROUTERS:
         # Bodies are read before authentication: bound them (a router may set its own limit, as
@@ -116,8 +119,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            app.openapi_schema = problems.problem_media_types(schema)
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                # Paths already carry /api/v1: the server is wherever this document was served from.
+                servers=[{"url": "/", "description": "The server serving this document"}],
+                license_info={"name": "Proprietary", "identifier": "LicenseRef-Foxeo-Proprietary"},
+            )
+            app.openapi_schema = problems.document_problems(schema)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
