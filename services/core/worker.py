@@ -52,13 +52,14 @@ class Worker:
         self._stopping = False
         self._listener: asyncpg.Connection | None = None
         self._more_due = False  # the last claim was full: claim again as soon as a slot frees
+        self._waking: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ claiming
     async def tick(self) -> int:
         """Claim as many due jobs as there are free slots and start them; the number started."""
-        if self._stopping or self._claiming.locked():
+        if self._stopping:
             return 0
-        async with self._claiming:
+        async with self._claiming:  # one claim at a time per process
             free = self._settings.jobs_concurrency - len(self._tasks)
             if free <= 0:
                 self._more_due = True
@@ -81,13 +82,13 @@ class Worker:
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
-        if self._more_due and not self._stopping:
+        if self._more_due:
             self.wake()
 
     def wake(self) -> None:
         """Claim now rather than at the next poll (a NOTIFY arrived, or a slot freed with more due)."""
-        if not self._stopping:
-            asyncio.get_running_loop().create_task(self._safe_tick())
+        if not self._stopping and (self._waking is None or self._waking.done()):
+            self._waking = asyncio.get_running_loop().create_task(self._safe_tick())
 
     async def _safe_tick(self) -> None:
         try:
@@ -97,9 +98,14 @@ class Worker:
 
     async def run_pending(self) -> None:
         """Run every job due now to its end, claim after claim (tests, the bench, one-off runs)."""
-        while await self.tick() or self._tasks:
+        while True:
+            started = await self.tick()
+            if self._waking is not None:
+                await self._waking
+            if not started and not self._tasks:
+                return
             if self._tasks:
-                await asyncio.wait(set(self._tasks))
+                await asyncio.wait(set(self._tasks), return_when=asyncio.FIRST_COMPLETED)
 
     # ------------------------------------------------------------------ running
     async def execute(self, job: Job) -> None:
@@ -173,6 +179,8 @@ class Worker:
         """Stop claiming; let running handlers finish up to FOXEO_JOBS_SHUTDOWN_SECONDS, then cancel
         them (their jobs go back to `failed`, due at once)."""
         self._stopping = True
+        if self._waking is not None:
+            await self._waking
         if self._listener is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._listener.close(), 2)
