@@ -102,17 +102,21 @@ _JOB_COLUMNS = (
     "id, kind, payload, attempts, coalesce(max_attempts, $4) as max_attempts, client_id, lease_token, created_at"
 )
 
+# Due jobs and jobs whose worker died (lease expired), each read in its partial index's order so a
+# backlog is never sorted whole; rows are locked SKIP LOCKED, so concurrent claims never share one.
 CLAIM = f"""
+with expired as (
+  select id from public.jobs
+  where status = 'running' and lease_expires_at < now() and kind = any($5::text[])
+  order by lease_expires_at limit $1 for update skip locked
+), due as (
+  select id from public.jobs
+  where status in ('queued', 'failed') and run_after <= now() and kind = any($5::text[])
+  order by run_after limit $1 for update skip locked
+)
 update public.jobs set status = 'running', attempts = attempts + 1, lease_token = gen_random_uuid(),
   lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3), started_at = now(), finished_at = null
-where id in (
-  select id from public.jobs
-  where ((status in ('queued', 'failed') and run_after <= now())
-         or (status = 'running' and lease_expires_at < now()))
-    and kind = any($5::text[])
-  order by run_after
-  for update skip locked
-  limit $1)
+where id in ((select id from expired) union all (select id from due) limit $1)
 returning {_JOB_COLUMNS}
 """
 
