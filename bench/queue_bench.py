@@ -107,10 +107,10 @@ class Workers:
             process.join(30)
 
 
-async def _wait_done(conn: asyncpg.Connection, total: int) -> float:
+async def _wait_done(conn: asyncpg.Connection, total: int, poll: float = 0.02) -> float:
     async with asyncio.timeout(600):
-        while await conn.fetchval("select count(*) from public.jobs where status = 'done'") < total:
-            await asyncio.sleep(0.02)
+        while await conn.fetchval("select count(*) from public.jobs where status = 'done'") < total:  # noqa: ASYNC110 (polls the database)
+            await asyncio.sleep(poll)
     return time.monotonic()
 
 
@@ -136,20 +136,32 @@ async def latency(dsn: str, n: int, *, listen: bool, poll_ms: int) -> None:
     )
 
 
+COMMITS = "select xact_commit + xact_rollback from pg_stat_database where datname = current_database()"
+
+
+async def _commits(conn: asyncpg.Connection) -> int:
+    await conn.execute("select pg_stat_force_next_flush()")
+    value: int = await conn.fetchval(COMMITS)
+    return value
+
+
 async def throughput(dsn: str, n: int, processes: int) -> None:
     conn = await asyncpg.connect(dsn)
     await conn.execute("truncate public.jobs")
     with Workers(dsn, processes, poll_ms=1000, concurrency=16, batch=16, listen=True):
+        before = await _commits(conn)
         start = time.monotonic()
         await conn.execute(
             f"select private.enqueue_job('{KIND}', '{{}}'::jsonb, null, null, null, null) from generate_series(1, {n})"
         )
-        end = await _wait_done(conn, n)
-    dead = await conn.fetchval("select count(*) from public.jobs where status <> 'done' or attempts <> 1")
+        end = await _wait_done(conn, n, poll=0.1)
+        statements = await _commits(conn) - before
+    wrong = await conn.fetchval("select count(*) from public.jobs where status <> 'done' or attempts <> 1")
     await conn.close()
     print(
-        f"throughput  {processes} worker process(es), concurrency 16: {n / (end - start):8.0f} jobs/s"
-        f"  ({n} jobs in {end - start:.2f} s; jobs not done exactly once: {dead})"
+        f"throughput  {processes} worker process(es) x concurrency 16: {n / (end - start):6.0f} jobs/s"
+        f"  ({n} jobs in {end - start:.2f} s; ≈{statements / n:.2f} statements per job;"
+        f" jobs not done exactly once: {wrong})"
     )
 
 
@@ -166,14 +178,11 @@ async def idle_cost(dsn: str, seconds: float) -> None:
         " select 'bench.noop', 'done', now() from generate_series(1, 100000)"
     )
     await conn.execute("vacuum analyze public.jobs")
-    count = "select xact_commit + xact_rollback from pg_stat_database where datname = current_database()"
     with Workers(dsn, 2, poll_ms=100, concurrency=8, batch=8, listen=True):
         await asyncio.sleep(1)
-        await conn.execute("select pg_stat_force_next_flush()")
-        before = await conn.fetchval(count)
+        before = await _commits(conn)
         await asyncio.sleep(seconds)
-        await conn.execute("select pg_stat_force_next_flush()")
-        after = await conn.fetchval(count)
+        after = await _commits(conn)
     transaction = conn.transaction()  # EXPLAIN ANALYZE runs the UPDATE: undo it (it claims nothing anyway)
     await transaction.start()
     plan = json.loads(await conn.fetchval("explain (analyze, buffers, format json) " + CLAIM, 8, "b", 60.0, 5, [KIND]))

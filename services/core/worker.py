@@ -47,6 +47,7 @@ class Worker:
         self.handlers = handlers
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._settings = ctx.settings
+        self._batch = min(ctx.settings.jobs_batch_size, ctx.settings.jobs_concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._claiming = asyncio.Lock()
         self._stopping = False
@@ -64,7 +65,7 @@ class Worker:
             if free <= 0:
                 self._more_due = True
                 return 0
-            limit = min(free, self._settings.jobs_batch_size)
+            limit = min(free, self._batch)
             jobs = await queue.claim(
                 self.ctx.db.pool,
                 limit=limit,
@@ -82,7 +83,10 @@ class Worker:
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
-        if self._more_due:
+        # More is due: claim again once half a batch of slots is free (or none is busy), so a backlog
+        # costs one claim per half batch rather than one per job.
+        free = self._settings.jobs_concurrency - len(self._tasks)
+        if self._more_due and (not self._tasks or free >= max(1, self._batch // 2)):
             self.wake()
 
     def wake(self) -> None:
