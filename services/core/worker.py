@@ -114,6 +114,13 @@ class Worker:
     # ------------------------------------------------------------------ running
     async def execute(self, job: Job) -> None:
         """Run one claimed job and record its outcome, keeping its lease alive while it runs."""
+        try:
+            await self._execute(job)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            # The outcome could not be written: the lease will expire and the job run again.
+            log.error("job outcome not recorded", extra={"job_id": str(job.id), "error": _describe(exc)})
+
+    async def _execute(self, job: Job) -> None:
         pool = self.ctx.db.pool
         if job.attempts > job.max_attempts:  # its last run died with its worker (lease expired)
             await queue.finish(pool, job, "dead", error="the worker running its last attempt stopped")
@@ -153,8 +160,11 @@ class Worker:
         lease = self._settings.jobs_lease_seconds
         while True:
             await asyncio.sleep(lease / 3)
-            if not await queue.extend_lease(self.ctx.db.pool, job, lease):
-                return  # lost: another run owns the job; our finish will be ignored
+            try:
+                if not await queue.extend_lease(self.ctx.db.pool, job, lease):
+                    return  # lost: another run owns the job; our finish will be ignored
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("job lease not renewed", extra={"job_id": str(job.id), "error": _describe(exc)})
 
     # ------------------------------------------------------------------ lifecycle
     def schedule(self, scheduler: AsyncIOScheduler) -> None:
