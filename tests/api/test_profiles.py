@@ -95,3 +95,33 @@ async def test_preferences_written_around_the_api_read_as_defaults(client, tenan
     assert defaults.items() <= r.json()[column].items()
     r = await client.patch("/api/v1/me", json={"theme": "dark"}, headers=tenant_a.member.headers)
     assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"notification_prefs": {"chat": None}}, "notification_prefs.chat"),
+        ({"notification_prefs": {"system": {"sound": None}}}, "notification_prefs.system.sound"),
+        ({"quiet_hours": {"start": None}}, "quiet_hours.start"),
+        ({"onboarding": {"tooltips_seen": None}}, "onboarding.tooltips_seen"),
+        ({"theme": None}, "theme"),
+        ({"locale": None}, "locale"),
+        ({"quiet_hours": None}, "quiet_hours"),
+        ({"onboarding": {"first_launch_done": 1}}, "onboarding.first_launch_done"),
+    ],
+)
+async def test_null_or_lax_values_in_preferences_are_422_naming_the_field(client, operator, sql, body, field):
+    r = await client.patch("/api/v1/me", headers=operator.headers, json=body)
+    assert r.status_code == 422, r.text
+    assert any(e["field"] == field for e in r.json()["errors"]), r.json()
+    assert await sql.fetchval("select count(*) from audit_log") == 0
+
+
+def test_a_merged_document_that_does_not_validate_is_a_422_naming_the_field():
+    from services.core.errors import Unprocessable
+    from services.profiles.schemas import QuietHours
+    from services.profiles.service import _validated
+
+    with pytest.raises(Unprocessable) as refused:
+        _validated("quiet_hours", QuietHours, {**QuietHours().model_dump(), "start": None})
+    assert refused.value.extra == {"field": "quiet_hours.start"}
