@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
 
 async def _conversation(client, user, tenant) -> str:
@@ -180,3 +181,18 @@ async def test_open_streams_hold_no_request_transaction_nor_pooled_connection(
     sent = await asyncio.wait_for(_send(client, operator, conversation, "still served"), 5)
     for stream in streams:
         assert (await stream.until("message.created")).data["id"] == sent["id"]
+
+
+async def test_a_member_removed_from_a_client_has_their_streams_closed(
+    client, open_stream, operator, tenant_a, tenant_b, sql
+):
+    alice, bob = await open_stream(tenant_a.member), await open_stream(tenant_b.member)
+    await alice.until("ready")
+    await bob.until("ready")
+    await sql.execute("delete from client_members where user_id = $1", tenant_a.member.id)
+    assert (await alice.until("close")).data == {"reason": "membership_revoked"}
+    with pytest.raises(EOFError):
+        await alice.next()
+    # Only that user's streams end.
+    sent = await _send(client, operator, await _conversation(client, operator, tenant_b), "Toujours là")
+    assert (await bob.until("message.created")).data["id"] == sent["id"]
