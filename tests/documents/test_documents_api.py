@@ -265,8 +265,6 @@ async def test_archived_clients_take_no_new_documents(docs, sql, operator, tenan
 
 
 async def test_project_filter_and_link(docs, sql, operator, tenant_a, tenant_b):
-    if await sql.fetchval("select to_regclass('public.projects')") is None:
-        pytest.skip("the projects module is not there yet")
     insert = (
         "insert into projects (client_id, name, kind, phase) values ($1, 'Site vitrine', 'delivery', 'lab')"
         " returning id"

@@ -60,7 +60,9 @@ async def test_a_committed_message_reaches_the_other_side_and_never_another_clie
     assert edited.status_code == 200
     update = await mikl.until("message.updated")
     assert update.data["body"] == "Bonjour MiKL !" and update.data["version"] == 2
-    await client.delete(f"/api/v1/chat/messages/{sent['id']}", headers=tenant_a.member.headers)
+    assert (
+        await client.delete(f"/api/v1/chat/messages/{sent['id']}", headers=tenant_a.member.headers)
+    ).status_code == 200
     assert (await alice.until("message.deleted")).data["body"] is None
     # Not one connection per stream: the pool plus the broker's single LISTEN connection.
     listeners = await sql.fetchval("select count(*) from pg_stat_activity where query ilike 'listen%'")
@@ -77,7 +79,9 @@ async def test_last_event_id_resumes_what_was_committed_while_away(client, open_
     await alice.response.aclose()
 
     missed = [await _send(client, operator, conversation, f"while away {i}") for i in range(3)]
-    await client.patch(f"/api/v1/chat/messages/{first['id']}", headers=operator.headers, json={"body": "uno"})
+    assert (
+        await client.patch(f"/api/v1/chat/messages/{first['id']}", headers=operator.headers, json={"body": "uno"})
+    ).status_code == 200
     back = await open_stream(tenant_a.member, last_event_id=cursor)
     events = []
     while (event := await back.next()).event != "ready":

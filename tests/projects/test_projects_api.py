@@ -102,7 +102,9 @@ async def test_progress_is_derived_from_steps_set_by_hand(client, operator, tena
     assert r.status_code == 200 and r.json()["started_at"]
     r = await client.patch(f"{base}/steps/{a}", headers=operator.headers, json={"status": "validated"})
     assert r.json()["completed_at"]
-    await client.patch(f"{base}/steps/{b}", headers=operator.headers, json={"status": "validated"})
+    assert (
+        await client.patch(f"{base}/steps/{b}", headers=operator.headers, json={"status": "validated"})
+    ).status_code == 200
     detail = (await client.get(base, headers=tenant_a.member.headers)).json()
     assert detail["progress"] == {"total": 3, "validated": 2, "percent": 66}
     listed = (await client.get(f"{API}/projects", headers=operator.headers)).json()["items"][0]
