@@ -200,3 +200,11 @@ async def test_a_member_removed_from_a_client_has_their_streams_closed(
     # Only that user's streams end.
     sent = await _send(client, operator, await _conversation(client, operator, tenant_b), "Toujours là")
     assert (await bob.until("message.created")).data["id"] == sent["id"]
+
+
+async def test_a_deleted_users_stream_asks_to_reauthenticate(open_stream, tenant_a, sql):
+    await sql.execute("update auth.users set deleted_at = now() where id = $1", tenant_a.member.id)
+    stream = await open_stream(tenant_a.member)
+    assert (await stream.until("reauthenticate")).data == {"reason": "user_not_found"}
+    with pytest.raises(EOFError):
+        await stream.next()
