@@ -28,7 +28,7 @@ def claims(**overrides: Any) -> dict[str, Any]:
         "aud": "authenticated",
         "role": "authenticated",
         "iat": now,
-        "exp": now + 600,
+        "exp": now + 24 * 3600,  # parametrize builds these at collection: a slow suite must not expire them
         "email": "a@example.test",
         "app_metadata": {"provider": "email"},
     }
