@@ -59,6 +59,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.middleware import MAX_HEADER_BYTES
     from services.core.logging import configure_logging
 
     settings = get_settings()
@@ -70,8 +71,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
         tokens = asyncio.run(seed_demo(dsn, settings))
         _print_demo(tokens, args.host, args.port)
     app = create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, workers=1, log_config=None, access_log=False)
+    # Uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal with the handler it
+    # found. SIGTERM's default handler kills the process without running atexit, which is where the
+    # embedded PostgreSQL is stopped: exit through SystemExit instead, for either signal.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _exit_on_signal)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        workers=1,
+        log_config=None,
+        access_log=False,
+        # The one header bound uvicorn offers (h11 only); RequestContext bounds them for every parser.
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+    )
     return 0
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def cmd_worker(_: argparse.Namespace) -> int:

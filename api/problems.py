@@ -85,8 +85,9 @@ def _database_detail(exc: asyncpg.PostgresError) -> str:
         return "a referenced object does not exist"
     if isinstance(exc, asyncpg.UniqueViolationError):
         return "this already exists"
-    constraint = getattr(exc, "constraint_name", None) or getattr(exc, "column_name", None)
-    return f"a value is out of range or invalid ({constraint})" if constraint else "a value is out of range or invalid"
+    # The column is the caller's field; constraint names and the database's texts stay in the log.
+    column = getattr(exc, "column_name", None)
+    return f"a value is out of range or invalid ({column})" if column else "a value is out of range or invalid"
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:

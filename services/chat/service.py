@@ -155,8 +155,11 @@ async def _check_attachments(session: UserSession, ids: list[UUID], client_id: U
 
 
 def _integrity(exc: asyncpg.PostgresError) -> InvalidMessage:
+    # The database's own text names constraints and values: never copied into a response.
     field = getattr(exc, "column_name", None) or "body"
-    return InvalidMessage(getattr(exc, "message", None) or str(exc), field=field)
+    if isinstance(exc, asyncpg.ForeignKeyViolationError):
+        return InvalidMessage("a referenced object does not exist", field=field)
+    return InvalidMessage("a value is out of range or invalid", field=field)
 
 
 async def post_message(session: UserSession, conversation_id: UUID, data: MessageCreate) -> MessageRead:

@@ -120,7 +120,7 @@ async def test_filters_search_and_keyset_pagination(client, operator):
 async def test_archived_clients_are_hidden_unless_asked(client, operator):
     kept = await create(client, operator, company_name="Kept")
     gone = await create(client, operator, company_name="Gone")
-    await client.post(f"/api/v1/clients/{gone['id']}/archive", headers=operator.headers)
+    assert (await client.post(f"/api/v1/clients/{gone['id']}/archive", headers=operator.headers)).status_code == 200
     default = (await client.get("/api/v1/clients", headers=operator.headers)).json()["items"]
     assert [c["id"] for c in default] == [kept["id"]]
     archived = (await client.get("/api/v1/clients", params={"status": "archived"}, headers=operator.headers)).json()[
