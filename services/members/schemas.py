@@ -36,7 +36,7 @@ class MemberInvited(BaseModel):
     )
     user_id: UUID | None = Field(description="null while the invitation is pending")
     invited_by: UUID | None
-    created_at: datetime | None = Field(description="when the membership was created; null while pending")
+    created_at: Timestamp | None = Field(description="when the membership was created; null while pending")
     invitation: Literal["supabase_email", "embedded"] = Field(
         description="supabase_email: Supabase sends the invitation e-mail; embedded: no Auth server, use dev_token"
     )
