@@ -13,9 +13,9 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from api import problems
-from api.hot import HotReads
 from api.middleware import RequestContext
 from api.routers import ROUTERS, health
+from api.routing import include_flat
 from integrations.supabase_auth import SupabaseAuthClient
 from services.core.auth import JwksCache, TokenVerifier
 from services.core.db import Database
@@ -108,13 +108,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings or get_settings()
     problems.install(app)
-    app.include_router(health.router)
+    include_flat(app, health.router, prefix="", max_body_size=None)
     for router in ROUTERS:
         # Bodies are read before authentication: bound them (a router may set its own limit, as
         # documents does for uploads). Set per router, not app-wide, so RequestContext sees the 413.
-        app.include_router(router, prefix="/api/v1", max_body_size=JSON_BODY_LIMIT)
-    app.add_middleware(HotReads)
-    app.add_middleware(RequestContext)  # added last: outermost, around the hot reads too
+        include_flat(app, router, prefix="/api/v1", max_body_size=JSON_BODY_LIMIT)
+    app.add_middleware(RequestContext)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
