@@ -17,6 +17,7 @@ from api import docs, problems
 from api.middleware import RequestContext
 from api.resources import open_resources, user_directory
 from api.routers import ROUTERS, health
+from api.routing import include_flat
 from integrations.supabase_auth import SupabaseAuthClient
 from services.core.auth import JwksCache, TokenVerifier
 from services.core.db import Database
@@ -101,11 +102,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings or get_settings()
     problems.install(app)
     docs.install(app)
-    app.include_router(health.router)
+    include_flat(app, health.router, prefix="", max_body_size=None)
     for router in ROUTERS:
         # Bodies are read before authentication: bound them (a router may set its own limit, as
         # documents does for uploads). Set per router, not app-wide, so RequestContext sees the 413.
-        app.include_router(router, prefix="/api/v1", max_body_size=JSON_BODY_LIMIT)
+        include_flat(app, router, prefix="/api/v1", max_body_size=JSON_BODY_LIMIT)
     app.add_middleware(RequestContext)
 
     def openapi() -> dict[str, Any]:
