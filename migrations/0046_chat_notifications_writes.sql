@@ -133,6 +133,13 @@ begin
 end
 $$;
 
+-- A notification's realtime event goes out at commit, after the events of what it is about written in
+-- the same transaction: a chat message notifies before its insert (to keep the conversation's lock
+-- short), yet its subscribers still receive the message first, then the notification.
+drop trigger notifications_emit on public.notifications;
+create constraint trigger notifications_emit after insert on public.notifications
+  deferrable initially deferred for each row execute function private.notifications_emit();
+
 -- Marks one of my notifications read (once: a concurrent call waits on the row, then finds it read
 -- and writes no second audit entry). The row as JSON; null when it is not mine, or gone (not an error,
 -- which would abort the caller's transaction).
@@ -223,22 +230,28 @@ language sql immutable set search_path = '' as $$
   select to_jsonb(p_message) - 'change_xid' - 'stream_xmin'
 $$;
 
+-- The API picks a message's id up front (below) so that its notifications are written before the
+-- insert takes the conversation's row lock, which is then held until commit (see the next function).
+grant insert (id) on public.chat_messages to authenticated;
+
 -- Sends a message: the conversation must be the caller's, chat active for members, the client not
--- archived, the reply in the same conversation, attachments openable by the client. The insert
--- trigger allocates `seq` under the conversation's row lock; the audit entry and the notification of
--- the other side (the client's members, or the operators) follow in this same call. The message JSON.
+-- archived, the reply in the same conversation, attachments openable by the client. The other side is
+-- notified (the client's members, or the operators) first; then the insert, whose trigger allocates
+-- `seq` under the conversation's row lock, and the audit entry: the least work is done while holding
+-- that lock, which every sender to the conversation waits for. The message JSON.
 create function private.send_chat_message(
   p_conversation_id uuid, p_body text, p_attachment_ids uuid[], p_reply_to_id uuid, p_request_id text
 ) returns text
 language plpgsql volatile security invoker set search_path = '' as $$
 declare
+  v_id uuid := gen_random_uuid();
+  v_actor uuid := (select auth.uid());
   v_client_id uuid;
   v_company text;
   v_status text;
   v_message public.chat_messages;
   v_json jsonb;
-  v_excerpt text;
-  v_actor uuid := (select auth.uid());
+  v_excerpt text := coalesce(nullif(p_body, ''), '📎 Pièce jointe');
 begin
   select c.client_id, cl.company_name, cl.status into v_client_id, v_company, v_status
     from public.chat_conversations c join public.clients cl on cl.id = c.client_id
@@ -255,27 +268,26 @@ begin
     raise exception 'the replied-to message is not in this conversation' using errcode = 'FX422', column = 'reply_to_id';
   end if;
   perform private.check_chat_attachments(p_attachment_ids, v_client_id);
-  insert into public.chat_messages (conversation_id, author_id, body, attachment_ids, reply_to_id)
-    values (p_conversation_id, v_actor, nullif(p_body, ''), coalesce(p_attachment_ids, '{}'), p_reply_to_id)
-    returning * into v_message;
-  v_json := private.chat_message_json(v_message);
-  perform private.write_audit(v_client_id, 'chat.message_sent', 'chat_message', v_message.id::text, null,
-                              v_json - 'body', p_request_id);
-  v_excerpt := coalesce(v_message.body, '📎 Pièce jointe');
   if length(v_excerpt) > 140 then
     v_excerpt := left(v_excerpt, 139) || '…';
   end if;
-  if v_message.author_role = 'operator' then
+  if (select private.is_operator()) then
     perform private.notify(
       array(select u from unnest(private.client_member_ids(v_client_id)) u where u is distinct from v_actor),
       v_client_id, 'chat', 'Nouveau message', v_excerpt, null, '/chat/' || p_conversation_id,
-      'chat_message', v_message.id::text, p_request_id);
+      'chat_message', v_id::text, p_request_id);
   else
     perform private.notify(
       array(select u from unnest(private.operator_ids()) u where u is distinct from v_actor),
       v_client_id, 'chat', 'Nouveau message — ' || v_company, v_excerpt, null, '/chat/' || p_conversation_id,
-      'chat_message', v_message.id::text, p_request_id);
+      'chat_message', v_id::text, p_request_id);
   end if;
+  insert into public.chat_messages (id, conversation_id, author_id, body, attachment_ids, reply_to_id)
+    values (v_id, p_conversation_id, v_actor, nullif(p_body, ''), coalesce(p_attachment_ids, '{}'), p_reply_to_id)
+    returning * into v_message;
+  v_json := private.chat_message_json(v_message);
+  perform private.write_audit(v_client_id, 'chat.message_sent', 'chat_message', v_id::text, null,
+                              v_json - 'body', p_request_id);
   return v_json::text;
 end
 $$;

@@ -27,7 +27,7 @@ from services.chat.errors import (
     MessageNotFound,
     NotYourMessage,
 )
-from services.chat.schemas import ConversationRead, MessageCreate, MessageRead, MessageUpdate, ReadState
+from services.chat.schemas import ConversationRead, MessageCreate, MessageUpdate, ReadState
 from services.clients import service as clients
 from services.clients.errors import ClientNotFound
 from services.config import service as config
@@ -129,14 +129,17 @@ async def list_messages_json(
     )
 
 
-async def post_message(session: UserSession, conversation_id: UUID, data: MessageCreate) -> MessageRead:
-    """Sends a message and notifies the other side (the client's members, or the operators)."""
+async def post_message(session: UserSession, conversation_id: UUID, data: MessageCreate) -> bytes:
+    """Sends a message and notifies the other side (the client's members, or the operators): a
+    MessageRead as JSON bytes, passed through as Postgres rendered it (the conversation's lock is
+    held until commit, so nothing is re-parsed in between)."""
     sent = repository.send(session, conversation_id, data.body or None, data.attachment_ids, data.reply_to_id)
-    return MessageRead.model_validate_json(await _checked(sent))
+    return (await _checked(sent)).encode()
 
 
-async def edit_message(session: UserSession, message_id: UUID, data: MessageUpdate) -> MessageRead:
-    """Edits my message's body or attachments (only the fields sent; unchanged content writes nothing)."""
+async def edit_message(session: UserSession, message_id: UUID, data: MessageUpdate) -> bytes:
+    """Edits my message's body or attachments (only the fields sent; unchanged content writes nothing):
+    a MessageRead as JSON bytes."""
     edited = repository.edit(
         session,
         message_id,
@@ -144,12 +147,13 @@ async def edit_message(session: UserSession, message_id: UUID, data: MessageUpda
         body=data.body or None,
         attachment_ids=data.attachment_ids,
     )
-    return MessageRead.model_validate_json(await _checked(edited))
+    return (await _checked(edited)).encode()
 
 
-async def delete_message(session: UserSession, message_id: UUID) -> MessageRead:
-    """Deletes my message, leaving a tombstone (no body, no attachments, `deleted_at` set)."""
-    return MessageRead.model_validate_json(await _checked(repository.tombstone(session, message_id)))
+async def delete_message(session: UserSession, message_id: UUID) -> bytes:
+    """Deletes my message, leaving a tombstone (no body, no attachments, `deleted_at` set): a
+    MessageRead as JSON bytes."""
+    return (await _checked(repository.tombstone(session, message_id))).encode()
 
 
 async def mark_read(session: UserSession, conversation_id: UUID, seq: int | None) -> ReadState:
