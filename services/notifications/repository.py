@@ -40,17 +40,24 @@ _MARK_ALL_READ = "select private.mark_notifications_read($1, $2)"
 _CLIENT_MEMBER_IDS = "select private.client_member_ids($1)"
 
 
-async def notify(session: AnySession, user_ids: list[UUID] | None, values: dict[str, Any]) -> list[UUID]:
-    """Through private.notify: the users of `user_ids`, or (None) the `audience` of `values`:
-    "operators", or "members" of `values["client_id"]` — but the actor. Raises
-    InsufficientPrivilegeError for a recipient off limits."""
-    if user_ids is not None:
-        statement, extra = _NOTIFY_USERS, [user_ids]
-    else:
-        statement, extra = (_NOTIFY_OPERATORS if values["audience"] == "operators" else _NOTIFY_MEMBERS), []
-    args = [values[k] for k in ("client_id", "source", "title", "body", "priority", "link", "entity_type", "entity_id")]
-    ids: list[UUID] = await session.fetchval(statement, *args, session.request_id, *extra)
-    return list(ids)
+def _args(values: dict[str, Any], session: AnySession) -> list[Any]:
+    names = ("client_id", "source", "title", "body", "priority", "link", "entity_type", "entity_id")
+    return [*(values[name] for name in names), session.request_id]
+
+
+# Each raises InsufficientPrivilegeError when a recipient is beyond the actor's reach.
+async def notify_users(session: AnySession, user_ids: list[UUID], values: dict[str, Any]) -> list[UUID]:
+    return list(await session.fetchval(_NOTIFY_USERS, *_args(values, session), user_ids))
+
+
+async def notify_operators(session: AnySession, values: dict[str, Any]) -> list[UUID]:
+    """Every operator but the actor."""
+    return list(await session.fetchval(_NOTIFY_OPERATORS, *_args(values, session)))
+
+
+async def notify_client_members(session: AnySession, values: dict[str, Any]) -> list[UUID]:
+    """Every member of `values["client_id"]` but the actor."""
+    return list(await session.fetchval(_NOTIFY_MEMBERS, *_args(values, session)))
 
 
 async def client_member_ids(session: AnySession, client_id: UUID) -> list[UUID]:

@@ -4,7 +4,8 @@ read and acknowledged by their recipient."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
@@ -57,9 +58,10 @@ def _values(
     }
 
 
-async def _notify(session: AnySession, user_ids: list[UUID] | None, values: dict[str, Any]) -> list[UUID]:
+@contextmanager
+def _forbidden() -> Iterator[None]:
     try:
-        return await repository.notify(session, user_ids, values)
+        yield
     except asyncpg.InsufficientPrivilegeError as exc:
         raise NotifyForbidden(str(exc)) from None
 
@@ -88,7 +90,8 @@ async def notify(
     values = _values(source, title, body, priority, link, entity_type, entity_id, client_id)
     if not user_ids:
         return []
-    return await _notify(session, list(user_ids), values)
+    with _forbidden():
+        return await repository.notify_users(session, list(user_ids), values)
 
 
 async def notify_operators(
@@ -105,7 +108,8 @@ async def notify_operators(
 ) -> list[UUID]:
     """Notify every operator but the acting user. A member must pass the `client_id` the event is about."""
     values = _values(source, title, body, priority, link, entity_type, entity_id, client_id)
-    return await _notify(session, None, {**values, "audience": "operators"})
+    with _forbidden():
+        return await repository.notify_operators(session, values)
 
 
 async def notify_client_members(
@@ -122,7 +126,8 @@ async def notify_client_members(
 ) -> list[UUID]:
     """Notify every member of a client but the acting user."""
     values = _values(source, title, body, priority, link, entity_type, entity_id, client_id)
-    return await _notify(session, None, {**values, "audience": "members"})
+    with _forbidden():
+        return await repository.notify_client_members(session, values)
 
 
 # ---------------------------------------------------------------- the recipient's side
@@ -185,7 +190,5 @@ async def changed_since(session: UserSession, since_xid: int, limit: int) -> lis
 async def client_member_ids(session: AnySession, client_id: UUID) -> list[UUID]:
     """Every member of a client (a security-definer read: callers route events with it). A user
     session must be the operator's or one of that client's members (else NotifyForbidden)."""
-    try:
+    with _forbidden():
         return await repository.client_member_ids(session, client_id)
-    except asyncpg.InsufficientPrivilegeError as exc:
-        raise NotifyForbidden(str(exc)) from None
