@@ -92,13 +92,15 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
     stack: list[str] = []
 
     def visit(module: str) -> list[str] | None:
-        state[module], _ = 1, stack.append(module)
+        state[module] = 1
+        stack.append(module)
         for target in sorted(graph.get(module, ())):
             if state.get(target) == 1:
                 return [*stack[stack.index(target) :], target]
             if target not in state and (found := visit(target)):
                 return found
-        state[module], _ = 2, stack.pop()
+        state[module] = 2
+        stack.pop()
         return None
 
     for module in sorted(graph):
@@ -118,7 +120,7 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 
 def test_no_function_local_import_of_another_module() -> None:
     """An import hidden in a function is how a cycle hides."""
-    found = set()
+    found: set[tuple[str, str]] = set()
     for path, tree in _sources("services"):
         module = _module_of(path)
         for node in _function_imports(tree):
