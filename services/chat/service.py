@@ -59,10 +59,15 @@ async def _checked(call: Awaitable[T]) -> T:
             raise _REFUSALS[state]() from None
         if state == "FXK04":
             raise ConfigNotFound("no configuration for this client, or it is not yours to see") from None
-        # FX422 and the message trigger's 23503/23514 (the database floor) name the field.
-        if state == "FX422" or isinstance(exc, asyncpg.ForeignKeyViolationError | asyncpg.CheckViolationError):
-            field = getattr(exc, "column_name", None) or "body"
+        field = getattr(exc, "column_name", None) or "body"
+        if state == "FX422":  # our own function's refusal: its text is written for the caller
             raise InvalidMessage(str(getattr(exc, "message", None) or exc), field=field) from None
+        # The message trigger's 23503/23514 (the database floor): its text names constraints and
+        # values, so it never reaches a response.
+        if isinstance(exc, asyncpg.ForeignKeyViolationError):
+            raise InvalidMessage("a referenced object does not exist", field=field) from None
+        if isinstance(exc, asyncpg.CheckViolationError):
+            raise InvalidMessage("a value is out of range or invalid", field=field) from None
         raise
 
 
