@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from jobs.kit import Recorder
+from tests.jobs.kit import Recorder
 
 from services.core.db import Database
 from services.core.queue import JobContext

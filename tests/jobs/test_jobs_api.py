@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from jobs.kit import KIND
+from tests.jobs.kit import KIND
 
 from services.core import queue
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
-from jobs.kit import KIND, principal_of
+from tests.jobs.kit import KIND, principal_of
 
 from services.core import queue
 

@@ -8,7 +8,7 @@ import random
 from datetime import timedelta
 
 import pytest
-from jobs.kit import KIND
+from tests.jobs.kit import KIND
 
 from services.core import queue
 from services.core.queue import PermanentJobError
