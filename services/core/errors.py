@@ -42,14 +42,3 @@ class PayloadTooLarge(FoxeoError):
 
 class ServiceUnavailable(FoxeoError):
     status, code, title = 503, "service_unavailable", "Service unavailable"
-
-
-class BadGateway(FoxeoError):
-    status, code, title = 502, "bad_gateway", "Upstream service failed"
-
-
-class IntegrationNotConfigured(ServiceUnavailable):
-    code = "integration_not_configured"
-
-    def __init__(self, vendor: str, setting: str) -> None:
-        super().__init__(f"{vendor} is not configured: set {setting}", setting=setting)

@@ -65,10 +65,6 @@ async def get(session: UserSession, notification_id: UUID) -> asyncpg.Record | N
     return await session.fetchrow(f"select {COLUMNS} from public.notifications where id = $1", notification_id)
 
 
-async def get_many(session: AnySession, ids: list[UUID]) -> list[asyncpg.Record]:
-    return await session.fetch(f"select {COLUMNS}, user_id from public.notifications where id = any($1)", ids)
-
-
 async def unread_counts(session: UserSession) -> list[asyncpg.Record]:
     return await session.fetch(
         "select source, count(*) as n from public.notifications"
