@@ -12,7 +12,8 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from splinter_lints import LINTS  # beside this file (pytest puts test folders on sys.path)
+
+from tests.core.splinter_lints import LINTS
 
 CONFIG = Path(__file__).resolve().parents[2] / "supabase" / "config.toml"
 
