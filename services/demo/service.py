@@ -6,13 +6,18 @@ import uuid
 from typing import Any, Literal
 from uuid import UUID
 
-import asyncpg
 import jwt
 
+from services.clients.schemas import ClientCreate
+from services.clients.service import create_client, find_client_by_company_and_tag
 from services.core.auth import Principal, mint_token
 from services.core.db import Database
 from services.core.migrations import migrate
 from services.core.settings import Settings
+from services.demo import repository
+from services.members.directory import EmbeddedDirectory
+from services.members.schemas import MemberInvite
+from services.members.service import invite_member
 
 OPERATOR_EMAIL = "mikl@demo.foxeo.fr"
 DEMO_CLIENTS: tuple[tuple[Literal["lab", "one"], str, str, str, str], ...] = (
@@ -24,31 +29,17 @@ DEMO_CLIENTS: tuple[tuple[Literal["lab", "one"], str, str, str, str], ...] = (
 async def ensure_auth_user(dsn: str, email: str, user_id: UUID | None = None, *, operator: bool = False) -> UUID:
     """The auth.users row for `email` (created if missing), as Supabase Auth would hold it."""
     await migrate(dsn)
-    conn = await asyncpg.connect(dsn)
+    db = Database(dsn, pool_size=1)
+    await db.open()
     try:
-        app_metadata = '{"provider": "email", "role": "operator"}' if operator else '{"provider": "email"}'
-        found: UUID = await conn.fetchval(
-            "insert into auth.users (id, email, raw_app_meta_data, email_confirmed_at)"
-            " values ($1, lower($2), $3::jsonb, now())"
-            " on conflict (email) do update set raw_app_meta_data = excluded.raw_app_meta_data returning id",
-            user_id or uuid.uuid4(),
-            email,
-            app_metadata,
-        )
-        return found
+        async with db.service_session() as session:
+            return await repository.upsert_auth_user(session, user_id or uuid.uuid4(), email, operator=operator)
     finally:
-        await conn.close()
+        await db.close()
 
 
 async def seed_demo(dsn: str, settings: Settings) -> dict[str, dict[str, Any]]:
     """Idempotent: a second run finds the same users and clients and prints fresh tokens."""
-    from services.clients import repository as clients_repository
-    from services.clients.schemas import ClientCreate
-    from services.clients.service import create_client
-    from services.members.directory import EmbeddedDirectory
-    from services.members.schemas import MemberInvite
-    from services.members.service import invite_member
-
     secret = settings.jwt_secret()
     if secret is None:
         raise RuntimeError("--demo needs the embedded default or SUPABASE_JWT_SECRET")
@@ -63,7 +54,7 @@ async def seed_demo(dsn: str, settings: Settings) -> dict[str, dict[str, Any]]:
         directory = EmbeddedDirectory(db, secret)
         for status, company, email, first, last in DEMO_CLIENTS:
             async with db.user_session(principal) as session:
-                client_id = await clients_repository.find_by_company_and_tag(session, company, "demo")
+                client_id = await find_client_by_company_and_tag(session, company, "demo")
                 if client_id is None:
                     client = await create_client(
                         session,

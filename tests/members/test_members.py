@@ -10,6 +10,7 @@ import pytest
 import respx
 
 from services.core.settings import Settings
+from tests.factories import create_user
 
 
 async def test_embedded_invite_creates_the_user_and_a_working_dev_token(client, operator, tenant_a, sql):
@@ -111,7 +112,7 @@ async def test_supabase_invite_goes_through_the_admin_api(supabase_settings, ope
         async with app.router.lifespan_context(app):
             # Supabase Auth creates the user row during the invite; stand it in under another e-mail
             # so the directory's "already a user?" lookup still goes to the invite API.
-            await sql.execute("insert into auth.users (id, email) values ($1, 'pending@example.com')", invited_id)
+            await create_user(sql, email="pending@example.com", user_id=invited_id)
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
                 r = await http.post(
                     f"/api/v1/clients/{tenant_a.id}/members",
