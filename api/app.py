@@ -14,7 +14,6 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from api import problems
-from api.hot import HotReads
 from api.middleware import RequestContext
 from api.resources import open_resources, user_directory
 from api.routers import ROUTERS, health
@@ -104,8 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Bodies are read before authentication: bound them (a router may set its own limit, as
         # documents does for uploads). Set per router, not app-wide, so RequestContext sees the 413.
         app.include_router(router, prefix="/api/v1", max_body_size=JSON_BODY_LIMIT)
-    app.add_middleware(HotReads)
-    app.add_middleware(RequestContext)  # added last: outermost, around the hot reads too
+    app.add_middleware(RequestContext)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -1,4 +1,10 @@
-"""Supabase Auth: the project's JWKS and the admin invite API (httpx, server key)."""
+"""Supabase Auth: the admin invite API through the `supabase` SDK's async client (`auth.admin`), and
+the project's JWKS.
+
+The JWKS stays a direct httpx call on the same client: it is public (no key, so it works when only
+SUPABASE_URL is set, and the SDK refuses to exist without a key), and the SDK only fetches it inside
+`get_claims()` with a cache of its own, while our `JwksCache` owns caching and key rotation.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,10 @@ from uuid import UUID
 
 import httpx
 from pydantic import BaseModel, ConfigDict
+from supabase_auth.types import InviteUserByEmailOptions
 
 from integrations._http import RetryPolicy, VendorHTTP
+from integrations._supabase import SdkCalls, sdk_client
 from integrations.errors import NotConfiguredError
 
 VENDOR = "supabase_auth"
@@ -24,14 +32,6 @@ class AuthUser(BaseModel):
     invited_at: str | None = None
 
 
-def server_key_headers(secret_key: str) -> dict[str, str]:
-    """New `sb_secret_…` keys go in `apikey` only; a legacy service_role JWT also as a Bearer."""
-    headers = {"apikey": secret_key}
-    if not secret_key.startswith("sb_"):
-        headers["Authorization"] = f"Bearer {secret_key}"
-    return headers
-
-
 class SupabaseAuthClient:
     def __init__(
         self,
@@ -41,15 +41,17 @@ class SupabaseAuthClient:
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._secret_key = secret_key
+        retry = RetryPolicy(max_attempts=3)
+        # No key headers on the client itself: the JWKS is fetched without one; the SDK adds its own.
         self._http = VendorHTTP(
             VENDOR,
             supabase_url.rstrip("/") + "/auth/v1",
-            headers=server_key_headers(secret_key) if secret_key else {},
             timeout=httpx.Timeout(timeout, connect=5.0),
-            retry=RetryPolicy(max_attempts=3),
+            retry=retry,
             transport=transport,
         )
+        self._sdk = sdk_client(supabase_url, secret_key, self._http.client) if secret_key else None
+        self._call = SdkCalls(VENDOR, retry=retry)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -63,8 +65,12 @@ class SupabaseAuthClient:
         self, email: str, *, data: dict[str, Any] | None = None, redirect_to: str | None = None
     ) -> AuthUser:
         """Create the user and send Supabase's invitation e-mail."""
-        if not self._secret_key:
+        if self._sdk is None:
             raise NotConfiguredError(VENDOR, "SUPABASE_SECRET_KEY")
-        params = {"redirect_to": redirect_to} if redirect_to else None
-        body = await self._http.json("POST", "/invite", json={"email": email, "data": data or {}}, params=params)
-        return AuthUser.model_validate(body)
+        admin = self._sdk.auth.admin
+        options = InviteUserByEmailOptions(data=data or {})
+        if redirect_to:
+            options["redirect_to"] = redirect_to
+        # Not idempotent (a second invite re-sends the e-mail): retried only when provably not processed.
+        answer = await self._call("POST /invite", lambda: admin.invite_user_by_email(email, options), idempotent=False)
+        return AuthUser.model_validate(answer.user.model_dump(mode="json"))

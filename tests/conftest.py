@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from services.core.auth import mint_token
+from tests.contract_check import ContractCheck
 from services.core.migrations import migrate
 from services.core.settings import Settings
 
@@ -97,7 +98,8 @@ async def app(settings: Settings) -> AsyncIterator[Any]:
 
 @pytest.fixture
 async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
+    """The app in-process; every successful JSON body is checked against its route's response model."""
+    transport = httpx.ASGITransport(app=ContractCheck(app))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http
 

@@ -6,10 +6,15 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from fastapi.routing import APIRoute
+from pydantic import BaseModel, PlainSerializer
+from pydantic.fields import FieldInfo
 
 from api.app import create_app
 from services.core.settings import Settings
@@ -64,3 +69,33 @@ async def test_every_protected_route_answers_401_without_a_token(client, app):
             r = await client.request(method, path)
             assert r.status_code == 401, f"{method} {route.path} -> {r.status_code}"
             assert r.json()["code"] == "unauthorized"
+
+
+def _models(annotation: object, seen: set[type]) -> Iterator[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation not in seen:
+            seen.add(annotation)
+            yield annotation
+            for field in annotation.model_fields.values():
+                yield from _models(field.annotation, seen)
+    for arg in get_args(annotation):
+        yield from _models(arg, seen)
+
+
+def _is_plain_datetime(field: FieldInfo) -> bool:
+    types = {field.annotation, *get_args(field.annotation)}
+    serialized = any(isinstance(m, PlainSerializer) for m in field.metadata)
+    return datetime in types and not serialized
+
+
+def test_every_timestamp_in_a_response_is_written_one_way(app):
+    """Responses rendered by pydantic write timestamps as Postgres does (services/core/schemas.py)."""
+    seen: set[type] = set()
+    plain = [
+        f"{model.__name__}.{name}"
+        for route in api_routes(app)
+        for model in _models(route.response_model, seen)
+        for name, field in model.model_fields.items()
+        if _is_plain_datetime(field)
+    ]
+    assert not plain, f"use services.core.schemas.Timestamp for {plain}"

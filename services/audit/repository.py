@@ -4,8 +4,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import asyncpg
+from sqlalchemy import Select, bindparam, select
+
+from services.audit.tables import audit_log
 from services.core.db import AnySession, UserSession
-from services.core.sql import Params
+from services.core.pagination import Keyset
+from services.core.query import shaped
 
 
 async def insert(
@@ -30,42 +35,41 @@ async def insert(
     )
 
 
+# ids are monotonic with `at`, so the id alone is a stable keyset
+KEYSET = Keyset(audit_log.c.id, kinds=(int,), descending=True)
+_FILTERS = ("client_id", "actor_id", "action", "entity_type", "entity_id")
+
+
+@shaped
+def _list(filters: tuple[str, ...], since: bool, until: bool, after: bool) -> Select[Any]:
+    statement = select(audit_log)
+    for name in filters:
+        statement = statement.where(audit_log.c[name] == bindparam(name))
+    if since:
+        statement = statement.where(audit_log.c.at >= bindparam("since"))
+    if until:
+        statement = statement.where(audit_log.c.at < bindparam("until"))
+    return KEYSET.apply(statement, after=after)
+
+
 async def list_entries(
     session: UserSession,
     *,
-    client_id: UUID | None,
-    actor_id: UUID | None,
-    action: str | None,
-    entity_type: str | None,
-    entity_id: str | None,
+    filters: dict[str, Any],
     since: datetime | None,
     until: datetime | None,
-    after: tuple[int] | None,
+    cursor: str | None,
     limit: int,
-) -> list[Any]:
-    params, conditions = Params(), []
-    arg = params.add
-
-    if client_id is not None:
-        conditions.append(f"client_id = {arg(client_id)}")
-    if actor_id is not None:
-        conditions.append(f"actor_id = {arg(actor_id)}")
-    if action is not None:
-        conditions.append(f"action = {arg(action)}")
-    if entity_type is not None:
-        conditions.append(f"entity_type = {arg(entity_type)}")
-    if entity_id is not None:
-        conditions.append(f"entity_id = {arg(entity_id)}")
+) -> list[asyncpg.Record]:
+    """`limit + 1` entries, newest first; `filters` are equality filters on the columns in `_FILTERS`."""
+    present = {name: value for name, value in filters.items() if value is not None}
+    unknown = present.keys() - set(_FILTERS)
+    if unknown:
+        raise ValueError(f"not an audit filter: {sorted(unknown)}")
+    query = _list(tuple(sorted(present)), since is not None, until is not None, cursor is not None)
+    values = {**present, **KEYSET.values(cursor, limit)}
     if since is not None:
-        conditions.append(f"at >= {arg(since)}")
+        values["since"] = since
     if until is not None:
-        conditions.append(f"at < {arg(until)}")
-    if after is not None:
-        # ids are monotonic with `at`, so the id alone is a stable keyset
-        conditions.append(f"id < {arg(after[0])}")
-    where = " and ".join(conditions) or "true"
-    return await session.fetch(
-        f"select id, at, actor_id, actor_role, client_id, action, entity_type, entity_id, before, after,"
-        f" request_id from public.audit_log where {where} order by id desc limit {arg(limit + 1)}",
-        *params.values,
-    )
+        values["until"] = until
+    return await query.fetch(session, **values)

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel
 
+from services.core.schemas import Timestamp
+
 
 class AuditEntryRead(BaseModel):
     id: int
-    at: datetime
+    at: Timestamp
     actor_id: UUID | None
     actor_role: Literal["operator", "member", "system"]
     client_id: UUID | None

@@ -12,7 +12,7 @@ from services.audit import repository
 from services.audit.schemas import AuditEntryRead
 from services.core.db import AnySession, UserSession
 from services.core.errors import Unprocessable
-from services.core.pagination import Page, encode_cursor, read_cursor
+from services.core.pagination import Page, next_page
 
 
 def _snapshot(value: BaseModel | dict[str, Any] | None) -> dict[str, Any] | None:
@@ -65,22 +65,16 @@ async def list_entries(
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[AuditEntryRead]:
-    after = None
-    if cursor:
-        (last_id,) = read_cursor(cursor, int)
-        after = (last_id,)
     rows = await repository.list_entries(
         session,
-        client_id=client_id,
-        actor_id=actor_id,
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
+        filters={
+            "client_id": client_id, "actor_id": actor_id, "action": action, "entity_type": entity_type,
+            "entity_id": entity_id,
+        },
         since=_utc(since, "since"),
         until=_utc(until, "until"),
-        after=after,
+        cursor=cursor,
         limit=limit,
-    )
-    items = [AuditEntryRead.model_validate(dict(r)) for r in rows[:limit]]
-    next_cursor = encode_cursor(items[-1].id) if len(rows) > limit and items else None
-    return Page[AuditEntryRead](items=items, next_cursor=next_cursor)
+    )  # fmt: skip
+    page, next_cursor = next_page(rows, limit, lambda row: [row["id"]])
+    return Page[AuditEntryRead](items=[AuditEntryRead.model_validate(dict(r)) for r in page], next_cursor=next_cursor)

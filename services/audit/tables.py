@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Table, Text, Uuid
+from sqlalchemy import BigInteger, Column, DateTime, FetchedValue, Identity, Table, Text, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
 
 from services.core.tables import metadata
@@ -8,8 +8,8 @@ from services.core.tables import metadata
 audit_log = Table(
     "audit_log",
     metadata,
-    Column("id", BigInteger, primary_key=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=FetchedValue()),
     Column("actor_id", Uuid),
     Column("actor_role", Text, nullable=False),
     Column("client_id", Uuid),

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from services.core.schemas import Timestamp
 
 BODY_MAX = 4000
 MAX_ATTACHMENTS = 10
@@ -62,9 +63,9 @@ class MessageRead(BaseModel):
     body: str | None = Field(description="Null once deleted")
     attachment_ids: list[UUID]
     reply_to_id: UUID | None
-    created_at: datetime
-    edited_at: datetime | None
-    deleted_at: datetime | None = Field(description="Set on a deleted message (a tombstone)")
+    created_at: Timestamp
+    edited_at: Timestamp | None
+    deleted_at: Timestamp | None = Field(description="Set on a deleted message (a tombstone)")
     version: int = Field(description="Incremented by every edit or deletion")
 
 
@@ -76,8 +77,8 @@ class ConversationRead(BaseModel):
     subject_id: UUID | None
     title: str | None
     last_seq: int
-    last_activity_at: datetime
-    created_at: datetime
+    last_activity_at: Timestamp
+    created_at: Timestamp
     last_message: MessageRead | None
     my_last_read_seq: int
     unread_count: int = Field(description="Messages of others after my read position, deleted ones excluded")

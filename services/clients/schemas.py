@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
+from services.core.schemas import Timestamp
 from services.core.validation import Tags
 
 ClientStatus = Literal["prospect", "lab", "one", "archived"]
@@ -112,9 +113,9 @@ class ClientRead(BaseModel):
     city: str | None
     siret: str | None
     tags: list[str]
-    archived_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    archived_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class ClientDetail(ClientRead):

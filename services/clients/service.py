@@ -17,7 +17,6 @@ from services.clients.errors import (
 from services.clients.schemas import ClientCreate, ClientDetail, ClientRead, ClientUpdate, CrmProfile
 from services.config import service as config
 from services.core.db import UserSession
-from services.core.pagination import encode_cursor, page_bytes, read_cursor
 
 
 async def list_clients_json(
@@ -32,22 +31,10 @@ async def list_clients_json(
     limit: int,
 ) -> bytes:
     """A Page[ClientRead] as JSON bytes (rows rendered by Postgres)."""
-    after = read_cursor(cursor, repository.SORT_KINDS[sort.lstrip("-")], UUID) if cursor else None
-    rows = await repository.list_json(
-        session,
-        status=status,
-        temperature=temperature,
-        tag=tag.strip().lower() if tag else None,
-        q=q,
-        sort=sort,
-        after=after,
-        limit=limit,
-    )
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor(last["sort_key"], str(last["id"]))
-    return page_bytes([r["json"] for r in rows[:limit]], next_cursor)
+    return await repository.list_page(
+        session, status=status, temperature=temperature, tag=tag.strip().lower() if tag else None, q=q, sort=sort,
+        cursor=cursor, limit=limit,
+    )  # fmt: skip
 
 
 async def get_client_json(session: UserSession, client_id: UUID) -> bytes:
@@ -76,7 +63,7 @@ async def require_client(session: UserSession, client_id: UUID, *, for_update: b
 
 async def create_client(session: UserSession, data: ClientCreate) -> ClientDetail:
     values = data.model_dump(exclude={"crm"})
-    row = await repository.insert(session, values)
+    row = await repository.insert_client(session, values)
     client = ClientRead(**dict(row))
     crm = None
     if data.crm is not None:
@@ -105,7 +92,7 @@ async def update_client(
             f"{before.status} → {new_status} is a graduation or a Lab reactivation: use"
             f" POST /api/v1/clients/{client_id}/graduate or /reactivate-lab"
         )
-    row = await repository.update(session, client_id, changes) if changes else None
+    row = await repository.update_client(session, client_id, changes) if changes else None
     crm = before.crm
     if "crm" in data.model_fields_set:
         crm_changes = data.crm.model_dump(exclude_unset=True) if data.crm else dict.fromkeys(repository.CRM_COLUMNS)
@@ -127,7 +114,7 @@ async def archive_client(session: UserSession, client_id: UUID) -> ClientRead:
     before = await require_client(session, client_id, for_update=True)
     if before.status == "archived":
         raise ClientAlreadyArchived("the client is already archived")
-    row = await repository.update(
+    row = await repository.update_client(
         session,
         client_id,
         {"status": "archived", "status_before_archive": before.status, "archived_at": datetime.now(UTC)},
@@ -150,7 +137,7 @@ async def restore_client(session: UserSession, client_id: UUID) -> ClientRead:
     if before.status != "archived":
         raise ClientNotArchived("only an archived client can be restored")
     previous = await repository.status_before_archive(session, client_id)
-    row = await repository.update(
+    row = await repository.update_client(
         session, client_id, {"status": previous or "prospect", "status_before_archive": None, "archived_at": None}
     )
     after = ClientRead(**dict(row))

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from services.core.schemas import Timestamp
 
 Dashboard = Literal["hub", "lab", "one"]
 ClientDashboard = Literal["lab", "one"]
@@ -56,7 +57,7 @@ class ClientConfigRead(BaseModel):
     active_modules: list[str]
     theme: dict[str, Any]
     custom_config: dict[str, Any]
-    updated_at: datetime
+    updated_at: Timestamp
 
 
 class ClientConfigUpdate(BaseModel):

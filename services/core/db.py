@@ -66,7 +66,8 @@ class _Session:
         self.request_id = request_id
 
     async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
-        return await self.conn.fetch(query, *args)
+        rows: list[asyncpg.Record] = await self.conn.fetch(query, *args)
+        return rows
 
     async def fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
         return await self.conn.fetchrow(query, *args)
@@ -75,7 +76,8 @@ class _Session:
         return await self.conn.fetchval(query, *args)
 
     async def execute(self, query: str, *args: Any) -> str:
-        return await self.conn.execute(query, *args)
+        status: str = await self.conn.execute(query, *args)
+        return status
 
 
 class UserSession(_Session):

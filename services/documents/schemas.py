@@ -7,6 +7,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from services.core.schemas import Timestamp
 from services.core.validation import Tags
 
 DocumentType = Literal["livrable", "ressource", "devoir", "archive"]
@@ -42,7 +43,7 @@ def _check_due(due: datetime | None) -> datetime | None:
 Title = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_check_title)
 ]
-DueDate = Annotated[datetime | None, AfterValidator(_check_due)]
+DueDate = Annotated[Timestamp | None, AfterValidator(_check_due)]
 Sha256 = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[0-9a-fA-F]{64}$")]
 
 
@@ -109,7 +110,7 @@ class VersionRead(BaseModel):
     mime_type: str
     sha256: str
     uploaded_by: UUID | None
-    created_at: datetime
+    created_at: Timestamp
 
 
 class DocumentRead(BaseModel):
@@ -124,14 +125,14 @@ class DocumentRead(BaseModel):
     status: DocumentStatus | None
     phase: Phase
     is_homework: bool
-    homework_due_at: datetime | None
+    homework_due_at: Timestamp | None
     homework_completed: bool
-    homework_completed_at: datetime | None
+    homework_completed_at: Timestamp | None
     current_version: VersionRead | None
-    archived_at: datetime | None
+    archived_at: Timestamp | None
     created_by: UUID | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class TypeCounts(BaseModel):
@@ -157,7 +158,7 @@ class SignedUploadRead(BaseModel):
     url: str = Field(description="Send the raw bytes here")
     method: Literal["PUT"]
     headers: dict[str, str] = Field(description="Headers to send with the bytes")
-    expires_at: datetime
+    expires_at: Timestamp
 
 
 class UploadTicket(BaseModel):
@@ -168,12 +169,12 @@ class UploadTicket(BaseModel):
     version: int
     file_name: str
     upload: SignedUploadRead
-    confirm_before: datetime
+    confirm_before: Timestamp
 
 
 class DownloadLink(BaseModel):
     url: str
-    expires_at: datetime
+    expires_at: Timestamp
     version: int
     file_name: str
     mime_type: str

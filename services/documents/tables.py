@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    ARRAY,
     BigInteger,
     Boolean,
     Column,
     Computed,
     DateTime,
+    FetchedValue,
     ForeignKey,
     ForeignKeyConstraint,
     Integer,
@@ -17,39 +17,39 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from services.core.tables import metadata
 
 documents = Table(
     "documents",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    Column("id", Uuid, primary_key=True, server_default=FetchedValue()),
     Column("client_id", Uuid, ForeignKey("public.clients.id", ondelete="CASCADE"), nullable=False),
     Column("project_id", Uuid),  # the projects module (0030) adds the foreign key
     Column("title", Text, nullable=False),
-    Column("tags", ARRAY(Text), nullable=False),
-    Column("document_type", Text, nullable=False),
-    Column("visibility", Text, nullable=False),
-    Column("source", Text, nullable=False),
+    Column("tags", ARRAY(Text), nullable=False, server_default=FetchedValue()),
+    Column("document_type", Text, nullable=False, server_default=FetchedValue()),
+    Column("visibility", Text, nullable=False, server_default=FetchedValue()),
+    Column("source", Text, nullable=False, server_default=FetchedValue()),
     Column("status", Text),
     Column("phase", Text, nullable=False),
     Column("is_homework", Boolean, Computed("document_type = 'devoir'", persisted=True)),
     Column("homework_due_at", DateTime(timezone=True)),
-    Column("homework_completed", Boolean, nullable=False),
+    Column("homework_completed", Boolean, nullable=False, server_default=FetchedValue()),
     Column("homework_completed_at", DateTime(timezone=True)),
     Column("current_version_id", Uuid, ForeignKey("public.document_versions.id", ondelete="SET NULL", use_alter=True)),
     Column("archived_at", DateTime(timezone=True)),
     Column("created_by", Uuid),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=FetchedValue()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=FetchedValue()),
     UniqueConstraint("id", "client_id"),
 )
 
 document_versions = Table(
     "document_versions",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    Column("id", Uuid, primary_key=True, server_default=FetchedValue()),
     Column("document_id", Uuid, nullable=False),
     Column("client_id", Uuid, nullable=False),
     Column("version", Integer, nullable=False),
@@ -59,7 +59,7 @@ document_versions = Table(
     Column("mime_type", Text, nullable=False),
     Column("sha256", Text, nullable=False),
     Column("uploaded_by", Uuid),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=FetchedValue()),
     UniqueConstraint("document_id", "version"),
     ForeignKeyConstraint(
         ["document_id", "client_id"], ["public.documents.id", "public.documents.client_id"], ondelete="CASCADE"
@@ -69,7 +69,7 @@ document_versions = Table(
 document_uploads = Table(
     "document_uploads",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    Column("id", Uuid, primary_key=True, server_default=FetchedValue()),
     Column("client_id", Uuid, ForeignKey("public.clients.id", ondelete="CASCADE"), nullable=False),
     Column("document_id", Uuid, nullable=False),  # no FK: a new document exists only once confirmed
     Column("is_new_document", Boolean, nullable=False),
@@ -82,6 +82,6 @@ document_uploads = Table(
     Column("document", JSONB),
     Column("created_by", Uuid, nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=FetchedValue()),
     UniqueConstraint("document_id", "version"),
 )

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+
+from services.core.schemas import Timestamp
 
 EvolutionStatus = Literal["requested", "estimating", "quoted", "accepted", "in_progress", "delivered", "declined"]
 TargetStatus = Literal["estimating", "quoted", "accepted", "in_progress", "delivered", "declined"]
@@ -61,7 +63,7 @@ class EvolutionEventRead(BaseModel):
     note: str | None
     actor_id: UUID | None
     actor_role: Literal["operator", "member", "system"]
-    at: datetime
+    at: Timestamp
 
 
 class EvolutionRead(BaseModel):
@@ -76,10 +78,10 @@ class EvolutionRead(BaseModel):
     decline_reason: str | None
     project_id: UUID | None = Field(description="The evolution project, once accepted")
     requested_by: UUID
-    delivered_at: datetime | None
-    declined_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    delivered_at: Timestamp | None
+    declined_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class EvolutionDetail(EvolutionRead):

@@ -2,33 +2,33 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, ForeignKey, Table, Text, Uuid
+from sqlalchemy import BigInteger, Column, Date, DateTime, FetchedValue, ForeignKey, Identity, Table, Text, Uuid
 
 from services.core.tables import metadata
 
 evolution_requests = Table(
     "evolution_requests",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    Column("id", Uuid, primary_key=True, server_default=FetchedValue()),
     Column("client_id", Uuid, ForeignKey("public.clients.id", ondelete="CASCADE"), nullable=False),
     Column("title", Text, nullable=False),
-    Column("description", Text, nullable=False),
+    Column("description", Text, nullable=False, server_default=FetchedValue()),
     Column("desired_date", Date),
-    Column("status", Text, nullable=False),
+    Column("status", Text, nullable=False, server_default=FetchedValue()),
     Column("quote_reference", Text),
     Column("decline_reason", Text),
     Column("project_id", Uuid),
     Column("requested_by", Uuid, nullable=False),
     Column("delivered_at", DateTime(timezone=True)),
     Column("declined_at", DateTime(timezone=True)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=FetchedValue()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=FetchedValue()),
 )
 
 evolution_events = Table(
     "evolution_events",
     metadata,
-    Column("id", BigInteger, primary_key=True),
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
     Column("evolution_id", Uuid, nullable=False),
     Column("client_id", Uuid, ForeignKey("public.clients.id", ondelete="CASCADE"), nullable=False),
     Column("from_status", Text),
@@ -36,5 +36,5 @@ evolution_events = Table(
     Column("note", Text),
     Column("actor_id", Uuid),
     Column("actor_role", Text, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=FetchedValue()),
 )

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from services.core.schemas import Timestamp
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 
@@ -32,7 +33,7 @@ class LifecycleEventRead(BaseModel):
     note: str | None
     closed_project_ids: list[UUID]
     actor_id: UUID | None
-    at: datetime
+    at: Timestamp
 
 
 class LifecycleState(BaseModel):

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from services.core.schemas import Timestamp
 
 MemberRole = Literal["owner", "member"]
 
@@ -22,7 +23,7 @@ class MemberRead(BaseModel):
     email: str
     role: MemberRole
     invited_by: UUID | None
-    created_at: datetime
+    created_at: Timestamp
 
 
 class MemberInvited(BaseModel):

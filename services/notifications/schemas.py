@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
 from pydantic import BaseModel
 
+from services.core.schemas import Timestamp
 from services.profiles.schemas import NotificationSource, Priority
 
 
@@ -21,8 +21,8 @@ class NotificationRead(BaseModel):
     actor_id: UUID | None
     sound: bool
     badge: bool
-    created_at: datetime
-    read_at: datetime | None
+    created_at: Timestamp
+    read_at: Timestamp | None
 
 
 class NotificationSummary(BaseModel):

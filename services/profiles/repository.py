@@ -1,38 +1,43 @@
+"""Every query of the profiles module: the signed-in user's own profile (RLS: a user sees only theirs)."""
+
 from __future__ import annotations
 
 from typing import Any
 
 import asyncpg
+from sqlalchemy import bindparam, func, literal_column, select, update
 
 from services.core.db import UserSession
-from services.core.sql import update_returning
+from services.core.query import compiled, shaped
+from services.profiles.tables import profiles
 
-COLUMNS = (
-    "user_id, display_name, avatar_url, locale, theme, notification_prefs, quiet_hours, onboarding,"
-    " created_at, updated_at"
-)
+p = profiles.c
+COLUMNS = (p.user_id, p.display_name, p.avatar_url, p.locale, p.theme, p.notification_prefs, p.quiet_hours,
+           p.onboarding, p.created_at, p.updated_at)  # fmt: skip
+# The caller's clients, read with the profile (one round trip).
+_CLIENT_IDS = select(literal_column("private.my_client_ids()")).scalar_subquery().label("client_ids")
+_OWN = p.user_id == select(func.auth.uid()).scalar_subquery()
+
+_GET_OWN = compiled(select(*COLUMNS, _CLIENT_IDS).where(_OWN))
+_GET_OWN_FOR_UPDATE = compiled(select(*COLUMNS, _CLIENT_IDS).where(_OWN).with_for_update())
+ENSURE_OWN = "select private.ensure_profile()"
 
 
 async def get_own(session: UserSession, *, for_update: bool = False) -> asyncpg.Record | None:
-    lock = " for update" if for_update else ""
-    return await session.fetchrow(
-        f"select {COLUMNS}, (select private.my_client_ids()) as client_ids from public.profiles"
-        f" where user_id = (select auth.uid()){lock}"
-    )
+    return await (_GET_OWN_FOR_UPDATE if for_update else _GET_OWN).fetchrow(session)
 
 
 async def ensure_own(session: UserSession) -> None:
-    await session.execute("select private.ensure_profile()")
+    await session.execute(ENSURE_OWN)
+
+
+@shaped
+def _update_own(names: tuple[str, ...]) -> Any:
+    values: dict[str, Any] = {n: bindparam(n, type_=p[n].type) for n in names}
+    return update(profiles).where(_OWN).values(updated_at=func.now(), **values).returning(*COLUMNS, _CLIENT_IDS)
 
 
 async def update_own(session: UserSession, values: dict[str, Any]) -> asyncpg.Record:
-    row = await update_returning(
-        session,
-        "public.profiles",
-        "user_id = (select auth.uid())",
-        (),
-        values,
-        f"{COLUMNS}, (select private.my_client_ids()) as client_ids",
-    )
+    row = await _update_own(tuple(values)).fetchrow(session, **values)
     assert row is not None
     return row

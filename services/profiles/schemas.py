@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from services.core.schemas import Timestamp
 
 Theme = Literal["light", "dark", "system"]
 Priority = Literal["low", "normal", "high"]
@@ -119,8 +120,8 @@ class ProfileRead(BaseModel):
     notification_prefs: NotificationPrefs
     quiet_hours: QuietHours
     onboarding: Onboarding
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class ProfileUpdate(BaseModel):

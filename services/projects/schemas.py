@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from services.core.schemas import Timestamp
 
 ProjectKind = Literal["journey", "delivery", "evolution"]
 ProjectStatus = Literal["planned", "active", "paused", "done", "cancelled"]
@@ -75,11 +77,11 @@ class StepRead(BaseModel):
     client_role: str
     status: StepStatus
     due_date: date | None
-    started_at: datetime | None
-    submitted_at: datetime | None
-    completed_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    started_at: Timestamp | None
+    submitted_at: Timestamp | None
+    completed_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class ProjectCreate(BaseModel):
@@ -122,10 +124,10 @@ class ProjectRead(BaseModel):
     template_version: int | None
     start_date: date | None
     due_date: date | None
-    started_at: datetime | None
-    closed_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    started_at: Timestamp | None
+    closed_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
     progress: Progress
 
 
@@ -143,7 +145,7 @@ class TimelineEventRead(BaseModel):
     actor_role: ActorRole
     body: str | None
     data: dict[str, Any]
-    at: datetime
+    at: Timestamp
 
 
 class CommentCreate(BaseModel):
@@ -181,13 +183,13 @@ class TaskRead(BaseModel):
     title: str
     notes: str
     done: bool
-    done_at: datetime | None
+    done_at: Timestamp | None
     due_date: date | None
     source: TaskSource
     source_ref: str | None
     created_by: UUID | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class TemplateStep(BaseModel):
@@ -225,9 +227,9 @@ class TemplateRead(BaseModel):
     description: str
     steps: list[TemplateStep]
     version: int
-    archived_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    archived_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class JourneyStart(BaseModel):

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from services.core.schemas import Timestamp
 
 ValidationStatus = Literal["pending", "changes_requested", "approved", "rejected", "closed"]
 RoundDecision = Literal["approved", "changes_requested", "rejected"]
@@ -42,11 +43,11 @@ class RoundRead(BaseModel):
     message: str
     document_ids: list[UUID]
     submitted_by: UUID
-    submitted_at: datetime
+    submitted_at: Timestamp
     decision: RoundDecision | None
     decision_comment: str | None
     decided_by: UUID | None
-    decided_at: datetime | None
+    decided_at: Timestamp | None
 
 
 class ValidationRead(BaseModel):
@@ -62,10 +63,10 @@ class ValidationRead(BaseModel):
     current_round: int
     last_message: str = Field(description="The message of the current round")
     submitted_by: UUID
-    last_submitted_at: datetime
-    decided_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    last_submitted_at: Timestamp
+    decided_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class ValidationDetail(ValidationRead):
@@ -83,5 +84,5 @@ class ValidationCounts(BaseModel):
     changes_requested: int = Field(description="Waiting for the client to resubmit")
     pending_over_24h: int
     pending_over_72h: int
-    oldest_pending_at: datetime | None
+    oldest_pending_at: Timestamp | None
     by_client: list[ClientPending] = Field(description="Pending requests per client, most first")

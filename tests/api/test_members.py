@@ -105,6 +105,7 @@ async def test_supabase_invite_goes_through_the_admin_api(supabase_settings, ope
                 "invited_at": "2026-11-25T10:00:00Z",
                 "app_metadata": {"provider": "email"},
                 "user_metadata": {},
+                "created_at": "2026-11-25T10:00:00Z",
             },
         )
         async with app.router.lifespan_context(app):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from documents.kit import DIRECT_MAX, MAX, Docs
+from tests.documents.kit import DIRECT_MAX, MAX, Docs
 
 from services.core.settings import Settings
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
-from documents.kit import PDF, api_path, as_member, row_counts
+from tests.documents.kit import PDF, api_path, as_member, row_counts
 
 ROUTES = [
     ("GET", "/api/v1/documents"),

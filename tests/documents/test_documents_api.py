@@ -10,7 +10,7 @@ from uuid import uuid4
 
 import asyncpg
 import pytest
-from documents.kit import PDF, actions, api_path, row_counts
+from tests.documents.kit import PDF, actions, api_path, row_counts
 
 from integrations.errors import TransientError
 from services.core.pagination import encode_cursor

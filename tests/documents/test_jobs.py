@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from documents.kit import PDF, row_counts
+from tests.documents.kit import PDF, row_counts
 
 from services.core.jobs import registered_jobs
 from services.documents.uploads import sweep_expired_uploads

@@ -9,7 +9,7 @@ import json
 import jwt
 import pytest
 import respx
-from documents.kit import PDF, PNG, row_counts
+from tests.documents.kit import PDF, PNG, row_counts
 
 from integrations.storage import SupabaseStorage
 
@@ -75,7 +75,7 @@ async def test_signed_upload_through_supabase(bucket, docs, sql, operator, tenan
     assert r.json()["current_version"]["sha256"] == hashlib.sha256(PDF).hexdigest()
     assert await row_counts(sql) == (1, 1, 0)
 
-    bucket.post(f"/object/sign/foxeo/{path}", json={"expiresIn": 300}).respond(
+    bucket.post(f"/object/sign/foxeo/{path}", json={"expiresIn": "300"}).respond(
         200, json={"signedURL": f"/object/sign/foxeo/{path}?token=abc"}
     )
     link = await docs.http.get(f"/api/v1/documents/{ticket['document_id']}/download", headers=operator.headers)

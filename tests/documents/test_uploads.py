@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from documents.kit import MAX, PDF, PNG, actions, api_path, row_counts, sha
+from tests.documents.kit import MAX, PDF, PNG, actions, api_path, row_counts, sha
 
 
 async def test_operator_uploads_a_document(docs, sql, operator, tenant_a):

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from fake_clock import on_fake_time
+from tests.integrations.fake_clock import on_fake_time
 
 from integrations.calcom import (
     BOOKINGS_API_VERSION,

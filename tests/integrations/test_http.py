@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 import respx
-from fake_clock import FakeTime
+from tests.integrations.fake_clock import FakeTime
 
 from integrations._http import RateLimiter, RetryPolicy, VendorHTTP, parse_retry_after
 from integrations.errors import IntegrationError, NotFoundError, RequestError, TransientError

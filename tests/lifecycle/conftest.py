@@ -1,3 +1,3 @@
 """The `pj` and `reachable_operator` fixtures (see tests/projects/kit.py)."""
 
-from projects.kit import pj, reachable_operator  # noqa: F401
+from tests.projects.kit import pj, reachable_operator  # noqa: F401

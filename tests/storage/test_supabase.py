@@ -1,18 +1,21 @@
-"""Supabase Storage over respx, with the request and response shapes of supabase/storage
-(integrations-reference.md §7.4; object info from storage's InfoRenderer)."""
+"""Supabase Storage (the SDK's async client plus two direct reads) over respx, with the request and
+response shapes of supabase/storage (integrations-reference.md §7.4; object info from storage's
+InfoRenderer) and of the requests storage3 sends."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from email.parser import BytesParser
+from email.policy import HTTP
 
 import httpx
 import jwt
 import pytest
 import respx
 
-from integrations.errors import RequestError, TransientError
+from integrations.errors import IntegrationError, RequestError, TransientError
 from integrations.storage import (
     InvalidObjectPath,
     ObjectExists,
@@ -50,6 +53,16 @@ async def storage():
     backend = make()
     yield backend
     await backend.aclose()
+
+
+def form_parts(request: httpx.Request) -> dict[str, tuple[str, bytes]]:
+    """A multipart/form-data body as {field name: (content type, bytes)}."""
+    head = b"Content-Type: " + request.headers["content-type"].encode() + b"\r\n\r\n"
+    message = BytesParser(policy=HTTP).parsebytes(head + request.content)
+    return {
+        part.get_param("name", header="content-disposition"): (part.get_content_type(), part.get_payload(decode=True))
+        for part in message.iter_parts()
+    }
 
 
 def upload_token(exp: int) -> str:
@@ -101,7 +114,8 @@ async def test_signed_upload_url_of_an_older_server_without_token_field(mock, st
 
 
 async def test_signed_download_url_is_absolute_and_names_the_attachment(mock, storage):
-    route = mock.post(f"/object/sign/foxeo/{PATH}", json={"expiresIn": 300}).respond(
+    # storage3 sends expiresIn as a string; storage coerces it to the integer its schema names.
+    route = mock.post(f"/object/sign/foxeo/{PATH}", json={"expiresIn": "300"}).respond(
         200, json={"signedURL": f"/object/sign/foxeo/{PATH}?token=eyJhbGciOi.abc.def"}
     )
     link = await storage.create_signed_download(PATH, expires_in=300, download_name="Brief initial é.pdf")
@@ -178,7 +192,11 @@ async def test_put_creates_without_overwriting(mock, storage):
     )
     info = await storage.put(PATH, b"%PDF-1.7", content_type="application/pdf")
     request = route.calls.last.request
-    assert request.content == b"%PDF-1.7" and request.headers["content-type"] == "application/pdf"
+    # storage3 uploads a multipart form: the bytes in the `file` part, with their own content type.
+    assert request.headers["content-type"].startswith("multipart/form-data; boundary=")
+    parts = form_parts(request)
+    assert parts["file"] == ("application/pdf", b"%PDF-1.7")
+    assert parts["cacheControl"] == ("text/plain", b"3600")
     assert request.headers["x-upsert"] == "false"
     assert info.size == 8
 
@@ -232,3 +250,62 @@ async def test_names_are_url_encoded_and_paths_checked(mock, storage):
     assert route.called
     with pytest.raises(InvalidObjectPath):
         await storage.info("../other-bucket/x")
+
+
+async def test_paths_the_sdk_would_decode_are_refused_before_sending(mock, storage):
+    with pytest.raises(InvalidObjectPath):
+        await storage.create_signed_download("clients/c1/a%20b.pdf", expires_in=60)
+    with pytest.raises(InvalidObjectPath):
+        await storage.delete(["clients/c1/ok.pdf", "clients/c1/100%.pdf"])
+    assert not mock.calls
+
+
+async def test_signing_answers_without_a_usable_url_are_errors_not_links(mock, storage):
+    mock.post(f"/object/sign/foxeo/{PATH}").respond(200, json={"signedURL": None})
+    mock.post(f"/object/upload/sign/foxeo/{PATH}").respond(200, json={"url": f"/object/upload/sign/foxeo/{PATH}"})
+    with pytest.raises(IntegrationError) as download:
+        await storage.create_signed_download(PATH, expires_in=60)
+    with pytest.raises(IntegrationError) as upload:
+        await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=1, expires_in=60)
+    for caught in (download, upload):
+        assert not isinstance(caught.value, TransientError | RequestError)
+
+
+async def test_an_upload_is_not_resent_after_an_ambiguous_failure_or_a_refusal(mock, storage):
+    route = mock.post(f"/object/foxeo/{PATH}")
+    route.return_value = httpx.Response(
+        400, json={"statusCode": "413", "error": "Payload too large", "message": "The object exceeded the maximum"}
+    )
+    with pytest.raises(RequestError) as refused:
+        await storage.put(PATH, b"%PDF-1.7", content_type="application/pdf")
+    assert (refused.value.status_code, refused.value.vendor_message) == (413, "The object exceeded the maximum")
+    route.return_value = httpx.Response(503)
+    with pytest.raises(TransientError):
+        await storage.put(PATH, b"%PDF-1.7", content_type="application/pdf")
+    assert route.call_count == 2
+
+
+async def test_a_rate_limited_upload_waits_as_told_and_is_sent_again():
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    backend = SupabaseStorage("https://proj.supabase.co", SECRET, "foxeo", sleep=sleep, clock=lambda: NOW)
+    with respx.mock(base_url=BASE, assert_all_called=True) as mock:
+        route = mock.post(f"/object/foxeo/{PATH}")
+        route.side_effect = [
+            httpx.Response(429, headers={"Retry-After": "2"}, json={"statusCode": "429", "error": "x", "message": "y"}),
+            httpx.Response(200, json={"Id": "0d0b3a34-6f55-4a2b-9e1c-6c9f7f0a1b2c", "Key": f"foxeo/{PATH}"}),
+        ]
+        await backend.put(PATH, b"%PDF-1.7", content_type="application/pdf")
+    await backend.aclose()
+    assert waits == [2.0] and route.call_count == 2
+
+
+async def test_removal_is_retried_after_a_timeout(mock, storage):
+    route = mock.delete("/object/foxeo")
+    route.side_effect = [httpx.ReadTimeout("slow"), httpx.Response(200, json=[])]
+    await storage.delete([PATH])
+    assert route.call_count == 2
+    assert [json.loads(call.request.content) for call in route.calls] == [{"prefixes": [PATH]}] * 2
