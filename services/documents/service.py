@@ -17,7 +17,7 @@ from uuid import UUID
 from services.audit import service as audit
 from services.clients import service as clients
 from services.config import service as config
-from services.core.db import UserSession
+from services.core.db import AnySession, UserSession
 from services.core.errors import Unprocessable
 from services.core.pagination import encode_cursor, page_bytes, read_cursor
 from services.documents import repository
@@ -390,3 +390,35 @@ async def delete_document(session: UserSession, files: DocumentFiles, document_i
     # Objects go last: if storage fails, the transaction rolls back and nothing is half-erased.
     if paths:
         await files.storage.delete(paths)
+
+
+# ---------------------------------------------------------------- meeting recordings
+
+
+async def file_meeting_recording(
+    session: AnySession, document_id: UUID, values: dict[str, Any], version: dict[str, Any]
+) -> DocumentRead:
+    """A meeting's recording, already stored at `version["storage_path"]` by the recorder, as an
+    internal document of source `meeting` (the meetings module's queue job, under the service
+    session). Idempotent on `document_id`: a second call returns the document the first created."""
+    existing = await repository.get(session, document_id)
+    if existing is None:
+        values = {**values, "document_type": "ressource", "visibility": "internal", "source": "meeting"}
+        await repository.insert(session, {"id": document_id, **values})
+        row = await repository.insert_version(
+            session, {"document_id": document_id, "version": 1, "client_id": values["client_id"], **version}
+        )
+        await repository.update(session, document_id, {"current_version_id": row["id"]})
+        existing = await repository.get(session, document_id)
+        assert existing is not None  # inserted just above, in this transaction
+        doc = DocumentRead(**dict(existing))
+        await audit.record(
+            session,
+            action="document.created",
+            entity_type="document",
+            entity_id=document_id,
+            client_id=doc.client_id,
+            after=doc,
+        )
+        return doc
+    return DocumentRead(**dict(existing))
