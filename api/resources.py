@@ -12,6 +12,7 @@ from services.core.db import Database
 from services.core.queue import Resources
 from services.core.settings import Settings
 from services.members.directory import EmbeddedDirectory, SupabaseDirectory, UserDirectory
+from services.transcripts.summary import SummaryModel, summary_model
 
 
 async def open_resources(settings: Settings, db: Database, stack: AsyncExitStack) -> Resources:
@@ -39,6 +40,9 @@ def _meeting_vendors(settings: Settings, stack: AsyncExitStack, resources: Resou
     deepgram = DeepgramClient(deepgram_key)
     stack.push_async_callback(deepgram.aclose)
     resources.provide(DeepgramClient, deepgram)
+    summaries = summary_model(settings)
+    stack.push_async_callback(summaries.client.aclose)
+    resources.provide(SummaryModel, summaries)
 
 
 def user_directory(resources: Resources) -> UserDirectory | None:

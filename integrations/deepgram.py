@@ -274,7 +274,7 @@ class DeepgramClient:
             options["extra"] = [f"{key}:{value}" for key, value in extra.items()]
         try:
             response = await send(**options)
-            body = response._response.json()  # noqa: SLF001 - the raw JSON, see the module docstring
+            body = response._response.json()
         except ApiError as exc:
             raise _error(exc) from exc
         except httpx.TransportError as exc:  # timeouts, refused connections

@@ -5,6 +5,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.webhooks import livekit
+from api.webhooks import deepgram, livekit
 
-WEBHOOK_ROUTERS: list[APIRouter] = [livekit.router]
+WEBHOOK_ROUTERS: list[APIRouter] = [livekit.router, deepgram.router]
