@@ -94,7 +94,9 @@ _JOIN = compiled(
         p.client_id, p.meeting_id, p.identity, p.user_id, p.name, p.role, p.joined_at)})
     .returning(*PARTICIPANT_COLUMNS)
 )  # fmt: skip
-_SECONDS = func.greatest(0, func.extract("epoch", bindparam("left_at") - p.joined_at)).cast(meeting_participants.c.duration_seconds.type)
+_SECONDS = func.greatest(0, func.extract("epoch", bindparam("left_at") - p.joined_at)).cast(
+    meeting_participants.c.duration_seconds.type
+)
 _LEAVE = compiled(
     update(meeting_participants)
     .where(p.meeting_id == bindparam("meeting_id"), p.left_at.is_(None), p.identity == bindparam("identity"))

@@ -5,7 +5,7 @@ tokens are signed locally. Room state and attendance come from the LiveKit webho
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID, uuid4
 
 from integrations.livekit import LiveKitClient
@@ -65,7 +65,10 @@ async def start_meeting(session: UserSession, data: MeetingStart) -> MeetingRead
     client = await clients.require_client(session, data.client_id)
     if client.status == "archived":
         raise MeetingInvalid("the client is archived", field="client_id")
-    if data.project_id is not None and (await projects.require_project(session, data.project_id)).client_id != client.id:
+    if (
+        data.project_id is not None
+        and (await projects.require_project(session, data.project_id)).client_id != client.id
+    ):
         raise MeetingInvalid("the project belongs to another client", field="project_id")
     if session.principal.is_operator:
         kind, dashboard = data.kind or "full", "hub"
@@ -116,7 +119,7 @@ def join_token(session: UserSession, livekit: LiveKitClient, settings: Settings,
     if not settings.livekit_url:
         raise IntegrationNotConfigured("livekit", "LIVEKIT_URL")
     principal = session.principal
-    role = "operator" if principal.is_operator else "client"
+    role: Literal["operator", "client"] = "operator" if principal.is_operator else "client"
     ttl = timedelta(seconds=settings.livekit_token_ttl_seconds)
     token = livekit.join_token(
         meeting.room_name,

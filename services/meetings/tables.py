@@ -6,9 +6,7 @@ from services.core.tables import metadata
 
 
 def _ts(name: str, *, nullable: bool = True, default: bool = False) -> Column[object]:
-    return Column(
-        name, DateTime(timezone=True), nullable=nullable, server_default=FetchedValue() if default else None
-    )
+    return Column(name, DateTime(timezone=True), nullable=nullable, server_default=FetchedValue() if default else None)
 
 
 meetings = Table(

@@ -47,16 +47,18 @@ async def _transcribe(ctx: JobContext, recording: RecordingFile) -> None:
         return
     url = await _signed_url(ctx, recording.storage_path)
     deepgram = ctx.resources.get(DeepgramClient)
-    options = {"model": settings.deepgram_model, "language": settings.deepgram_language}
+    model, language = settings.deepgram_model, settings.deepgram_language
     try:
         if (recording.duration_seconds or 0) > settings.deepgram_callback_threshold_seconds:
             token = callback_token(settings.signing_key(), state.id, settings.deepgram_callback_ttl_seconds)
             callback = f"{settings.public_base_url.rstrip('/')}/api/v1/webhooks/deepgram/{token}"
-            accepted: TranscriptionAccepted = await deepgram.transcribe_url(url, callback_url=callback, **options)
+            accepted: TranscriptionAccepted = await deepgram.transcribe_url(
+                url, model=model, language=language, callback_url=callback
+            )
             async with ctx.db.service_session() as session:
                 await service.awaiting_callback(session, state.id, accepted.request_id)
             return
-        result = await deepgram.transcribe_url(url, **options)
+        result = await deepgram.transcribe_url(url, model=model, language=language)
     except (NotConfiguredError, RequestError) as exc:  # retrying cannot help
         raise PermanentJobError(_describe(exc)) from exc
     async with ctx.db.service_session() as session:

@@ -32,9 +32,7 @@ _BY_RECORDING = compiled(select(*JOB_COLUMNS).where(t.recording_id == bindparam(
 _GET = compiled(select(*JOB_COLUMNS).where(t.id == bindparam("id")))
 _GET_FOR_UPDATE = compiled(select(*JOB_COLUMNS).where(t.id == bindparam("id")).with_for_update())
 _OF_MEETING = compiled(select(*COLUMNS).where(t.meeting_id == bindparam("meeting_id")).order_by(t.created_at, t.id))
-_SEGMENTS = compiled(
-    select(*SEGMENT_COLUMNS).where(s.transcript_id == bindparam("transcript_id")).order_by(s.position)
-)
+_SEGMENTS = compiled(select(*SEGMENT_COLUMNS).where(s.transcript_id == bindparam("transcript_id")).order_by(s.position))
 _CLEAR_SEGMENTS = compiled(delete(transcript_segments).where(s.transcript_id == bindparam("transcript_id")))
 # All segments in one statement: parallel arrays unnested into rows.
 _rows = select(

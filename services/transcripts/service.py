@@ -136,7 +136,9 @@ async def get_transcript(session: UserSession, transcript_id: UUID) -> Transcrip
     if row is None:
         raise TranscriptNotFound()
     state = TranscriptState(**dict(row))
-    return TranscriptDetail(**state.model_dump(exclude={"request_id"}), segments=await segments_of(session, transcript_id))
+    return TranscriptDetail(
+        **state.model_dump(exclude={"request_id"}), segments=await segments_of(session, transcript_id)
+    )
 
 
 async def accept_action_items(session: UserSession, transcript_id: UUID, data: AcceptActionItems) -> AcceptedItems:

@@ -102,12 +102,16 @@ async def test_recording_needs_consent_and_the_operator(app, client, operator, t
     assert missing.status_code == 422
     assert "consent" in missing.json()["detail"]
     consent = {"agreed_by": "Alice Martin (Alpha Studio)"}
-    assert (await client.post(f"{URL}/{meeting['id']}/consent", json=consent, headers=tenant_b.member.headers)).status_code == 403
+    assert (
+        await client.post(f"{URL}/{meeting['id']}/consent", json=consent, headers=tenant_b.member.headers)
+    ).status_code == 403
     agreed = await client.post(f"{URL}/{meeting['id']}/consent", json=consent, headers=operator.headers)
     assert agreed.status_code == 200 and agreed.json()["consent_agreed_by"] == consent["agreed_by"]
     assert await sql.fetchval("select count(*) from meeting_recordings") == 0
 
-    fake.add("livekit.Egress/StartRoomCompositeEgress", api.EgressInfo(egress_id="EG_1", room_name=meeting["room_name"]))
+    fake.add(
+        "livekit.Egress/StartRoomCompositeEgress", api.EgressInfo(egress_id="EG_1", room_name=meeting["room_name"])
+    )
     started = await client.post(rec_url, headers=operator.headers)
     assert started.status_code == 202, started.text
     recording = started.json()

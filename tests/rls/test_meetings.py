@@ -57,7 +57,9 @@ async def test_member_writes_nothing_but_their_own_simple_meeting(arranged, as_u
     async with as_user(tenant_a.member) as conn:
         for tenant in (tenant_a, tenant_b):
             for table in ("meetings", "meeting_participants", "meeting_recordings", "transcripts"):
-                assert await denied(conn, f"update public.{table} set client_id = client_id where client_id = $1", tenant.id)
+                assert await denied(
+                    conn, f"update public.{table} set client_id = client_id where client_id = $1", tenant.id
+                )
                 assert await denied(conn, f"delete from public.{table} where client_id = $1", tenant.id)
         insert = (
             "insert into public.meetings (id, client_id, dashboard, kind, room_name, created_by)"
@@ -72,7 +74,9 @@ async def test_member_writes_nothing_but_their_own_simple_meeting(arranged, as_u
             "insert into public.meeting_participants (client_id, meeting_id, identity, role, joined_at)"
             " select client_id, id, 'x', 'member', now() from public.meetings limit 1",
         )
-        assert await denied(conn, "insert into public.webhook_events (sender, event_id, event) values ('livekit', 'x', 'y')")
+        assert await denied(
+            conn, "insert into public.webhook_events (sender, event_id, event) values ('livekit', 'x', 'y')"
+        )
 
 
 async def test_operator_reads_everything(arranged, as_user, operator):

@@ -55,13 +55,20 @@ async def test_full_chain(app, client, operator, tenant_a, twirp, sql, vendors, 
     )
     assert (doc["source"], doc["visibility"]) == ("meeting", "internal")
     assert (doc["sha256"], doc["size_bytes"], doc["storage_path"]) == (
-        hashlib.sha256(AUDIO).hexdigest(), len(AUDIO), done["path"]
+        hashlib.sha256(AUDIO).hexdigest(),
+        len(AUDIO),
+        done["path"],
     )
     # Deepgram got a short-lived signed link, French, diarized, utterances.
     request = listen.calls.last.request
     assert request.headers["Authorization"] == "Token dg-key"
     params = request.url.params
-    assert (params["model"], params["language"], params["diarize"], params["utterances"]) == ("nova-3", "fr", "true", "true")
+    assert (params["model"], params["language"], params["diarize"], params["utterances"]) == (
+        "nova-3",
+        "fr",
+        "true",
+        "true",
+    )
     assert "callback" not in params
     signed_url = json.loads(request.content)["url"]
     assert "/api/v1/storage/" in signed_url and "token=" in signed_url
@@ -69,7 +76,9 @@ async def test_full_chain(app, client, operator, tenant_a, twirp, sql, vendors, 
     detail = (await client.get(f"{URL}/{meeting['id']}", headers=operator.headers)).json()
     assert detail["transcription_status"] == "done" and detail["transcription_error"] is None
     assert detail["recordings"][0]["document_id"] == recording["id"]
-    (transcript,) = (await client.get("/api/v1/transcripts", params={"meeting_id": meeting["id"]}, headers=operator.headers)).json()
+    (transcript,) = (
+        await client.get("/api/v1/transcripts", params={"meeting_id": meeting["id"]}, headers=operator.headers)
+    ).json()
     full = (await client.get(f"/api/v1/transcripts/{transcript['id']}", headers=operator.headers)).json()
     # The utterance labelled speaker 1 ends with two words of speaker 0: split there.
     assert [(s["speaker"], s["text"]) for s in full["segments"]] == [
@@ -80,10 +89,16 @@ async def test_full_chain(app, client, operator, tenant_a, twirp, sql, vendors, 
     assert full["duration_seconds"] == 4.3 and full["language"] == "fr"
     assert full["summary_status"] == "done" and full["summary"] == SUMMARY
     sent = json.loads(summary.calls.last.request.content)
-    assert sent["model"] == "deepseek-flash" and "Intervenant 1 : Bonjour, on lance le site." in sent["messages"][-1]["content"]
-    assert await sql.fetchval(
-        "select count(*) from notifications where user_id = $1 and title = 'Transcription prête'", operator.id
-    ) == 1
+    assert (
+        sent["model"] == "deepseek-flash"
+        and "Intervenant 1 : Bonjour, on lance le site." in sent["messages"][-1]["content"]
+    )
+    assert (
+        await sql.fetchval(
+            "select count(*) from notifications where user_id = $1 and title = 'Transcription prête'", operator.id
+        )
+        == 1
+    )
     assert await sql.fetchval("select count(*) from jobs where kind like 'transcripts.%'") == 2
     assert await sql.fetchval("select count(*) from jobs where status <> 'done'") == 0
 
@@ -106,7 +121,9 @@ async def test_full_chain(app, client, operator, tenant_a, twirp, sql, vendors, 
     assert await sql.fetchval("select count(*) from project_tasks") == 1
 
 
-async def test_invalid_summary_is_retried_once_then_kept_flagged(app, client, operator, tenant_a, twirp, sql, vendors, llm):
+async def test_invalid_summary_is_retried_once_then_kept_flagged(
+    app, client, operator, tenant_a, twirp, sql, vendors, llm
+):
     fake, _ = twirp
     vendors.post(LISTEN).respond(200, json=diarized())
     summary = vendors.post(DEEPSEEK_URL).mock(
@@ -124,9 +141,15 @@ async def test_invalid_summary_is_retried_once_then_kept_flagged(app, client, op
     assert (row["summary_status"], row["summary"], row["summary_raw"]) == ("flagged", None, '{"summary": ""}')
 
 
-async def test_a_refused_transcription_fails_the_meeting_with_its_reason(app, client, operator, tenant_a, twirp, sql, vendors, llm):
+async def test_a_refused_transcription_fails_the_meeting_with_its_reason(
+    app, client, operator, tenant_a, twirp, sql, vendors, llm
+):
     fake, _ = twirp
-    error = {"err_code": "Bad Request", "err_msg": "failed to process audio: corrupt or unsupported data", "request_id": "r"}
+    error = {
+        "err_code": "Bad Request",
+        "err_msg": "failed to process audio: corrupt or unsupported data",
+        "request_id": "r",
+    }
     vendors.post(LISTEN).respond(400, json=error)
     done = await record_meeting(app, client, operator, tenant_a, fake, sql)
     await run_jobs(app)
@@ -136,7 +159,9 @@ async def test_a_refused_transcription_fails_the_meeting_with_its_reason(app, cl
     assert await sql.fetchval("select status from jobs where kind = 'transcripts.transcribe'") == "dead"
 
 
-async def test_transient_failures_retry_then_fail_visibly_when_exhausted(app, client, operator, tenant_a, twirp, sql, vendors, llm):
+async def test_transient_failures_retry_then_fail_visibly_when_exhausted(
+    app, client, operator, tenant_a, twirp, sql, vendors, llm
+):
     fake, _ = twirp
     listen = vendors.post(LISTEN).respond(503, json={"err_code": "Service Unavailable", "err_msg": "busy"})
     done = await record_meeting(app, client, operator, tenant_a, fake, sql)
