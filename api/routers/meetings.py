@@ -22,10 +22,10 @@ def _livekit(request: Request) -> LiveKitClient:
     return resources.get(LiveKitClient)
 
 
-@router.post("", response_model=MeetingRead, status_code=201, responses=responses(401, 403, 404, 422))
-async def start_meeting(session: Session, data: MeetingStart) -> MeetingRead:
+@router.post("", response_model=MeetingRead, status_code=201, responses=responses(401, 403, 404, 422, 503))
+async def start_meeting(session: Session, request: Request, data: MeetingStart) -> MeetingRead:
     """Start a meeting for a client (the operator: a Hub meeting; a member: a simple one)."""
-    return await service.start_meeting(session, data)
+    return await service.start_meeting(session, request.app.state.settings, data)
 
 
 @router.get("", response_model=Page[MeetingRead], responses=responses(401, 404, 422))

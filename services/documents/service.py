@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from services.audit import service as audit
 from services.clients import service as clients
@@ -422,3 +422,23 @@ async def file_meeting_recording(
         )
         return doc
     return DocumentRead(**dict(existing))
+
+
+async def create_homework(
+    session: UserSession, client_id: UUID, title: str, *, project_id: UUID | None, due_at: datetime | None, source: str
+) -> DocumentRead:
+    """Homework the operator assigns without a file (e.g. from a meeting's action item): the client
+    hands it in as a version. Same checks as any new document."""
+    meta = DocumentFields.model_validate(
+        {"title": title[:200], "document_type": "devoir", "source": source, "project_id": project_id,
+         "homework_due_at": due_at}
+    )  # fmt: skip
+    values = await new_document_values(session, client_id, meta, title[:200])
+    document_id = uuid4()
+    await repository.insert(session, {"id": document_id, **values})
+    doc = await load(session, document_id)
+    await audit.record(
+        session, action="document.created", entity_type="document", entity_id=document_id, client_id=client_id,
+        after=doc,
+    )  # fmt: skip
+    return doc

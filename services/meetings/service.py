@@ -60,8 +60,19 @@ async def load(session: UserSession, meeting_id: UUID, *, for_update: bool = Fal
     return MeetingRead(**dict(row))
 
 
-async def start_meeting(session: UserSession, data: MeetingStart) -> MeetingRead:
+def _require_livekit(settings: Settings) -> None:
+    for name, value in (
+        ("LIVEKIT_URL", settings.livekit_url),
+        ("LIVEKIT_API_KEY", settings.livekit_api_key),
+        ("LIVEKIT_API_SECRET", settings.livekit_api_secret),
+    ):
+        if not value:
+            raise IntegrationNotConfigured("livekit", name)
+
+
+async def start_meeting(session: UserSession, settings: Settings, data: MeetingStart) -> MeetingRead:
     """A Hub meeting for the operator (full by default), a simple one for a member of the client."""
+    _require_livekit(settings)  # a meeting nobody can join is not started
     client = await clients.require_client(session, data.client_id)
     if client.status == "archived":
         raise MeetingInvalid("the client is archived", field="client_id")
@@ -153,10 +164,8 @@ async def record_consent(session: UserSession, meeting_id: UUID, data: ConsentCr
 
 
 def _require_egress_settings(settings: Settings) -> None:
+    _require_livekit(settings)
     for name, value in (
-        ("LIVEKIT_URL", settings.livekit_url),
-        ("LIVEKIT_API_KEY", settings.livekit_api_key),
-        ("LIVEKIT_API_SECRET", settings.livekit_api_secret),
         ("LIVEKIT_EGRESS_S3_ENDPOINT", settings.livekit_egress_s3_endpoint),
         ("LIVEKIT_EGRESS_S3_ACCESS_KEY", settings.livekit_egress_s3_access_key),
         ("LIVEKIT_EGRESS_S3_SECRET", settings.livekit_egress_s3_secret),

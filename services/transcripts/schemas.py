@@ -66,10 +66,11 @@ class AcceptActionItems(BaseModel):
 
     items: list[Annotated[int, Field(ge=0, le=49)]] = Field(min_length=1, max_length=50)
     project_id: UUID
-    # task: the operator's tasks on the project; step: a step of a Lab client's journey.
-    target: Literal["task", "step"] = "task"
+    # task: the operator's tasks on the project; step / homework: for a Lab client, a step of their
+    # journey or homework (a `devoir` document linked to the project).
+    target: Literal["task", "step", "homework"] = "task"
 
 
 class AcceptedItems(BaseModel):
     transcript: TranscriptRead
-    created_ids: list[UUID]  # the tasks or steps, in the order of `items`
+    created_ids: list[UUID]  # the tasks, steps or homework documents, in the order of `items`

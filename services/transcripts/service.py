@@ -3,6 +3,8 @@ summary, and the operator's reading and acceptance of action items."""
 
 from __future__ import annotations
 
+import unicodedata
+from datetime import UTC, datetime, time
 from typing import Any
 from uuid import UUID
 
@@ -10,6 +12,7 @@ from integrations.deepgram import Transcript
 from services.audit import service as audit
 from services.core import queue
 from services.core.db import AnySession, UserSession
+from services.documents import service as documents
 from services.meetings import service as meetings
 from services.meetings.service import RecordingFile
 from services.notifications import service as notifications
@@ -142,7 +145,7 @@ async def get_transcript(session: UserSession, transcript_id: UUID) -> Transcrip
 
 
 async def accept_action_items(session: UserSession, transcript_id: UUID, data: AcceptActionItems) -> AcceptedItems:
-    """Chosen action items become the project's tasks (or, for a Lab journey, its steps)."""
+    """Chosen action items become the project's tasks, or for a Lab client its journey steps or homework."""
     before = await load_state(session, transcript_id)
     summary: Summary | None = before.summary
     if summary is None:
@@ -164,6 +167,11 @@ async def accept_action_items(session: UserSession, transcript_id: UUID, data: A
     return AcceptedItems(transcript=after, created_ids=created)
 
 
+def _one_line(text: str) -> str:
+    """An LLM's title as a one-line title (documents refuse control characters in titles)."""
+    return " ".join("".join(" " if unicodedata.category(c) == "Cc" else c for c in text).split())
+
+
 async def _create(
     session: UserSession, data: AcceptActionItems, transcript: TranscriptState, index: int, summary: Summary
 ) -> UUID:
@@ -171,10 +179,19 @@ async def _create(
     project = await projects.require_project(session, data.project_id)
     if project.client_id != transcript.client_id:
         raise ActionItemInvalid("the project belongs to another client", field="project_id")
+    if data.target != "task" and project.phase != "lab":
+        raise ActionItemInvalid(f"a {data.target} is for a Lab client's project", field="target")
+    if data.target == "homework":
+        due = datetime.combine(item.due_date, time(18), UTC) if item.due_date else None
+        text = _one_line(f"{item.title} — {item.details}" if item.details else item.title)
+        homework = await documents.create_homework(
+            session, transcript.client_id, text, project_id=project.id, due_at=due, source="meeting"
+        )
+        return homework.id
     if data.target == "step":
         if project.kind != "journey":
             raise ActionItemInvalid("steps are for a Lab journey project", field="target")
-        step = StepCreate(title=item.title[:200], description=item.details, due_date=item.due_date)
+        step = StepCreate(title=_one_line(item.title)[:200], description=item.details, due_date=item.due_date)
         return (await steps.add_step(session, data.project_id, step)).id
     task = TaskCreate(
         title=item.title, notes=item.details, due_date=item.due_date, source="meeting",

@@ -146,3 +146,13 @@ async def test_recording_without_egress_storage_answers_503_naming_it(client, op
     response = await client.post(f"{URL}/{meeting['id']}/recordings", headers=operator.headers)
     assert response.status_code == 503
     assert "LIVEKIT_EGRESS_S3_ENDPOINT" in response.json()["detail"]
+
+
+async def test_without_livekit_no_meeting_starts_and_the_setting_is_named(
+    app, client, operator, tenant_a, settings, sql
+):
+    app.state.settings = settings.model_copy(update={"livekit_api_secret": None})
+    response = await client.post(URL, json={"client_id": str(tenant_a.id)}, headers=operator.headers)
+    assert response.status_code == 503
+    assert response.json()["setting"] == "LIVEKIT_API_SECRET"
+    assert await sql.fetchval("select count(*) from meetings") == 0

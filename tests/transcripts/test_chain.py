@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from typing import Any
+from uuid import UUID
 
 import httpx
 from livekit import api
@@ -175,3 +176,43 @@ async def test_transient_failures_retry_then_fail_visibly_when_exhausted(
     assert listen.call_count == 2
     detail = (await client.get(f"{URL}/{done['meeting']['id']}", headers=operator.headers)).json()
     assert detail["transcription_status"] == "failed" and "busy" in detail["transcription_error"]
+
+
+async def test_lab_action_items_become_journey_steps_or_homework(
+    app, client, operator, tenant_a, tenant_b, twirp, sql, vendors, llm
+):
+    fake, _ = twirp
+    vendors.post(LISTEN).respond(200, json=diarized())
+    vendors.post(DEEPSEEK_URL).respond(200, json=completion(json.dumps(SUMMARY)))
+    await record_meeting(app, client, operator, tenant_a, fake, sql)
+    await run_jobs(app)
+    transcript = await sql.fetchval("select id from transcripts")
+    journey = await sql.fetchval(
+        "insert into projects (client_id, kind, phase, name, status) values ($1, 'journey', 'lab', 'Parcours',"
+        " 'active') returning id",
+        tenant_a.id,
+    )
+    other = await sql.fetchval(
+        "insert into projects (client_id, kind, phase, name) values ($1, 'delivery', 'one', 'B') returning id",
+        tenant_b.id,
+    )
+    url = f"/api/v1/transcripts/{transcript}/action-items/accept"
+    foreign = await client.post(url, json={"items": [0], "project_id": str(other)}, headers=operator.headers)
+    assert foreign.status_code == 422
+    step = await client.post(
+        url, json={"items": [0], "project_id": str(journey), "target": "step"}, headers=operator.headers
+    )
+    assert step.status_code == 200, step.text
+    assert await sql.fetchval("select title from project_steps where id = $1", UUID(step.json()["created_ids"][0])) == (
+        "Envoyer la maquette"
+    )
+    homework = await client.post(
+        url, json={"items": [1], "project_id": str(journey), "target": "homework"}, headers=operator.headers
+    )
+    assert homework.status_code == 200, homework.text
+    doc = await sql.fetchrow(
+        "select title, document_type, source, project_id, visibility from documents where id = $1",
+        UUID(homework.json()["created_ids"][0]),
+    )
+    assert tuple(doc) == ("Rédiger les textes de l'accueil — Ton chaleureux", "devoir", "meeting", journey, "shared")
+    assert homework.json()["transcript"]["accepted_items"] == [0, 1]
