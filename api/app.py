@@ -18,6 +18,7 @@ from api.middleware import RequestContext
 from api.resources import open_resources, user_directory
 from api.routers import ROUTERS, health
 from api.routing import include_flat
+from api.webhooks import WEBHOOK_ROUTERS
 from integrations.supabase_auth import SupabaseAuthClient
 from services.core.auth import JwksCache, TokenVerifier
 from services.core.db import Database
@@ -107,6 +108,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Bodies are read before authentication: bound them (a router may set its own limit, as
         # documents does for uploads). Set per router, not app-wide, so RequestContext sees the 413.
         include_flat(app, router, prefix="/api/v1", max_body_size=JSON_BODY_LIMIT)
+    for router in WEBHOOK_ROUTERS:  # their own body limits (a transcript callback is large)
+        include_flat(app, router, prefix="/api/v1", max_body_size=None)
     app.add_middleware(RequestContext)
 
     def openapi() -> dict[str, Any]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
+from integrations.deepgram import DeepgramClient
+from integrations.livekit import LiveKitClient
 from integrations.supabase_auth import SupabaseAuthClient
 from services.core.db import Database
 from services.core.queue import Resources
 from services.core.settings import Settings
 from services.members.directory import EmbeddedDirectory, SupabaseDirectory, UserDirectory
+from services.transcripts.summary import SummaryModel, summary_model
 
 
 async def open_resources(settings: Settings, db: Database, stack: AsyncExitStack) -> Resources:
@@ -23,7 +26,23 @@ async def open_resources(settings: Settings, db: Database, stack: AsyncExitStack
         resources.provide(SupabaseDirectory, SupabaseDirectory(db, auth_client, can_invite=secret_key is not None))
     elif jwt_secret := settings.jwt_secret():
         resources.provide(EmbeddedDirectory, EmbeddedDirectory(db, jwt_secret))
+    _meeting_vendors(settings, stack, resources)
     return resources
+
+
+def _meeting_vendors(settings: Settings, stack: AsyncExitStack, resources: Resources) -> None:
+    """Always provided: without credentials their calls raise NotConfiguredError (→ 503 naming it)."""
+    secret = settings.livekit_api_secret.get_secret_value() if settings.livekit_api_secret else None
+    livekit = LiveKitClient(settings.livekit_url, settings.livekit_api_key, secret)
+    stack.push_async_callback(livekit.aclose)
+    resources.provide(LiveKitClient, livekit)
+    deepgram_key = settings.deepgram_api_key.get_secret_value() if settings.deepgram_api_key else None
+    deepgram = DeepgramClient(deepgram_key)
+    stack.push_async_callback(deepgram.aclose)
+    resources.provide(DeepgramClient, deepgram)
+    summaries = summary_model(settings)
+    stack.push_async_callback(summaries.client.aclose)
+    resources.provide(SummaryModel, summaries)
 
 
 def user_directory(resources: Resources) -> UserDirectory | None:

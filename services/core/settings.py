@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -89,6 +90,29 @@ class Settings(BaseSettings):
     jobs_backoff_base_seconds: float = Field(10, alias="FOXEO_JOBS_BACKOFF_BASE_SECONDS", gt=0)
     jobs_backoff_cap_seconds: float = Field(3600, alias="FOXEO_JOBS_BACKOFF_CAP_SECONDS", gt=0)
     jobs_shutdown_seconds: float = Field(30, alias="FOXEO_JOBS_SHUTDOWN_SECONDS", ge=0)
+
+    # Meetings (issue 11): join tokens, recordings (egress to the storage bucket through its S3
+    # endpoint), transcription (Deepgram) and summaries (LLM). Vendor model names and prices change:
+    # settings, never constants. A missing key answers 503 naming it.
+    livekit_token_ttl_seconds: int = Field(900, alias="LIVEKIT_TOKEN_TTL_SECONDS", ge=60, le=21_600)
+    livekit_egress_s3_endpoint: str | None = Field(None, alias="LIVEKIT_EGRESS_S3_ENDPOINT")
+    livekit_egress_s3_region: str = Field("eu-west-3", alias="LIVEKIT_EGRESS_S3_REGION")
+    livekit_egress_s3_access_key: str | None = Field(None, alias="LIVEKIT_EGRESS_S3_ACCESS_KEY")
+    livekit_egress_s3_secret: SecretStr | None = Field(None, alias="LIVEKIT_EGRESS_S3_SECRET")
+    deepgram_model: str = Field("nova-3", alias="DEEPGRAM_MODEL")
+    deepgram_language: str = Field("fr", alias="DEEPGRAM_LANGUAGE")
+    # Recordings longer than this are transcribed in Deepgram's callback mode.
+    deepgram_callback_threshold_seconds: float = Field(1200, alias="DEEPGRAM_CALLBACK_THRESHOLD_SECONDS", ge=0)
+    deepgram_callback_ttl_seconds: int = Field(6 * 3600, alias="DEEPGRAM_CALLBACK_TTL_SECONDS", ge=300)
+    summary_llm_provider: Literal["deepseek", "anthropic"] = Field("deepseek", alias="SUMMARY_LLM_PROVIDER")
+    deepseek_model: str = Field("deepseek-flash", alias="DEEPSEEK_MODEL")
+    deepseek_price_input_per_million: Decimal = Field(Decimal("0.30"), alias="DEEPSEEK_PRICE_INPUT_PER_MILLION")
+    deepseek_price_cached_per_million: Decimal = Field(Decimal("0.006"), alias="DEEPSEEK_PRICE_CACHED_PER_MILLION")
+    deepseek_price_output_per_million: Decimal = Field(Decimal("1.20"), alias="DEEPSEEK_PRICE_OUTPUT_PER_MILLION")
+    anthropic_model: str = Field("claude-sonnet-5-5", alias="ANTHROPIC_MODEL")
+    anthropic_price_input_per_million: Decimal = Field(Decimal("3"), alias="ANTHROPIC_PRICE_INPUT_PER_MILLION")
+    anthropic_price_output_per_million: Decimal = Field(Decimal("15"), alias="ANTHROPIC_PRICE_OUTPUT_PER_MILLION")
+    summary_max_tokens: int = Field(4096, alias="SUMMARY_MAX_TOKENS", ge=256, le=64_000)
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from services.audit import service as audit
 from services.clients import service as clients
 from services.config import service as config
-from services.core.db import UserSession
+from services.core.db import AnySession, UserSession
 from services.core.errors import Unprocessable
 from services.documents import repository
 from services.documents.errors import (
@@ -381,3 +381,55 @@ async def delete_document(session: UserSession, files: DocumentFiles, document_i
     # Objects go last: if storage fails, the transaction rolls back and nothing is half-erased.
     if paths:
         await files.storage.delete(paths)
+
+
+# ---------------------------------------------------------------- meeting recordings
+
+
+async def file_meeting_recording(
+    session: AnySession, document_id: UUID, values: dict[str, Any], version: dict[str, Any]
+) -> DocumentRead:
+    """A meeting's recording, already stored at `version["storage_path"]` by the recorder, as an
+    internal document of source `meeting` (the meetings module's queue job, under the service
+    session). Idempotent on `document_id`: a second call returns the document the first created."""
+    existing = await repository.get(session, document_id)
+    if existing is None:
+        values = {**values, "document_type": "ressource", "visibility": "internal", "source": "meeting"}
+        await repository.insert_document(session, {"id": document_id, **values})
+        version_id = await repository.insert_version(
+            session, {"document_id": document_id, "version": 1, "client_id": values["client_id"], **version}
+        )
+        await repository.update_document(session, document_id, {"current_version_id": version_id})
+        existing = await repository.get(session, document_id)
+        assert existing is not None  # inserted just above, in this transaction
+        doc = DocumentRead(**dict(existing))
+        await audit.record(
+            session,
+            action="document.created",
+            entity_type="document",
+            entity_id=document_id,
+            client_id=doc.client_id,
+            after=doc,
+        )
+        return doc
+    return DocumentRead(**dict(existing))
+
+
+async def create_homework(
+    session: UserSession, client_id: UUID, title: str, *, project_id: UUID | None, due_at: datetime | None, source: str
+) -> DocumentRead:
+    """Homework the operator assigns without a file (e.g. from a meeting's action item): the client
+    hands it in as a version. Same checks as any new document."""
+    meta = DocumentFields.model_validate(
+        {"title": title[:200], "document_type": "devoir", "source": source, "project_id": project_id,
+         "homework_due_at": due_at}
+    )  # fmt: skip
+    values = await new_document_values(session, client_id, meta, title[:200])
+    document_id = uuid4()
+    await repository.insert_document(session, {"id": document_id, **values})
+    doc = await load(session, document_id)
+    await audit.record(
+        session, action="document.created", entity_type="document", entity_id=document_id, client_id=client_id,
+        after=doc,
+    )  # fmt: skip
+    return doc

@@ -141,10 +141,6 @@ DIARIZED: dict[str, Any] = {
 }
 
 
-async def _no_sleep(_: float) -> None:
-    return None
-
-
 @pytest.fixture
 def basic(fixture_json: Any) -> dict[str, Any]:
     body = fixture_json("deepgram_prerecorded_basic")
@@ -153,7 +149,7 @@ def basic(fixture_json: Any) -> dict[str, Any]:
 
 
 def _client(api_key: str | None = "dg-key") -> DeepgramClient:
-    return DeepgramClient(api_key, sleep=_no_sleep)
+    return DeepgramClient(api_key)
 
 
 def _expected_params(**overrides: str) -> dict[str, str]:
@@ -299,7 +295,7 @@ async def test_input_validation() -> None:
 
 
 def test_long_read_timeout_for_big_files() -> None:
-    timeout = _client().http.client.timeout
+    timeout = _client().http_client.timeout
     assert timeout.read is not None and timeout.read >= 300
     assert timeout.connect is not None and timeout.connect <= 15
 
