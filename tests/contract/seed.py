@@ -142,8 +142,11 @@ async def seed(http: httpx.AsyncClient, world: World) -> Seeded:
         )
         res.ids["evolution_id"] = evolution["id"]
         await world.sql.execute("update public.clients set status = 'lab' where id = $1", res.tenant.id)
-    notification = await world.sql.fetchval(
-        "select id from public.notifications where user_id = $1 order by created_at limit 1", operator.id
-    )
-    seeded.shared["notification_id"] = str(notification)
+    for res in (seeded.a, seeded.b):  # the operator's message in each conversation notified the member
+        res.ids["notification_id"] = str(
+            await world.sql.fetchval(
+                "select id from public.notifications where user_id = $1 order by created_at limit 1",
+                res.tenant.member.id,
+            )
+        )
     return seeded
