@@ -1,4 +1,5 @@
-"""The application factory and its lifespan: database, migrations, auth, integrations, scheduler."""
+"""The application factory and its lifespan: database, migrations, auth, integrations, scheduler and
+job queue worker."""
 
 from __future__ import annotations
 
@@ -12,19 +13,21 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from api import problems
+from api import docs, problems
 from api.middleware import RequestContext
+from api.resources import open_resources, user_directory
 from api.routers import ROUTERS, health
+from api.routing import include_flat
 from integrations.supabase_auth import SupabaseAuthClient
 from services.core.auth import JwksCache, TokenVerifier
 from services.core.db import Database
 from services.core.embedded import start_embedded_postgres
-from services.core.jobs import build_scheduler, registered_jobs
 from services.core.migrations import migrate
+from services.core.queue import JobContext
 from services.core.settings import Settings, get_settings
+from services.core.worker import start_background
 from services.documents.storage import build_storage
 from services.events.broker import EventBroker
-from services.members.directory import EmbeddedDirectory, SupabaseDirectory
 
 log = logging.getLogger("foxeo")
 
@@ -59,34 +62,23 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await db.open()
         resources.push_async_callback(db.close)
 
-        auth_client = None
-        if settings.supabase_url:
-            secret_key = settings.supabase_secret_key.get_secret_value() if settings.supabase_secret_key else None
-            auth_client = SupabaseAuthClient(settings.supabase_url, secret_key)
-            resources.push_async_callback(auth_client.aclose)
-        app.state.auth_client = auth_client
+        shared = await open_resources(settings, db, resources)  # integration clients, for requests and jobs
+        auth_client = shared.find(SupabaseAuthClient)
         jwt_secret = settings.jwt_secret()
         app.state.verifier = TokenVerifier(
             hs256_secret=jwt_secret,
             jwks=JwksCache(auth_client.fetch_jwks, ttl=settings.jwks_cache_seconds) if auth_client else None,
         )
-        app.state.user_directory = (
-            SupabaseDirectory(db, auth_client)
-            if auth_client is not None
-            else EmbeddedDirectory(db, jwt_secret)
-            if jwt_secret
-            else None
-        )
+        app.state.user_directory = user_directory(shared)
+        app.state.job_context = JobContext(db, settings, shared)
 
         # One LISTEN connection per process fanning committed chat/notification events out to SSE streams.
         app.state.events = EventBroker(db, dsn)
         await app.state.events.start()
         resources.push_async_callback(app.state.events.stop)
 
-        if settings.run_scheduler:
-            scheduler = build_scheduler(db, registered_jobs())
-            scheduler.start()
-            resources.callback(scheduler.shutdown, wait=False)
+        if settings.run_scheduler:  # periodic jobs and the queue worker, in this process
+            await start_background(app.state.job_context, resources)
         # Everything built so far lives as long as the process: keep it out of the GC's generations so
         # full collections stop walking it on every request burst.
         gc.collect()
@@ -102,22 +94,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
         responses=problems.responses(500),
+        docs_url=None,  # served by api/docs.py from local assets
+        redoc_url=None,
         # OpenTelemetry hooks cost time on every request; enable them when an exporter is set up.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings or get_settings()
     problems.install(app)
-    app.include_router(health.router)
+    docs.install(app)
+    include_flat(app, health.router, prefix="", max_body_size=None)
     for router in ROUTERS:
         # Bodies are read before authentication: bound them (a router may set its own limit, as
         # documents does for uploads). Set per router, not app-wide, so RequestContext sees the 413.
-        app.include_router(router, prefix="/api/v1", max_body_size=JSON_BODY_LIMIT)
+        include_flat(app, router, prefix="/api/v1", max_body_size=JSON_BODY_LIMIT)
     app.add_middleware(RequestContext)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            app.openapi_schema = problems.problem_media_types(schema)
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                # Paths already carry /api/v1: the server is wherever this document was served from.
+                servers=[{"url": "/", "description": "The server serving this document"}],
+                license_info={"name": "Proprietary", "identifier": "LicenseRef-Foxeo-Proprietary"},
+            )
+            app.openapi_schema = problems.document_problems(schema)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -59,6 +59,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.middleware import MAX_HEADER_BYTES
     from services.core.logging import configure_logging
 
     settings = get_settings()
@@ -70,16 +71,38 @@ def cmd_serve(args: argparse.Namespace) -> int:
         tokens = asyncio.run(seed_demo(dsn, settings))
         _print_demo(tokens, args.host, args.port)
     app = create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, workers=1, log_config=None, access_log=False)
+    # Uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal with the handler it
+    # found. SIGTERM's default handler kills the process without running atexit, which is where the
+    # embedded PostgreSQL is stopped: exit through SystemExit instead, for either signal.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _exit_on_signal)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        workers=1,
+        log_config=None,
+        access_log=False,
+        # The one header bound uvicorn offers (h11 only); RequestContext bounds them for every parser.
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+    )
     return 0
 
 
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def cmd_worker(_: argparse.Namespace) -> int:
-    """The scheduler alone, for deployments that split API and jobs."""
+    """The scheduler and the queue worker alone, for deployments that split API and jobs."""
+    from contextlib import AsyncExitStack
+
+    from api.resources import open_resources
     from services.core.db import Database
-    from services.core.jobs import build_scheduler, registered_jobs
     from services.core.logging import configure_logging
     from services.core.migrations import migrate
+    from services.core.queue import JobContext
+    from services.core.worker import start_background
 
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -87,17 +110,17 @@ def cmd_worker(_: argparse.Namespace) -> int:
     async def run() -> None:
         dsn = _dsn()
         await migrate(dsn)
-        db = Database(dsn, pool_size=2)
-        await db.open()
-        scheduler = build_scheduler(db, registered_jobs())
-        scheduler.start()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
-        scheduler.shutdown(wait=False)
-        await db.close()
+        async with AsyncExitStack() as stack:  # on exit: stop claiming, drain handlers, close
+            db = Database(dsn, pool_size=settings.jobs_concurrency + 2)
+            await db.open()
+            stack.push_async_callback(db.close)
+            ctx = JobContext(db, settings, await open_resources(settings, db, stack))
+            await start_background(ctx, stack)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await stop.wait()
 
     asyncio.run(run())
     return 0
@@ -118,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="foxeo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="run the API and the scheduler")
+    serve = sub.add_parser("serve", help="run the API, the scheduler and the job queue worker")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
@@ -126,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve.set_defaults(func=cmd_serve)
 
-    sub.add_parser("worker", help="run the scheduler alone").set_defaults(func=cmd_worker)
+    sub.add_parser("worker", help="run the scheduler and the job queue worker alone").set_defaults(func=cmd_worker)
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=cmd_migrate)
 
     token = sub.add_parser("token", help="mint a dev access token (HS256) for a user")

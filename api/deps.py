@@ -21,7 +21,7 @@ def get_database(request: Request) -> Database:
 
 async def _principal(request: Request) -> Principal:
     # Read the header directly rather than through a sub-dependency: this runs on every request
-    # and each FastAPI dependency level costs measurable time (bench/api_bench.py).
+    # and each FastAPI dependency level costs measurable time (bench/postgrest_bench.py).
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("send an access token as 'Authorization: Bearer <token>'")

@@ -21,6 +21,9 @@ _VALID_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 _ID_PREFIX = uuid.uuid4().hex[:12]
 _ids = itertools.count(1)
 TRANSACTION_KEY = "foxeo.transaction"
+# Uvicorn's httptools parser accepts headers of any size: bound their total here, before any of
+# them (the bearer token, X-Request-ID) is read. Browsers and proxies stay far below this.
+MAX_HEADER_BYTES = 32 * 1024
 
 
 class RequestTransaction:
@@ -72,6 +75,13 @@ def _problem_messages(request_id: str, status: int, code: str, title: str, detai
     )
 
 
+async def _refuse_headers(send: Send) -> None:
+    request_id = f"{_ID_PREFIX}-{next(_ids):x}"  # the caller's X-Request-ID is not read from these
+    detail = f"the request headers exceed {MAX_HEADER_BYTES // 1024} KiB in total"
+    for part in _problem_messages(request_id, 431, "headers_too_large", "Request headers too large", detail):
+        await send(part)
+
+
 def _is_plain_body_limit(message: Message) -> bool:
     """Starlette's body-size limiter answers 413 in text/plain, outside our exception handlers."""
     return message["status"] == 413 and any(
@@ -89,6 +99,9 @@ class RequestContext:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if sum(len(k) + len(v) for k, v in scope["headers"]) > MAX_HEADER_BYTES:
+            await _refuse_headers(send)
             return
         incoming = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
         request_id = incoming if incoming and _VALID_ID.match(incoming) else f"{_ID_PREFIX}-{next(_ids):x}"

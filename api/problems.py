@@ -9,7 +9,7 @@ import asyncpg
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -23,19 +23,26 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
 class FieldError(BaseModel):
-    field: str
-    message: str
-    type: str
+    """One invalid input."""
+
+    field: str = Field(description="Dotted path of the input (`limit`, `contact.email`; `body` for the whole body)")
+    message: str = Field(description="What is wrong with it, in English")
+    type: str = Field(description="Machine-readable reason, e.g. `missing`, `uuid_parsing`, `string_too_long`")
 
 
 class Problem(BaseModel):
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str
-    request_id: str | None = None
-    errors: list[FieldError] | None = None
+    """An RFC 9457 problem document. Some problems add members (503 `integration_not_configured` names
+    the missing `setting`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="URI identifying the problem type")
+    title: str = Field(description="Short summary of the problem type")
+    status: int = Field(description="The HTTP status code")
+    detail: str = Field(description="What went wrong with this request, in English")
+    code: str = Field(description="Stable machine-readable code, e.g. `validation_error`, `not_found`")
+    request_id: str | None = Field(None, description="Quote it to support: it is in the server logs")
+    errors: list[FieldError] | None = Field(None, description="On 422: each invalid input")
 
 
 class JSONBytes(Response):
@@ -78,8 +85,9 @@ def _database_detail(exc: asyncpg.PostgresError) -> str:
         return "a referenced object does not exist"
     if isinstance(exc, asyncpg.UniqueViolationError):
         return "this already exists"
-    constraint = getattr(exc, "constraint_name", None) or getattr(exc, "column_name", None)
-    return f"a value is out of range or invalid ({constraint})" if constraint else "a value is out of range or invalid"
+    # The column is the caller's field; constraint names and the database's texts stay in the log.
+    column = getattr(exc, "column_name", None)
+    return f"a value is out of range or invalid ({column})" if column else "a value is out of range or invalid"
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
@@ -94,6 +102,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> Response:
+        malformed = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
+        if malformed is not None:
+            # Not a field to correct: the body is not JSON at all (pydantic puts the offset in `loc`).
+            position = malformed.get("loc", ("body", "?"))[-1]
+            reason = (malformed.get("ctx") or {}).get("error", "invalid JSON")
+            return problem_response(
+                400, "malformed_json", "Malformed request body", f"the body is not valid JSON: {reason} at {position}"
+            )
         errors = [
             {"field": _field_name(tuple(e.get("loc", ()))), "message": e.get("msg", ""), "type": e.get("type", "")}
             for e in exc.errors()
@@ -147,27 +163,48 @@ def install(app: FastAPI) -> None:
         )
 
 
+_DESCRIBED = {
+    400: "Malformed request body (not JSON, or an unreadable form)",
+    401: "Missing or invalid access token",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Conflict with the current state",
+    413: "Request body too large",
+    422: "Invalid input: `errors` names each invalid field",
+    500: "Unexpected error",
+    502: "Upstream service failed",
+    503: "Service unavailable",
+}
+
+
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI declaration of the problems a route can answer."""
-    described = {
-        400: "Bad request",
-        401: "Missing or invalid access token",
-        403: "Not allowed",
-        404: "Not found",
-        409: "Conflict with the current state",
-        413: "Payload too large",
-        422: "Invalid input",
-        500: "Unexpected error",
-        502: "Upstream service failed",
-        503: "Service unavailable",
+    return {s: {"model": Problem, "description": _DESCRIBED[s]} for s in statuses}
+
+
+def _problem_entry(status: int) -> dict[str, Any]:
+    return {
+        "description": _DESCRIBED[status],
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
-    return {s: {"model": Problem, "description": described[s]} for s in statuses}
 
 
-def problem_media_types(schema: dict[str, Any]) -> dict[str, Any]:
-    """Error responses are `application/problem+json` (FastAPI would label them with the route's own
-    media type), and every route that can answer 401 requires the bearer token."""
-    schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearerAuth"] = {
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make the generated document say what the handlers above really send.
+
+    - FastAPI documents every 422 as its own `HTTPValidationError` (`detail` an array); the handler
+      sends a `Problem` (`detail` a string, `errors` per field): every 422 becomes a `Problem` and
+      FastAPI's two schemas are removed.
+    - What any route can answer whatever its own declarations: with a body, 400 (not JSON), 413 (over
+      the size limit) and 422; with parameters, 422.
+    - Error responses are `application/problem+json` (FastAPI would label them with the route's own
+      media type); routes that can answer 401 require the bearer token, the others none.
+    """
+    components = schema.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    components.setdefault("securitySchemes", {})["bearerAuth"] = {
         "type": "http",
         "scheme": "bearer",
         "bearerFormat": "JWT",
@@ -175,11 +212,17 @@ def problem_media_types(schema: dict[str, Any]) -> dict[str, Any]:
     }
     for path in schema.get("paths", {}).values():
         for operation in path.values():
-            responses = operation.get("responses", {})
+            responses = operation.setdefault("responses", {})
+            has_body = "requestBody" in operation
+            if has_body or operation.get("parameters"):
+                responses["422"] = _problem_entry(422)
+            if has_body:
+                responses.setdefault("400", _problem_entry(400))
+                responses.setdefault("413", _problem_entry(413))
             for status, response in responses.items():
                 content = response.get("content", {})
                 if status[0] in "45" and content:
                     response["content"] = {PROBLEM_MEDIA_TYPE: next(iter(content.values()))}
-            if "401" in responses:
-                operation["security"] = [{"bearerAuth": []}]
+            operation["responses"] = dict(sorted(responses.items()))
+            operation["security"] = [{"bearerAuth": []}] if "401" in responses else []
     return schema

@@ -254,7 +254,7 @@ class StripePayments:
 
     async def aclose(self) -> None:
         if self._own_http_client is not None:  # an injected client belongs to the caller
-            await self._own_http_client.close_async()
+            await self._own_http_client.close_async()  # type: ignore[no-untyped-call]  # untyped in stripe
 
     async def create_checkout_session(
         self,

@@ -20,9 +20,9 @@ import httpx
 import pytest
 
 from services.core.auth import mint_token
-from tests.contract_check import ContractCheck
 from services.core.migrations import migrate
 from services.core.settings import Settings
+from tests.contract_check import ContractCheck
 
 TEST_JWT_SECRET = "test-secret-" + "x" * 40
 _counter = itertools.count()

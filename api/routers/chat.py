@@ -71,21 +71,21 @@ async def list_messages(
     status_code=201,
     responses=responses(401, 403, 404, 409, 422),
 )
-async def send_message(session: Session, conversation_id: UUID, data: MessageCreate) -> MessageRead:
+async def send_message(session: Session, conversation_id: UUID, data: MessageCreate) -> JSONBytes:
     """Send a message (text, attachments, reply); notifies the other side."""
-    return await service.post_message(session, conversation_id, data)
+    return JSONBytes(await service.post_message(session, conversation_id, data), status_code=201)
 
 
 @router.patch("/messages/{message_id}", response_model=MessageRead, responses=responses(401, 403, 404, 409, 422))
-async def edit_message(session: Session, message_id: UUID, data: MessageUpdate) -> MessageRead:
+async def edit_message(session: Session, message_id: UUID, data: MessageUpdate) -> JSONBytes:
     """Edit my message's text or attachments."""
-    return await service.edit_message(session, message_id, data)
+    return JSONBytes(await service.edit_message(session, message_id, data))
 
 
 @router.delete("/messages/{message_id}", response_model=MessageRead, responses=responses(401, 403, 404, 409))
-async def delete_message(session: Session, message_id: UUID) -> MessageRead:
+async def delete_message(session: Session, message_id: UUID) -> JSONBytes:
     """Delete my message; a tombstone stays in the conversation."""
-    return await service.delete_message(session, message_id)
+    return JSONBytes(await service.delete_message(session, message_id))
 
 
 @router.post("/conversations/{conversation_id}/read", response_model=ReadState, responses=responses(401, 403, 404, 422))

@@ -20,11 +20,11 @@ async def list_members(session: Session, client_id: UUID) -> list[MemberRead]:
     return await service.list_members(session, client_id)
 
 
-@router.post("", response_model=MemberInvited, status_code=201, responses=responses(401, 403, 404, 409, 422, 502, 503))
+@router.post("", response_model=MemberInvited, status_code=201, responses=responses(401, 403, 404, 409, 422, 503))
 async def invite_member(
     session: OperatorSession, request: Request, client_id: UUID, data: MemberInvite
 ) -> MemberInvited:
-    """Invite a user by e-mail into a client (Supabase invitation, or a dev token when embedded)."""
+    """Invite a user by e-mail into a client (Supabase's invitation e-mail is sent by a job; embedded: a dev token)."""
     return await service.invite_member(session, client_id, data, request.app.state.user_directory)
 
 

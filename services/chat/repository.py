@@ -1,205 +1,199 @@
-"""Every query of the chat module. Lists are rendered as JSON by Postgres."""
+"""Every query of the chat module. Lists are rendered as JSON by Postgres; every write that locks is
+one call of a SQL function (migration 0046) doing its checks, the write, notifications and audit."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+from sqlalchemy import Select, Text, Uuid, bindparam, cast, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
+from services.chat.tables import chat_conversations, chat_messages, chat_reads
+from services.clients.tables import clients
+from services.config.tables import client_configs
 from services.core.db import AnySession, UserSession
-from services.core.sql import Params, update_returning
+from services.core.errors import Unprocessable
+from services.core.pagination import Keyset
+from services.core.query import compiled, shaped
 
+cv, m, r = chat_conversations.c, chat_messages.c, chat_reads.c
 MESSAGE_COLUMNS = (
-    "id, conversation_id, client_id, seq, author_id, author_role, body, attachment_ids,"
-    " reply_to_id, created_at, edited_at, deleted_at, version"
+    m.id, m.conversation_id, m.client_id, m.seq, m.author_id, m.author_role, m.body, m.attachment_ids,
+    m.reply_to_id, m.created_at, m.edited_at, m.deleted_at, m.version,
+)  # fmt: skip
+_ME = select(func.auth.uid()).scalar_subquery()
+_IDS = bindparam("ids", type_=ARRAY(Uuid))
+CONVERSATIONS = Keyset(cv.last_activity_at, cv.id, kinds=(datetime, UUID), descending=True)
+MESSAGES = Keyset(m.seq, kinds=(int,), descending=True)  # seq is unique in a conversation
+
+# The writes: fixed calls, each one statement (see migration 0046 for the SQLSTATEs they raise).
+_SEND = "select private.send_chat_message($1, $2, $3, $4, $5)"
+_EDIT = "select private.edit_chat_message($1, $2, $3, $4, $5)"
+_DELETE = "select private.delete_chat_message($1, $2)"
+_MARK_READ = "select last_read_seq, unread_count from private.mark_chat_read($1, $2, $3)"
+_OPEN_DIRECT = "select private.open_direct_chat($1, $2)"
+
+
+def _json(statement: Select[Any]) -> Any:
+    return cast(func.row_to_json(statement.subquery("t").table_valued()), Text)
+
+
+# One conversation as the caller sees it: last message, own read position, unread count (counted
+# with the (conversation_id, seq) index from the read position on).
+_last = (
+    select(*MESSAGE_COLUMNS)
+    .where(m.conversation_id == cv.id)
+    .order_by(m.seq.desc())
+    .limit(1)
+    .correlate(chat_conversations)
 )
-_M_COLUMNS = ", ".join(f"m.{c.strip()}" for c in MESSAGE_COLUMNS.split(","))
+_read_seq = func.coalesce(r.last_read_seq, 0)
+_unread = (
+    select(func.count())
+    .where(m.conversation_id == cv.id, m.seq > _read_seq, m.author_id.is_distinct_from(_ME), m.deleted_at.is_(None))
+    .scalar_subquery()
+)
+_conversation = select(
+    cv.id, cv.client_id, clients.c.company_name.label("client_name"), cv.kind, cv.subject_id, cv.title, cv.last_seq,
+    cv.last_activity_at, cv.created_at,
+    select(func.row_to_json(_last.subquery("lm").table_valued())).scalar_subquery().label("last_message"),
+    _read_seq.label("my_last_read_seq"), _unread.label("unread_count"),
+).select_from(
+    chat_conversations.join(clients, clients.c.id == cv.client_id)
+    .outerjoin(chat_reads, (r.conversation_id == cv.id) & (r.user_id == _ME))
+)  # fmt: skip
 
-# One conversation as the caller sees it: last message, own read position, unread count. The count
-# uses the (conversation_id, seq) index from the read position on.
-_CONVERSATION_SELECT = f"""
-  select c.id, c.client_id, cl.company_name as client_name, c.kind, c.subject_id, c.title, c.last_seq,
-    c.last_activity_at, c.created_at,
-    (select row_to_json(lm) from (select {_M_COLUMNS} from public.chat_messages m
-       where m.conversation_id = c.id order by m.seq desc limit 1) lm) as last_message,
-    coalesce(r.last_read_seq, 0) as my_last_read_seq,
-    (select count(*) from public.chat_messages m
-       where m.conversation_id = c.id and m.seq > coalesce(r.last_read_seq, 0)
-         and m.author_id is distinct from (select auth.uid()) and m.deleted_at is null) as unread_count
-  from public.chat_conversations c
-  join public.clients cl on cl.id = c.client_id
-  left join public.chat_reads r on r.conversation_id = c.id and r.user_id = (select auth.uid())"""
 
-
-async def list_conversations_json(
-    session: UserSession, *, client_id: UUID | None, chat_active_only: bool, after: tuple[Any, UUID] | None, limit: int
-) -> list[asyncpg.Record]:
-    """limit + 1 conversations by latest activity, as (json, last_activity_at, id); RLS scopes them."""
-    conditions, params = ["true"], Params()
-    if client_id:
-        conditions.append(f"c.client_id = {params.add(client_id)}")
+@shaped
+def _list_conversations(*, client: bool, chat_active_only: bool, after: bool) -> Select[Any]:
+    statement = _conversation
+    if client:
+        statement = statement.where(cv.client_id == bindparam("client_id"))
     if chat_active_only:
-        conditions.append(
-            "exists (select 1 from public.client_configs cc where cc.client_id = c.client_id"
-            " and 'chat' = any (cc.active_modules))"
+        cc = client_configs.c
+        active = select(cc.client_id).where(
+            cc.client_id == cv.client_id, literal("chat") == func.any(cc.active_modules)
         )
-    if after:
-        conditions.append(
-            f"(c.last_activity_at, c.id) < ({params.add(after[0])}::timestamptz, {params.add(after[1])}::uuid)"
-        )
-    return await session.fetch(
-        f"select row_to_json(t)::text as json, t.last_activity_at, t.id from ({_CONVERSATION_SELECT}"
-        f" where {' and '.join(conditions)} order by c.last_activity_at desc, c.id desc"
-        f" limit {params.add(limit + 1)}) t order by t.last_activity_at desc, t.id desc",
-        *params.values,
-    )
+        statement = statement.where(active.exists())
+    return CONVERSATIONS.json_page(statement, after=after)
+
+
+async def list_conversations_page(
+    session: UserSession, *, client_id: UUID | None, chat_active_only: bool, cursor: str | None, limit: int
+) -> bytes:
+    """A Page[ConversationRead] as JSON bytes, by latest activity; RLS scopes the conversations."""
+    values = CONVERSATIONS.values(cursor, limit)
+    if client_id is not None:
+        values["client_id"] = client_id
+    query = _list_conversations(client=client_id is not None, chat_active_only=chat_active_only, after=bool(cursor))
+    return CONVERSATIONS.page_json(await query.fetch(session, **values), limit)
+
+
+_CONVERSATION_JSON = compiled(select(_json(_conversation.where(cv.id == bindparam("id")))))
+_GET_CONVERSATION = compiled(
+    select(cv.id, cv.client_id, cv.kind, cv.last_seq, clients.c.company_name, clients.c.status.label("client_status"))
+    .select_from(chat_conversations.join(clients, clients.c.id == cv.client_id))
+    .where(cv.id == bindparam("id"))
+)
 
 
 async def conversation_json(session: UserSession, conversation_id: UUID) -> str | None:
-    value: str | None = await session.fetchval(
-        f"select row_to_json(t)::text from ({_CONVERSATION_SELECT} where c.id = $1) t", conversation_id
-    )
+    value: str | None = await _CONVERSATION_JSON.fetchval(session, id=conversation_id)
     return value
 
 
 async def get_conversation(session: AnySession, conversation_id: UUID) -> asyncpg.Record | None:
-    return await session.fetchrow(
-        "select c.id, c.client_id, c.kind, c.last_seq, cl.company_name, cl.status as client_status"
-        " from public.chat_conversations c join public.clients cl on cl.id = c.client_id where c.id = $1",
-        conversation_id,
-    )
+    return await _GET_CONVERSATION.fetchrow(session, id=conversation_id)
 
 
-async def direct_conversation_id(session: AnySession, client_id: UUID) -> UUID | None:
-    value: UUID | None = await session.fetchval(
-        "select id from public.chat_conversations where client_id = $1 and kind = 'direct'", client_id
-    )
+async def open_direct(session: UserSession, client_id: UUID) -> UUID:
+    """The client's direct conversation id, created and audited on first use."""
+    value: UUID = await session.fetchval(_OPEN_DIRECT, client_id, session.request_id)
     return value
 
 
-async def insert_direct_conversation(session: AnySession, client_id: UUID) -> UUID | None:
-    """The new conversation's id, or None when a concurrent request created it first."""
-    value: UUID | None = await session.fetchval(
-        "insert into public.chat_conversations (client_id, kind) values ($1, 'direct')"
-        " on conflict (client_id) where kind = 'direct' do nothing returning id",
-        client_id,
-    )
+@shaped
+def _list_messages(*, since: bool, after: bool) -> Select[Any]:
+    statement = select(*MESSAGE_COLUMNS).where(m.conversation_id == bindparam("conversation_id"))
+    if since:
+        statement = statement.where(m.seq > bindparam("since_seq"))
+    return MESSAGES.json_page(statement, after=after)
+
+
+async def list_messages_page(
+    session: UserSession, conversation_id: UUID, *, cursor: str | None, since_seq: int | None, limit: int
+) -> bytes:
+    """A Page[MessageRead] as JSON bytes, newest first, keyed by `seq` (which new messages never shift)."""
+    values = MESSAGES.values(cursor, limit)
+    if values.get("after_0", 0) < 0:  # a seq is never negative: a cursor saying so was forged
+        raise Unprocessable("cursor is not valid", field="cursor")
+    values["conversation_id"] = conversation_id
+    if since_seq is not None:
+        values["since_seq"] = since_seq
+    query = _list_messages(since=since_seq is not None, after=cursor is not None)
+    return MESSAGES.page_json(await query.fetch(session, **values), limit)
+
+
+async def send(
+    session: UserSession, conversation_id: UUID, body: str | None, attachment_ids: list[UUID], reply_to_id: UUID | None
+) -> str:
+    """The new message as JSON (see private.send_chat_message)."""
+    value: str = await session.fetchval(_SEND, conversation_id, body, attachment_ids, reply_to_id, session.request_id)
     return value
 
 
-async def list_messages_json(
-    session: UserSession, conversation_id: UUID, *, before_seq: int | None, since_seq: int | None, limit: int
-) -> list[asyncpg.Record]:
-    """limit + 1 messages, newest first, as (json, seq)."""
-    return await session.fetch(
-        f"select row_to_json(t)::text as json, t.seq from (select {MESSAGE_COLUMNS}"
-        " from public.chat_messages where conversation_id = $1"
-        " and ($2::bigint is null or seq < $2) and ($3::bigint is null or seq > $3)"
-        " order by seq desc limit $4) t order by t.seq desc",
-        conversation_id,
-        before_seq,
-        since_seq,
-        limit + 1,
-    )
+async def edit(
+    session: UserSession, message_id: UUID, *, set_body: bool, body: str | None, attachment_ids: list[UUID] | None
+) -> str:
+    value: str = await session.fetchval(_EDIT, message_id, set_body, body, attachment_ids, session.request_id)
+    return value
 
 
-async def get_message(session: AnySession, message_id: UUID, *, for_update: bool = False) -> asyncpg.Record | None:
-    lock = " for update" if for_update else ""
-    return await session.fetchrow(f"select {MESSAGE_COLUMNS} from public.chat_messages where id = $1{lock}", message_id)
+async def tombstone(session: UserSession, message_id: UUID) -> str:
+    value: str = await session.fetchval(_DELETE, message_id, session.request_id)
+    return value
 
 
-async def message_in_conversation(session: UserSession, message_id: UUID, conversation_id: UUID) -> bool:
-    return bool(
-        await session.fetchval(
-            "select exists (select 1 from public.chat_messages where id = $1 and conversation_id = $2)",
-            message_id,
-            conversation_id,
-        )
-    )
-
-
-async def insert_message(session: UserSession, conversation_id: UUID, values: dict[str, Any]) -> asyncpg.Record:
-    row = await session.fetchrow(
-        "insert into public.chat_messages (conversation_id, author_id, body, attachment_ids, reply_to_id)"
-        f" values ($1, (select auth.uid()), $2, $3, $4) returning {MESSAGE_COLUMNS}",
-        conversation_id,
-        values["body"] or None,
-        values["attachment_ids"],
-        values["reply_to_id"],
-    )
-    assert row is not None
+async def mark_read(session: UserSession, conversation_id: UUID, seq: int | None) -> asyncpg.Record:
+    row = await session.fetchrow(_MARK_READ, conversation_id, seq, session.request_id)
+    assert row is not None  # a set-returning function that returns one row or raises
     return row
 
 
-async def update_message(session: UserSession, message_id: UUID, values: dict[str, Any]) -> asyncpg.Record:
-    row = await update_returning(
-        session, "public.chat_messages", "id = $1", (message_id,), values, MESSAGE_COLUMNS, touch_updated_at=False
+_stream = select(*MESSAGE_COLUMNS).where(m.id == func.any(_IDS)).subquery("t")
+_STREAM = compiled(
+    select(
+        _stream.c.id, _stream.c.version, _stream.c.deleted_at.is_not(None).label("deleted"),
+        cast(func.row_to_json(_stream.table_valued()), Text).label("json"),
     )
-    assert row is not None  # the caller holds the row lock (FOR UPDATE)
-    return row
-
-
-async def tombstone_message(session: UserSession, message_id: UUID) -> asyncpg.Record:
-    row = await session.fetchrow(
-        f"update public.chat_messages set deleted_at = now() where id = $1 returning {MESSAGE_COLUMNS}", message_id
-    )
-    assert row is not None
-    return row
-
-
-async def advance_read(session: UserSession, conversation_id: UUID, client_id: UUID, seq: int) -> asyncpg.Record | None:
-    """Moves my read position forward only; None when it already was at or past `seq`."""
-    return await session.fetchrow(
-        "insert into public.chat_reads as r (conversation_id, user_id, client_id, last_read_seq)"
-        " values ($1, (select auth.uid()), $2, $3)"
-        " on conflict (conversation_id, user_id) do update set last_read_seq = excluded.last_read_seq,"
-        " read_at = now() where r.last_read_seq < excluded.last_read_seq"
-        " returning last_read_seq",
-        conversation_id,
-        client_id,
-        seq,
-    )
-
-
-async def my_read_state(session: UserSession, conversation_id: UUID) -> asyncpg.Record:
-    row = await session.fetchrow(
-        "select coalesce((select last_read_seq from public.chat_reads where conversation_id = $1"
-        " and user_id = (select auth.uid())), 0) as last_read_seq",
-        conversation_id,
-    )
-    assert row is not None
-    return row
-
-
-async def unread_count(session: UserSession, conversation_id: UUID, after_seq: int) -> int:
-    count: int = await session.fetchval(
-        "select count(*) from public.chat_messages where conversation_id = $1 and seq > $2"
-        " and author_id is distinct from (select auth.uid()) and deleted_at is null",
-        conversation_id,
-        after_seq,
-    )
-    return count
+)  # fmt: skip
 
 
 async def messages_for_stream(session: AnySession, ids: list[UUID]) -> list[asyncpg.Record]:
     """(id, version, deleted, json) for the SSE broker: a service read, since routing was decided
     from the NOTIFY payload the database wrote."""
-    return await session.fetch(
-        "select t.id, t.version, t.deleted_at is not null as deleted, row_to_json(t)::text as json"
-        f" from (select {MESSAGE_COLUMNS} from public.chat_messages where id = any($1)) t",
-        ids,
-    )
+    return await _STREAM.fetch(session, ids=ids)
+
+
+_changed = (
+    select(*MESSAGE_COLUMNS, m.change_xid)
+    .where(m.change_xid >= bindparam("since"))
+    .order_by(m.change_xid)
+    .limit(bindparam("limit"))
+    .subquery("t")
+)
+_CHANGED = compiled(
+    select(
+        _changed.c.id, _changed.c.version, _changed.c.deleted_at.is_not(None).label("deleted"),
+        cast(func.to_jsonb(_changed.table_valued()).op("-")("change_xid"), Text).label("json"),
+    ).order_by(_changed.c.change_xid)
+)  # fmt: skip
 
 
 async def changed_messages(session: UserSession, since_xid: int, limit: int) -> list[asyncpg.Record]:
     """(id, version, deleted, json) of messages written by transactions from `since_xid` on that the
     caller may read (the SSE resume; RLS decides)."""
-    return await session.fetch(
-        "select t.id, t.version, t.deleted_at is not null as deleted,"
-        " (row_to_json(t)::jsonb - 'change_xid')::text as json from ("
-        f"select {MESSAGE_COLUMNS}, change_xid from public.chat_messages where change_xid >= $1"
-        " order by change_xid limit $2) t order by t.change_xid",
-        since_xid,
-        limit,
-    )
+    return await _CHANGED.fetch(session, since=since_xid, limit=limit)

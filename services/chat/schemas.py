@@ -6,6 +6,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from services.core.input_types import Int
 from services.core.schemas import Timestamp
 
 BODY_MAX = 4000
@@ -18,13 +19,14 @@ AuthorRole = Literal["operator", "member", "system"]
 
 
 def clean_body(value: str) -> str:
-    value = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
-    if len(value) > BODY_MAX:
-        raise ValueError(f"a message is at most {BODY_MAX} characters")
-    return value
+    # Refused like NUL in every other text field, never silently dropped: the sender sees why.
+    if _CONTROL.search(value):
+        raise ValueError("a message must not contain control characters (such as NUL)")
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-Body = Annotated[str, Field(max_length=BODY_MAX * 2), AfterValidator(clean_body)]
+# The declared limit is the enforced one: counted as sent, before newlines are normalised.
+Body = Annotated[str, Field(max_length=BODY_MAX), AfterValidator(clean_body)]
 Attachments = Annotated[
     list[UUID], Field(max_length=MAX_ATTACHMENTS, description="Ids of documents of the same client")
 ]
@@ -87,7 +89,7 @@ class ConversationRead(BaseModel):
 class ReadPosition(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    seq: int | None = Field(None, ge=0, description="Last message read; default: the latest")
+    seq: Int | None = Field(None, ge=0, description="Last message read; default: the latest")
 
 
 class ReadState(BaseModel):

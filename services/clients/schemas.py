@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+from services.core.input_types import IsoDate, Omittable
 from services.core.schemas import Timestamp
 from services.core.validation import Tags
 
@@ -52,7 +52,7 @@ class CrmProfile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     photo_url: Url | None = None
-    birthday: date | None = None
+    birthday: IsoDate | None = None
     personal_notes: LongText | None = None
     background: LongText | None = None
     notes: LongText | None = None
@@ -79,8 +79,8 @@ class ClientUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    company_name: Text | None = None
-    status: ActiveStatus | None = None
+    company_name: Omittable[Text] = None
+    status: Omittable[ActiveStatus] = None
     prospect_temperature: Temperature | None = None
     contact_first_name: Name | None = None
     contact_last_name: Name | None = None
@@ -88,17 +88,8 @@ class ClientUpdate(BaseModel):
     phone: Phone | None = None
     city: Name | None = None
     siret: Siret | None = None
-    tags: Tags | None = None
+    tags: Omittable[Tags] = None
     crm: CrmProfile | None = None
-
-    @model_validator(mode="after")
-    def _required_fields_cannot_be_cleared(self) -> ClientUpdate:
-        cleared = [
-            f for f in ("company_name", "status", "tags") if f in self.model_fields_set and getattr(self, f) is None
-        ]
-        if cleared:
-            raise ValueError(f"{', '.join(cleared)} cannot be null")
-        return self
 
 
 class ClientRead(BaseModel):

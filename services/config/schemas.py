@@ -5,6 +5,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from services.core.input_types import Int
+from services.core.json_limits import JsonObject
 from services.core.schemas import Timestamp
 
 Dashboard = Literal["hub", "lab", "one"]
@@ -37,7 +39,7 @@ class ModuleCreate(BaseModel):
     description: Annotated[str, StringConstraints(max_length=2000)] = ""
     dashboards: list[Dashboard] = Field(min_length=1)
     depends_on: list[ModuleKey] = []
-    position: int = Field(100, ge=0, le=10000)
+    position: Int = Field(100, ge=0, le=10000)
 
 
 class ModuleUpdate(BaseModel):
@@ -48,7 +50,7 @@ class ModuleUpdate(BaseModel):
     description: Annotated[str, StringConstraints(max_length=2000)] | None = None
     dashboards: list[Dashboard] | None = Field(None, min_length=1)
     depends_on: list[ModuleKey] | None = None
-    position: int | None = Field(None, ge=0, le=10000)
+    position: Int | None = Field(None, ge=0, le=10000)
 
 
 class ClientConfigRead(BaseModel):
@@ -64,8 +66,8 @@ class ClientConfigUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     dashboard_type: ClientDashboard | None = None
-    theme: dict[str, Any] | None = None
-    custom_config: dict[str, Any] | None = None
+    theme: JsonObject | None = None
+    custom_config: JsonObject | None = None
 
 
 class NavigationItem(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ import orjson
 from services.core.errors import ServiceUnavailable, Unauthorized
 
 AUDIENCE = "authenticated"
+# Supabase access tokens are 1-2 KB; anything far larger is refused before it is parsed.
+MAX_TOKEN_CHARS = 8 * 1024
 ASYMMETRIC_ALGORITHMS = ("ES256", "RS256")
 
 
@@ -110,18 +113,22 @@ class TokenVerifier:
         self._secret = hs256_secret
         self._jwks = jwks
         self._leeway = leeway
-        self._cache: dict[str, tuple[Principal, float]] = {}
+        # Keyed by a digest: the memory a cached entry takes does not depend on the token's size.
+        self._cache: dict[bytes, tuple[Principal, float]] = {}
         self._cache_size = cache_size
 
     async def verify(self, token: str) -> Principal:
-        cached = self._cache.get(token)
+        if len(token) > MAX_TOKEN_CHARS:
+            raise Unauthorized(f"bearer token is longer than {MAX_TOKEN_CHARS} characters")
+        key = hashlib.blake2b(token.encode(), digest_size=20).digest()
+        cached = self._cache.get(key)
         if cached is not None and cached[1] > time.time():
             return cached[0]
         claims = await self._decode(token)
         principal = Principal.from_claims(claims)
         if len(self._cache) >= self._cache_size:
-            self._cache.clear()
-        self._cache[token] = (principal, float(claims["exp"]) + self._leeway)
+            del self._cache[next(iter(self._cache))]  # the oldest entry (dicts keep insertion order)
+        self._cache[key] = (principal, float(claims["exp"]) + self._leeway)
         return principal
 
     async def _decode(self, token: str) -> dict[str, Any]:

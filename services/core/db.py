@@ -17,6 +17,9 @@ import asyncpg
 import orjson
 
 from services.core.auth import Principal
+from services.core.errors import Unauthorized
+
+USER_GONE = "FX401"  # raised by private.require_current_user() (migration 0055)
 
 
 def _json_encode(value: Any) -> str:
@@ -130,9 +133,11 @@ class Database:
         return self._pool
 
     def _setup_sql(self, principal: Principal) -> str:
+        # The user check runs on every request: a signed token outlives a deleted user.
         sql = (
             "begin; select set_config('request.jwt.claims', "
             f"{sql_literal(principal.claims_json)}, true); set local role authenticated;"
+            " select private.require_current_user();"
         )
         if principal.subject not in self._profiled:
             sql += " select private.ensure_profile();"
@@ -142,10 +147,12 @@ class Database:
         """Acquire a connection and open the user's transaction; pair with `end_user_session`."""
         conn = await self.pool.acquire()
         try:
-            # One round trip: begin + claims + role (+ the profile on first sight), simple protocol.
+            # One round trip: begin + claims + role + user check (+ the profile on first sight).
             await conn.execute(self._setup_sql(principal))
-        except BaseException:
+        except BaseException as exc:
             await self.pool.release(conn)
+            if isinstance(exc, asyncpg.PostgresError) and exc.sqlstate == USER_GONE:
+                raise Unauthorized("the user of this token no longer exists") from None
             raise
         self._profiled.add(principal.subject)
         return UserSession(conn, principal, request_id)

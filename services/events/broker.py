@@ -255,6 +255,15 @@ class EventBroker:
                 log.exception("event dispatch failed; streams closed for resume")
                 self.close_streams("reconnect")
 
+    def _revoked(self, payload: dict[str, Any]) -> bool:
+        """A membership ended: close that user's streams (they may have been entitled to that client's
+        events); a reconnect subscribes with what the user may still read. Consumes the payload."""
+        if payload.get("t") != "membership_revoked":
+            return False
+        for subscriber in list(self._by_user.get(UUID(payload["user"]), ())):
+            subscriber.close("membership_revoked")
+        return True
+
     def _targets(self, payload: dict[str, Any], members: dict[UUID, list[UUID]]) -> set[Subscriber]:
         if payload.get("t") == "notification":
             return set(self._by_user.get(UUID(payload["user"]), ()))
@@ -274,6 +283,7 @@ class EventBroker:
                 payloads.append(orjson.loads(raw))
             except orjson.JSONDecodeError:
                 log.warning("ignored malformed event payload")
+        payloads = [p for p in payloads if not self._revoked(p)]
         if not self.subscriber_count:
             return
         async with self._db.service_session() as session:

@@ -21,6 +21,7 @@ import orjson
 from services.chat import service as chat
 from services.core.auth import Principal
 from services.core.db import Database
+from services.core.errors import Unauthorized
 from services.events.broker import Closed, Event, EventBroker, frame, message_event, notification_event
 from services.notifications import service as notifications
 
@@ -61,7 +62,11 @@ async def sse_stream(
     subscriber = broker.subscribe(principal)  # before the replay, so nothing falls in between
     try:
         cursor = parse_cursor(last_event_id)
-        horizon, replayed = await _replay(db, principal, cursor)
+        try:
+            horizon, replayed = await _replay(db, principal, cursor)
+        except Unauthorized:  # the token's user was deleted: the response has started, say it in-band
+            yield frame("reauthenticate", '{"reason":"user_not_found"}')
+            return
         yield f"retry: {RETRY_MS}\n\n".encode()
         seen: dict[tuple[str, object], int] = {}
         if replayed is None:

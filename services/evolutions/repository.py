@@ -7,56 +7,91 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from sqlalchemy import Select, Text, Uuid, bindparam, func, insert, select, update
 
+from services.clients.tables import clients
 from services.core.db import AnySession
-from services.core.sql import Params, insert_returning, update_returning
+from services.core.pagination import Keyset, next_page
+from services.core.query import compiled, shaped
+from services.evolutions.tables import evolution_events, evolution_requests
 
-COLUMNS = (
-    "e.id, e.client_id, c.company_name, e.title, e.description, e.desired_date, e.status,"
-    " e.quote_reference, e.decline_reason, e.project_id, e.requested_by, e.delivered_at, e.declined_at,"
-    " e.created_at, e.updated_at"
+e, ev = evolution_requests.c, evolution_events.c
+_READ = select(
+    e.id, e.client_id, clients.c.company_name, e.title, e.description, e.desired_date, e.status, e.quote_reference,
+    e.decline_reason, e.project_id, e.requested_by, e.delivered_at, e.declined_at, e.created_at, e.updated_at,
+).join_from(evolution_requests, clients, clients.c.id == e.client_id)  # fmt: skip
+KEYSET = Keyset(e.created_at, e.id, kinds=(datetime, UUID), descending=True)
+
+_GET = compiled(_READ.where(e.id == bindparam("id")))
+_LOCK = compiled(_READ.where(e.id == bindparam("id")).with_for_update(of=evolution_requests))
+_EVENTS = compiled(
+    select(ev.id, ev.from_status, ev.to_status, ev.note, ev.actor_id, ev.actor_role, ev.at)
+    .where(ev.evolution_id == bindparam("id"))
+    .order_by(ev.id)
 )
-_FROM = "from public.evolution_requests e join public.clients c on c.id = e.client_id"
-EVENT_COLUMNS = "id, from_status, to_status, note, actor_id, actor_role, at"
+_INSERT_EVENT = compiled(
+    insert(evolution_events).values(
+        evolution_id=bindparam("evolution_id", type_=Uuid),
+        client_id=bindparam("client_id", type_=Uuid),
+        from_status=bindparam("from_status", type_=Text),
+        to_status=bindparam("to_status", type_=Text),
+        note=bindparam("note", type_=Text, value=None),
+        actor_id=bindparam("actor_id", type_=Uuid),
+        actor_role=bindparam("actor_role", type_=Text),
+    )
+)
 
 
-async def insert(session: AnySession, values: dict[str, Any]) -> UUID:
-    evolution_id: UUID = (await insert_returning(session, "public.evolution_requests", values, "id"))["id"]
+@shaped
+def _insert(names: tuple[str, ...]) -> Any:
+    return insert(evolution_requests).values({n: bindparam(n, type_=e[n].type) for n in names}).returning(e.id)
+
+
+async def insert_request(session: AnySession, values: dict[str, Any]) -> UUID:
+    evolution_id: UUID = await _insert(tuple(values)).fetchval(session, **values)
     return evolution_id
 
 
 async def get(session: AnySession, evolution_id: UUID, *, for_update: bool = False) -> asyncpg.Record | None:
-    lock = " for update of e" if for_update else ""
-    return await session.fetchrow(f"select {COLUMNS} {_FROM} where e.id = $1{lock}", evolution_id)
+    return await (_LOCK if for_update else _GET).fetchrow(session, id=evolution_id)
 
 
-async def update(session: AnySession, evolution_id: UUID, values: dict[str, Any]) -> None:
-    await update_returning(session, "public.evolution_requests", "id = $1", (evolution_id,), values, "id")
+@shaped
+def _update(names: tuple[str, ...]) -> Any:
+    assignments: dict[str, Any] = {n: bindparam(n, type_=e[n].type) for n in names}
+    return (
+        update(evolution_requests).where(e.id == bindparam("evolution_id")).values(updated_at=func.now(), **assignments)
+    )
+
+
+async def update_request(session: AnySession, evolution_id: UUID, values: dict[str, Any]) -> None:
+    await _update(tuple(values)).execute(session, evolution_id=evolution_id, **values)
+
+
+@shaped
+def _list(*, client: bool, status: bool, after: bool) -> Select[Any]:
+    statement = _READ
+    if client:
+        statement = statement.where(e.client_id == bindparam("client_id"))
+    if status:
+        statement = statement.where(e.status == bindparam("status"))
+    return KEYSET.apply(statement, after=after)
 
 
 async def list_requests(
-    session: AnySession, *, client_id: UUID | None, status: str | None, after: tuple[datetime, UUID] | None, limit: int
-) -> list[asyncpg.Record]:
-    conditions: list[str] = []
-    params = Params()
-    if client_id is not None:
-        conditions.append(f"e.client_id = {params.add(client_id)}")
-    if status is not None:
-        conditions.append(f"e.status = {params.add(status)}")
-    if after is not None:
-        conditions.append(f"(e.created_at, e.id) < ({params.add(after[0])}::timestamptz, {params.add(after[1])}::uuid)")
-    where = " and ".join(conditions) or "true"
-    return await session.fetch(
-        f"select {COLUMNS} {_FROM} where {where} order by e.created_at desc, e.id desc limit {params.add(limit + 1)}",
-        *params.values,
-    )
+    session: AnySession, *, client_id: UUID | None, status: str | None, cursor: str | None, limit: int
+) -> tuple[list[asyncpg.Record], str | None]:
+    """A page, newest first, and the next cursor."""
+    values = {k: v for k, v in (("client_id", client_id), ("status", status)) if v is not None}
+    query = _list(client=client_id is not None, status=status is not None, after=cursor is not None)
+    rows = await query.fetch(session, **KEYSET.values(cursor, limit), **values)
+    page, next_cursor = next_page(rows, limit, lambda row: (row["created_at"], row["id"]))
+    return list(page), next_cursor
 
 
 async def insert_event(session: AnySession, values: dict[str, Any]) -> None:
-    await insert_returning(session, "public.evolution_events", values, "id")
+    await _INSERT_EVENT.execute(session, **values)
 
 
 async def events(session: AnySession, evolution_id: UUID) -> list[asyncpg.Record]:
-    return await session.fetch(
-        f"select {EVENT_COLUMNS} from public.evolution_events where evolution_id = $1 order by id", evolution_id
-    )
+    return await _EVENTS.fetch(session, id=evolution_id)

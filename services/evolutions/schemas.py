@@ -6,6 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
+from services.core.input_types import IsoDate, Omittable
 from services.core.schemas import Timestamp
 
 EvolutionStatus = Literal["requested", "estimating", "quoted", "accepted", "in_progress", "delivered", "declined"]
@@ -23,7 +24,7 @@ class EvolutionCreate(BaseModel):
     client_id: UUID
     title: Title
     description: LongText = ""
-    desired_date: date | None = None
+    desired_date: IsoDate | None = None
 
 
 class EvolutionUpdate(BaseModel):
@@ -31,9 +32,9 @@ class EvolutionUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: Title | None = None
-    description: LongText | None = None
-    desired_date: date | None = None
+    title: Omittable[Title] = None
+    description: Omittable[LongText] = None
+    desired_date: IsoDate | None = None
     quote_reference: QuoteReference | None = None
 
 

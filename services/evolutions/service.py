@@ -11,7 +11,7 @@ from services.audit import service as audit
 from services.clients import service as clients
 from services.core.db import UserSession
 from services.core.errors import Unprocessable
-from services.core.pagination import Page, encode_cursor, read_cursor
+from services.core.pagination import Page
 from services.evolutions import repository
 from services.evolutions.errors import EvolutionNotFound, EvolutionsNotAvailable, EvolutionTransitionInvalid
 from services.evolutions.schemas import (
@@ -68,11 +68,10 @@ async def list_evolutions(
     session: UserSession, *, client_id: UUID | None, status: str | None, cursor: str | None, limit: int
 ) -> Page[EvolutionRead]:
     """Newest first; RLS keeps a member to their own client's requests."""
-    after = tuple(read_cursor(cursor, datetime, UUID)) if cursor else None
-    rows = await repository.list_requests(session, client_id=client_id, status=status, after=after, limit=limit)
-    items = [EvolutionRead(**dict(r)) for r in rows[:limit]]
-    next_cursor = encode_cursor(items[-1].created_at.isoformat(), str(items[-1].id)) if len(rows) > limit else None
-    return Page[EvolutionRead](items=items, next_cursor=next_cursor)
+    rows, next_cursor = await repository.list_requests(
+        session, client_id=client_id, status=status, cursor=cursor, limit=limit
+    )
+    return Page[EvolutionRead](items=[EvolutionRead(**dict(r)) for r in rows], next_cursor=next_cursor)
 
 
 async def create_evolution(session: UserSession, data: EvolutionCreate) -> EvolutionDetail:
@@ -80,7 +79,9 @@ async def create_evolution(session: UserSession, data: EvolutionCreate) -> Evolu
     client = await clients.require_client(session, data.client_id)
     if client.status != "one":
         raise EvolutionsNotAvailable("evolution requests are for One clients", field="client_id")
-    evolution_id = await repository.insert(session, {**data.model_dump(), "requested_by": session.principal.user_id})
+    evolution_id = await repository.insert_request(
+        session, {**data.model_dump(), "requested_by": session.principal.user_id}
+    )
     await repository.insert_event(
         session,
         {
@@ -131,7 +132,7 @@ async def update_evolution(session: UserSession, evolution_id: UUID, data: Evolu
     if values and before.status in ("delivered", "declined"):
         raise EvolutionTransitionInvalid(f"this request is {before.status}: it can no longer be edited")
     if values:
-        await repository.update(session, evolution_id, values)
+        await repository.update_request(session, evolution_id, values)
     after = await get_evolution(session, evolution_id)
     await audit.record(
         session,
@@ -170,7 +171,7 @@ async def change_status(session: UserSession, evolution_id: UUID, data: Evolutio
             ),
         )
         values["project_id"] = project.id
-    await repository.update(session, evolution_id, values)
+    await repository.update_request(session, evolution_id, values)
     project_id = values.get("project_id", before.project_id)
     if project_id is not None and data.status in PROJECT_STATUS:
         target = PROJECT_STATUS[data.status]

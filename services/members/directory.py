@@ -1,4 +1,8 @@
-"""Where users come from: Supabase Auth's admin API when configured, auth.users directly when not."""
+"""Where users come from: Supabase Auth's admin API when configured, auth.users directly when not.
+
+A request never calls the vendor: `invite` answers from the database (an existing user, or the
+embedded default's own auth.users row) or None, and the `members.invite` job then calls Supabase
+Auth through `send_invite`, outside any transaction."""
 
 from __future__ import annotations
 
@@ -7,9 +11,11 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 from uuid import UUID
 
+from integrations.errors import RequestError
 from integrations.supabase_auth import SupabaseAuthClient
 from services.core.auth import mint_token
 from services.core.db import Database
+from services.core.errors import IntegrationNotConfigured
 from services.members import repository
 
 
@@ -21,7 +27,8 @@ class DirectoryUser:
 
 
 class UserDirectory(Protocol):
-    async def invite(self, email: str) -> DirectoryUser: ...
+    async def invite(self, email: str) -> DirectoryUser | None:
+        """The user for `email` now, or None when only the vendor can create them (a job will)."""
 
 
 async def _existing_user(db: Database, email: str) -> UUID | None:
@@ -32,15 +39,32 @@ async def _existing_user(db: Database, email: str) -> UUID | None:
 class SupabaseDirectory:
     """Invites through `POST /auth/v1/invite`; an existing user is reused, not re-invited."""
 
-    def __init__(self, db: Database, client: SupabaseAuthClient, redirect_to: str | None = None) -> None:
-        self._db, self._client, self._redirect_to = db, client, redirect_to
+    def __init__(
+        self, db: Database, client: SupabaseAuthClient, *, can_invite: bool, redirect_to: str | None = None
+    ) -> None:
+        self._db, self._client, self._can_invite, self._redirect_to = db, client, can_invite, redirect_to
 
-    async def invite(self, email: str) -> DirectoryUser:
+    async def invite(self, email: str) -> DirectoryUser | None:
         existing = await _existing_user(self._db, email)
         if existing is not None:
             return DirectoryUser(existing, "supabase_email")
-        user = await self._client.invite_user_by_email(email, redirect_to=self._redirect_to)
-        return DirectoryUser(user.id, "supabase_email")
+        if not self._can_invite:  # refuse now rather than queue a job bound to fail
+            raise IntegrationNotConfigured("Supabase Auth", "SUPABASE_SECRET_KEY")
+        return None
+
+    async def send_invite(self, email: str) -> UUID:
+        """The vendor call (from the job): a user created by an earlier run is not invited twice."""
+        existing = await _existing_user(self._db, email)
+        if existing is not None:
+            return existing
+        try:
+            user = await self._client.invite_user_by_email(email, redirect_to=self._redirect_to)
+        except RequestError:
+            existing = await _existing_user(self._db, email)  # a concurrent run invited them first
+            if existing is None:
+                raise
+            return existing
+        return user.id
 
 
 class EmbeddedDirectory:

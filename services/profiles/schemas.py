@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from services.core.input_types import Bool, Omittable
 from services.core.schemas import Timestamp
 
 Theme = Literal["light", "dark", "system"]
@@ -31,6 +32,7 @@ def _check_zone(value: str) -> str:
 
 
 ClockTime = Annotated[str, AfterValidator(_check_time)]
+TooltipKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.\-]{1,64}$")]
 TimeZoneName = Annotated[str, AfterValidator(_check_zone)]
 
 
@@ -46,10 +48,10 @@ class SourcePrefs(BaseModel):
 class SourcePrefsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool | None = None
-    sound: bool | None = None
-    badge: bool | None = None
-    priority: Priority | None = None
+    enabled: Omittable[Bool] = None
+    sound: Omittable[Bool] = None
+    badge: Omittable[Bool] = None
+    priority: Omittable[Priority] = None
 
 
 class NotificationPrefs(BaseModel):
@@ -61,9 +63,9 @@ class NotificationPrefs(BaseModel):
 class NotificationPrefsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    chat: SourcePrefsUpdate | None = None
-    validation_hub: SourcePrefsUpdate | None = None
-    system: SourcePrefsUpdate | None = None
+    chat: Omittable[SourcePrefsUpdate] = None
+    validation_hub: Omittable[SourcePrefsUpdate] = None
+    system: Omittable[SourcePrefsUpdate] = None
 
 
 class QuietHours(BaseModel):
@@ -78,10 +80,10 @@ class QuietHours(BaseModel):
 class QuietHoursUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool | None = None
-    start: ClockTime | None = None
-    end: ClockTime | None = None
-    time_zone: TimeZoneName | None = None
+    enabled: Omittable[Bool] = None
+    start: Omittable[ClockTime] = None
+    end: Omittable[ClockTime] = None
+    time_zone: Omittable[TimeZoneName] = None
 
     @model_validator(mode="after")
     def _start_differs_from_end(self) -> QuietHoursUpdate:
@@ -94,18 +96,14 @@ class Onboarding(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     first_launch_done: bool = False
-    tooltips_seen: list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.\-]{1,64}$")]] = Field(
-        default=[], max_length=500
-    )
+    tooltips_seen: list[TooltipKey] = Field(default=[], max_length=500)
 
 
 class OnboardingUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    first_launch_done: bool | None = None
-    tooltips_seen: list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.\-]{1,64}$")]] | None = Field(
-        None, max_length=500
-    )
+    first_launch_done: Omittable[Bool] = None
+    tooltips_seen: Omittable[list[TooltipKey]] = Field(None, max_length=500)
 
 
 class ProfileRead(BaseModel):
@@ -131,8 +129,8 @@ class ProfileUpdate(BaseModel):
 
     display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None = None
     avatar_url: Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://\S+$")] | None = None
-    locale: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] | None = None
-    theme: Theme | None = None
-    notification_prefs: NotificationPrefsUpdate | None = None
-    quiet_hours: QuietHoursUpdate | None = None
-    onboarding: OnboardingUpdate | None = None
+    locale: Omittable[Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]] = None
+    theme: Omittable[Theme] = None
+    notification_prefs: Omittable[NotificationPrefsUpdate] = None
+    quiet_hours: Omittable[QuietHoursUpdate] = None
+    onboarding: Omittable[OnboardingUpdate] = None

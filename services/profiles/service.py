@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from services.audit import service as audit
 from services.core.db import UserSession
@@ -68,6 +68,17 @@ def _merge(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _validated(field: str, model: type[BaseModel], merged: dict[str, Any]) -> dict[str, Any]:
+    """The merged document is what is stored: refusing it is the caller's bad input (a 422 naming
+    the field), never a 500, even for a combination the update schema let through."""
+    try:
+        return model.model_validate(merged).model_dump()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = ".".join([field, *(str(p) for p in error["loc"])])
+        raise Unprocessable(f"{name}: {error['msg']}", field=name) from None
+
+
 async def update_me(session: UserSession, data: ProfileUpdate) -> ProfileRead:
     before = _read(session, await _own_row(session, for_update=True))
     changes = data.model_dump(exclude_unset=True)
@@ -80,10 +91,7 @@ async def update_me(session: UserSession, data: ProfileUpdate) -> ProfileRead:
             merged = _merge(getattr(before, field).model_dump(), changes[field])
             if field == "quiet_hours" and merged["start"] == merged["end"]:
                 raise Unprocessable("quiet hours start and end must differ", field="quiet_hours")
-            values[field] = model.model_validate(merged).model_dump()
-    for field in ("locale", "theme"):
-        if field in values and values[field] is None:
-            raise Unprocessable(f"{field} cannot be null", field=field)
+            values[field] = _validated(field, model, merged)
     if not values:
         return before
     after = _read(session, await repository.update_own(session, values))

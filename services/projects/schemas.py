@@ -6,6 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from services.core.input_types import Bool, Int, IsoDate, Omittable
 from services.core.schemas import Timestamp
 
 ProjectKind = Literal["journey", "delivery", "evolution"]
@@ -43,8 +44,8 @@ class StepCreate(BaseModel):
     title: Title
     description: LongText = ""
     client_role: RoleText = Field("", description="What the client does in this step")
-    due_date: date | None = None
-    position: int | None = Field(None, ge=1, description="1-based; default: after the last step")
+    due_date: IsoDate | None = None
+    position: Int | None = Field(None, ge=1, description="1-based; default: after the last step")
 
 
 class StepUpdate(BaseModel):
@@ -52,11 +53,11 @@ class StepUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: Title | None = None
-    description: LongText | None = None
-    client_role: RoleText | None = None
-    due_date: date | None = None
-    status: ManualStepStatus | None = None
+    title: Omittable[Title] = None
+    description: Omittable[LongText] = None
+    client_role: Omittable[RoleText] = None
+    due_date: IsoDate | None = None
+    status: Omittable[ManualStepStatus] = None
 
 
 class StepOrder(BaseModel):
@@ -92,8 +93,8 @@ class ProjectCreate(BaseModel):
     name: Title
     description: LongText = ""
     status: Literal["planned", "active"] = "planned"
-    start_date: date | None = None
-    due_date: date | None = None
+    start_date: IsoDate | None = None
+    due_date: IsoDate | None = None
     steps: list[StepCreate] = Field([], max_length=200)
 
     @model_validator(mode="after")
@@ -105,11 +106,11 @@ class ProjectCreate(BaseModel):
 class ProjectUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Title | None = None
-    description: LongText | None = None
-    status: ProjectStatus | None = None
-    start_date: date | None = None
-    due_date: date | None = None
+    name: Omittable[Title] = None
+    description: Omittable[LongText] = None
+    status: Omittable[ProjectStatus] = None
+    start_date: IsoDate | None = None
+    due_date: IsoDate | None = None
 
 
 class ProjectRead(BaseModel):
@@ -160,7 +161,7 @@ class TaskCreate(BaseModel):
 
     title: TaskTitle
     notes: LongText = ""
-    due_date: date | None = None
+    due_date: IsoDate | None = None
     source: TaskSource = "manual"
     source_ref: Annotated[str, StringConstraints(max_length=200)] | None = Field(
         None, description="e.g. the meeting an action item came from"
@@ -170,10 +171,10 @@ class TaskCreate(BaseModel):
 class TaskUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: TaskTitle | None = None
-    notes: LongText | None = None
-    due_date: date | None = None
-    done: bool | None = None
+    title: Omittable[TaskTitle] = None
+    notes: Omittable[LongText] = None
+    due_date: IsoDate | None = None
+    done: Omittable[Bool] = None
 
 
 class TaskRead(BaseModel):
@@ -198,7 +199,7 @@ class TemplateStep(BaseModel):
     title: Title
     description: LongText = ""
     client_role: RoleText = ""
-    duration_days: int | None = Field(
+    duration_days: Int | None = Field(
         None, ge=1, le=365, description="Sets the step's due date from the journey's start date"
     )
 
@@ -216,9 +217,9 @@ class TemplateUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Title | None = None
-    description: LongText | None = None
-    steps: list[TemplateStep] | None = Field(None, min_length=1, max_length=100)
+    name: Omittable[Title] = None
+    description: Omittable[LongText] = None
+    steps: Omittable[list[TemplateStep]] = Field(None, min_length=1, max_length=100)
 
 
 class TemplateRead(BaseModel):
@@ -237,7 +238,7 @@ class JourneyStart(BaseModel):
 
     template_id: UUID
     name: Title | None = Field(None, description="Default: the template's name")
-    start_date: date | None = Field(None, description="Default: today (UTC)")
+    start_date: IsoDate | None = Field(None, description="Default: today (UTC)")
 
 
 class LabHome(BaseModel):

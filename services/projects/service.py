@@ -15,7 +15,7 @@ from services.clients import service as clients
 from services.clients.schemas import ClientRead
 from services.core.db import AnySession, UserSession
 from services.core.errors import Unprocessable
-from services.core.pagination import Page, encode_cursor, read_cursor
+from services.core.pagination import Page
 from services.projects import repository
 from services.projects.errors import (
     JourneyNotAllowed,
@@ -32,6 +32,7 @@ from services.projects.schemas import (
     StepRead,
     TimelineEventRead,
 )
+from services.validations import service as validations
 
 # Which project status may follow which; `done` can be reopened, `cancelled` is final.
 PROJECT_TRANSITIONS: dict[str, set[str]] = {
@@ -107,7 +108,7 @@ async def require_project(session: AnySession, project_id: UUID) -> ProjectRead:
 
 
 async def lock_project(session: AnySession, project_id: UUID, *, share: bool = False) -> None:
-    if await repository.lock_project(session, project_id, share=share) is None:
+    if not await repository.lock_project(session, project_id, share=share):
         raise ProjectNotFound()
 
 
@@ -128,15 +129,9 @@ async def list_projects(
     limit: int,
 ) -> Page[ProjectRead]:
     """RLS keeps a member to their own clients' projects."""
-    after = tuple(read_cursor(cursor, datetime, UUID)) if cursor else None
-    rows = await repository.list_projects(
-        session, client_id=client_id, kind=kind, status=status, phase=phase, after=after, limit=limit
-    )
-    items = [to_project(r) for r in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        next_cursor = encode_cursor(items[-1].created_at.isoformat(), str(items[-1].id))
-    return Page[ProjectRead](items=items, next_cursor=next_cursor)
+    filters = {"client_id": client_id, "kind": kind, "status": status, "phase": phase}
+    rows, next_cursor = await repository.list_projects(session, filters=filters, cursor=cursor, limit=limit)
+    return Page[ProjectRead](items=[to_project(r) for r in rows], next_cursor=next_cursor)
 
 
 async def insert_project(
@@ -284,34 +279,31 @@ async def _close_open_validations(session: UserSession, project: ProjectRead) ->
     project lock, first in the lock order)."""
     if project.status not in CLOSED:
         return
-    # Imported here: the Validation Hub builds on this module, not the other way round.
-    from services.validations import service as validations
-
     await validations.close_for_projects(session, project.client_id, [project.id], reason=f"project {project.status}")
 
 
 async def close_journeys(session: UserSession, client_id: UUID, *, reason: str) -> list[UUID]:
     """Close the client's open journeys (graduation); their steps stay as they were, as Lab history."""
     closed = []
-    for row in await repository.open_journeys(session, client_id):
-        before = await require_project(session, row["id"])
-        await repository.update_project(session, row["id"], {"status": "done", "closed_at": datetime.now(UTC)})
-        after = await require_project(session, row["id"])
+    for project_id in await repository.open_journeys(session, client_id):
+        before = await require_project(session, project_id)
+        await repository.update_project(session, project_id, {"status": "done", "closed_at": datetime.now(UTC)})
+        after = await require_project(session, project_id)
         await record_event(
             session,
             client_id=client_id,
             kind="project_closed",
-            project_id=row["id"],
+            project_id=project_id,
             data={"from": before.status, "reason": reason},
         )
         await audit.record(
             session,
             action="project.closed",
             entity_type="project",
-            entity_id=row["id"],
+            entity_id=project_id,
             client_id=client_id,
             before=before,
             after=after,
         )
-        closed.append(row["id"])
+        closed.append(project_id)
     return closed

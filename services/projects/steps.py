@@ -4,18 +4,17 @@ dense, 1..n); the Validation Hub moves them through submission and decision."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
 from uuid import UUID
 
 from services.audit import service as audit
-from services.core.db import AnySession, UserSession
+from services.core.db import UserSession
 from services.projects import repository
 from services.projects.errors import ProjectClosed, StepNotFound, StepOrderInvalid, StepUnderValidation
 from services.projects.schemas import ProjectRead, StepCreate, StepOrder, StepRead, StepUpdate
 from services.projects.service import CLOSED, changes, lock_project, record_event, require_project
+from services.validations import service as validations
 
 UNDER_VALIDATION = ("submitted", "changes_requested")
-Decision = Literal["approved", "changes_requested", "rejected"]
 
 
 async def _step_of(session: UserSession, project_id: UUID, step_id: UUID) -> StepRead:
@@ -27,17 +26,7 @@ async def _step_of(session: UserSession, project_id: UUID, step_id: UUID) -> Ste
 
 async def _waits_in_validation_hub(session: UserSession, step_id: UUID) -> bool:
     """A submitted step whose request was closed undecided (its project was closed) is free again."""
-    # Imported here: the Validation Hub builds on this module, not the other way round.
-    from services.validations import service as validations
-
     return await validations.has_open_request(session, step_id)
-
-
-async def require_step(session: AnySession, step_id: UUID, *, for_update: bool = False) -> StepRead:
-    row = await repository.get_step(session, step_id, for_update=for_update)
-    if row is None:
-        raise StepNotFound()
-    return StepRead(**dict(row))
 
 
 async def _open_project_for_edit(session: UserSession, project_id: UUID) -> ProjectRead:
@@ -158,33 +147,4 @@ async def reorder_steps(session: UserSession, project_id: UUID, data: StepOrder)
         before={"step_ids": [str(s.id) for s in before]},
         after={"step_ids": [str(s.id) for s in after]},
     )
-    return after
-
-
-async def apply_decision(session: UserSession, step: StepRead, decision: Decision) -> StepRead:
-    """The Validation Hub's outcome on a step (the caller holds the locks and writes the timeline).
-    Approval starts the next step of an active project when none is under way, so the journey keeps
-    moving."""
-    now = datetime.now(UTC)
-    outcomes: dict[str, dict[str, Any]] = {
-        "approved": {"status": "validated", "completed_at": now},
-        "changes_requested": {"status": "changes_requested"},
-        "rejected": {"status": "in_progress"},
-    }
-    values = outcomes[decision]
-    after = StepRead(**dict(await repository.update_step(session, step.id, values)))
-    if decision == "approved" and (await require_project(session, step.project_id)).status == "active":
-        steps = [StepRead(**dict(r)) for r in await repository.list_steps(session, step.project_id)]
-        if not any(s.status in ("in_progress", *UNDER_VALIDATION) for s in steps):
-            following = next((s for s in steps if s.position > step.position and s.status == "todo"), None)
-            if following is not None:
-                await repository.update_step(session, following.id, {"status": "in_progress", "started_at": now})
-                await record_event(
-                    session,
-                    client_id=step.client_id,
-                    kind="step_started",
-                    project_id=step.project_id,
-                    step_id=following.id,
-                    body=following.title,
-                )
     return after

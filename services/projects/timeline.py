@@ -8,7 +8,7 @@ from uuid import UUID
 from services.audit import service as audit
 from services.clients import service as clients
 from services.core.db import UserSession
-from services.core.pagination import Page, encode_cursor, read_cursor
+from services.core.pagination import Page
 from services.notifications import service as notifications
 from services.projects import repository
 from services.projects.errors import StepNotFound
@@ -19,13 +19,10 @@ from services.projects.service import record_event, require_project
 async def _timeline_page(
     session: UserSession, *, client_id: UUID | None, project_id: UUID | None, cursor: str | None, limit: int
 ) -> Page[TimelineEventRead]:
-    before = read_cursor(cursor, int)[0] if cursor else None
-    rows = await repository.list_events(
-        session, client_id=client_id, project_id=project_id, before_id=before, limit=limit
+    rows, next_cursor = await repository.list_events(
+        session, client_id=client_id, project_id=project_id, cursor=cursor, limit=limit
     )
-    items = [TimelineEventRead(**dict(r)) for r in rows[:limit]]
-    next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
-    return Page[TimelineEventRead](items=items, next_cursor=next_cursor)
+    return Page[TimelineEventRead](items=[TimelineEventRead(**dict(r)) for r in rows], next_cursor=next_cursor)
 
 
 async def list_project_timeline(

@@ -5,6 +5,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from services.core.input_types import Int
 from services.core.schemas import Timestamp
 
 ValidationStatus = Literal["pending", "changes_requested", "approved", "rejected", "closed"]
@@ -28,14 +29,14 @@ class ApproveInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     comment: Message | None = None
-    round: int | None = Field(None, ge=1, description="The round decided; refused (409) if no longer current")
+    round: Int | None = Field(None, ge=1, description="The round decided; refused (409) if no longer current")
 
 
 class DecisionWithComment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     comment: RequiredComment
-    round: int | None = Field(None, ge=1, description="The round decided; refused (409) if no longer current")
+    round: Int | None = Field(None, ge=1, description="The round decided; refused (409) if no longer current")
 
 
 class RoundRead(BaseModel):

@@ -38,7 +38,9 @@ async def test_members_cannot_read_audit(client, tenant_a):
 
 
 async def test_time_filters_accept_naive_and_aware_timestamps(client, operator, tenant_a):
-    await client.patch(f"/api/v1/clients/{tenant_a.id}", json={"city": "Nice"}, headers=operator.headers)
+    assert (
+        await client.patch(f"/api/v1/clients/{tenant_a.id}", json={"city": "Nice"}, headers=operator.headers)
+    ).status_code == 200
     for since in ("2020-01-01T00:00:00", "2020-01-01T00:00:00+02:00"):
         r = await client.get("/api/v1/audit", params={"since": since}, headers=operator.headers)
         assert r.status_code == 200 and len(r.json()["items"]) == 1

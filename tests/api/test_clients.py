@@ -120,7 +120,7 @@ async def test_filters_search_and_keyset_pagination(client, operator):
 async def test_archived_clients_are_hidden_unless_asked(client, operator):
     kept = await create(client, operator, company_name="Kept")
     gone = await create(client, operator, company_name="Gone")
-    await client.post(f"/api/v1/clients/{gone['id']}/archive", headers=operator.headers)
+    assert (await client.post(f"/api/v1/clients/{gone['id']}/archive", headers=operator.headers)).status_code == 200
     default = (await client.get("/api/v1/clients", headers=operator.headers)).json()["items"]
     assert [c["id"] for c in default] == [kept["id"]]
     archived = (await client.get("/api/v1/clients", params={"status": "archived"}, headers=operator.headers)).json()[
@@ -218,3 +218,19 @@ async def test_oversized_json_bodies_are_413_before_authentication(client):
     r = await client.post("/api/v1/clients", content=body, headers={"Content-Type": "application/json"})
     assert r.status_code == 413, r.text
     assert r.headers["content-type"] == "application/problem+json", r.text
+
+
+@pytest.mark.parametrize("params", [{"limit": "0"}, {"sort": "nope"}, {"limit": "²"}, {"limit": "٣"}])
+async def test_invalid_list_parameters_are_422(client, operator, params):
+    r = await client.get("/api/v1/clients", params=params, headers=operator.headers)
+    assert r.status_code == 422 and r.json()["code"] == "validation_error", r.text
+
+
+async def test_a_member_reading_their_client_gets_the_request_id_and_a_profile(client, tenant_a, sql):
+    r = await client.get(
+        f"/api/v1/clients/{tenant_a.id}", headers={**tenant_a.member.headers, "X-Request-ID": "read-1"}
+    )
+    assert r.status_code == 200 and r.headers["x-request-id"] == "read-1"
+    assert await sql.fetchval("select count(*) from profiles where user_id = $1", tenant_a.member.id) == 1
+    junk = await client.get(f"/api/v1/clients/{tenant_a.id}", headers={"Authorization": "Bearer junk"})
+    assert junk.status_code == 401 and junk.json()["code"] == "unauthorized"

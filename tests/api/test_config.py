@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 
 async def test_catalogue_lists_socle_and_metier_modules(client, tenant_a):
     r = await client.get("/api/v1/modules", params={"dashboard": "lab"}, headers=tenant_a.member.headers)
@@ -108,3 +112,46 @@ async def test_dependency_cycles_are_refused(client, operator):
         assert r.status_code == 201, r.text
     r = await client.patch("/api/v1/modules/mod_a", json={"depends_on": ["mod_b"]}, headers=operator.headers)
     assert r.status_code == 422 and "itself" in r.json()["detail"]
+
+
+def _nested(depth: int) -> dict:
+    value: dict = {}
+    for _ in range(depth - 1):
+        value = {"k": value}
+    return value
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"custom_config": _nested(300)}, "custom_config"),
+        ({"custom_config": _nested(33)}, "custom_config"),
+        ({"theme": {"primary": "x\ud800y"}}, "theme"),
+        ({"custom_config": {"x\ud800y": 1}}, "custom_config"),
+        ({"theme": {"primary": "a\u0000b"}}, "theme"),
+        ({"custom_config": {"n": 2**64}}, "custom_config"),
+        ({"custom_config": {"blob": "x" * (65 * 1024)}}, "custom_config"),
+    ],
+)
+async def test_free_form_json_is_bounded_and_encodable(client, operator, tenant_a, sql, body, field):
+    url = f"/api/v1/clients/{tenant_a.id}/config"
+    # httpx's encoder refuses lone surrogates: send the JSON text with them escaped, as a browser would.
+    r = await client.patch(
+        url, headers={**operator.headers, "content-type": "application/json"}, content=json.dumps(body)
+    )
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == [field]
+    assert await sql.fetchval("select count(*) from audit_log") == 0
+
+
+async def test_free_form_json_within_the_bounds_is_stored(client, operator, tenant_a):
+    body = {"custom_config": _nested(32), "theme": {"primary": "#ff6600", "ratio": 1.5, "emoji": "🦊"}}
+    r = await client.patch(f"/api/v1/clients/{tenant_a.id}/config", headers=operator.headers, json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["custom_config"] == body["custom_config"] and r.json()["theme"] == body["theme"]
+
+
+async def test_module_position_is_a_strict_integer(client, operator):
+    body = {"key": "strict_widget", "name": "Strict", "dashboards": ["one"], "position": False}
+    r = await client.post("/api/v1/modules", json=body, headers=operator.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "position", r.text

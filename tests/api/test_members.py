@@ -1,4 +1,5 @@
-"""Members: invitation (embedded and Supabase Auth), listing, removal that revokes access at once."""
+"""Members: invitation (embedded, and Supabase Auth through the members.invite job), listing, removal
+that revokes access at once."""
 
 from __future__ import annotations
 
@@ -81,6 +82,13 @@ def supabase_settings(settings: Settings) -> Settings:
     )
 
 
+async def _run_jobs(app) -> None:
+    from services.core.jobs import registered_handlers
+    from services.core.worker import Worker
+
+    await Worker(app.state.job_context, registered_handlers()).run_pending()
+
+
 async def test_supabase_invite_goes_through_the_admin_api(supabase_settings, operator, tenant_a, sql):
     from api.app import create_app
 
@@ -110,15 +118,34 @@ async def test_supabase_invite_goes_through_the_admin_api(supabase_settings, ope
                     headers=operator.headers,
                     json={"email": "guest@example.com"},
                 )
-        assert r.status_code == 201, r.text
-        assert r.json()["invitation"] == "supabase_email" and r.json()["dev_token"] is None
+            # The request only queued the invitation: Supabase is called by the job, after the commit.
+            assert r.status_code == 201, r.text
+            body = r.json()
+            assert body["invitation"] == "supabase_email" and body["dev_token"] is None
+            assert body["status"] == "pending" and body["user_id"] is None
+            assert not invite.called
+            job = await sql.fetchrow("select id, kind, status, client_id from jobs")
+            assert (job["id"], job["kind"], job["status"], job["client_id"]) == (
+                uuid.UUID(body["job_id"]),
+                "members.invite",
+                "queued",
+                tenant_a.id,
+            )
+            await _run_jobs(app)
         request = invite.calls.last.request
         assert request.headers["apikey"] == "sb_secret_abc123"
         assert "authorization" not in request.headers  # new secret keys are not JWTs
         assert b'"email":"guest@example.com"' in request.content
+    assert await sql.fetchval("select status from jobs") == "done"
+    member = await sql.fetchrow("select user_id, invited_by from client_members where email = 'guest@example.com'")
+    assert (member["user_id"], member["invited_by"]) == (invited_id, operator.id)
+    actions = [r[0] for r in await sql.fetch("select action from audit_log order by id")]
+    assert actions[-2:] == ["member.invited", "member.added"]
 
 
-async def test_supabase_invite_failure_is_a_502_problem(supabase_settings, operator, tenant_a, sql):
+async def test_supabase_invite_refusal_makes_the_job_dead_with_the_reason(supabase_settings, operator, tenant_a, sql):
+    """Was: a 502 from the request. The refusal now arrives in the job, which goes dead at once
+    (retrying cannot help) with GoTrue's message as its last error; no membership is created."""
     from api.app import create_app
 
     app = create_app(supabase_settings)
@@ -133,6 +160,22 @@ async def test_supabase_invite_failure_is_a_502_problem(supabase_settings, opera
                     headers=operator.headers,
                     json={"email": "guest@example.com"},
                 )
-    assert r.status_code == 502 and r.json()["code"] == "integration_error"
-    assert "Email address is invalid" in r.json()["detail"]
+            assert r.status_code == 201 and r.json()["status"] == "pending"
+            await _run_jobs(app)
+    job = await sql.fetchrow("select status, attempts, last_error from jobs")
+    assert (job["status"], job["attempts"]) == ("dead", 1)
+    assert "Email address is invalid" in job["last_error"]
     assert await sql.fetchval("select count(*) from client_members") == 1
+
+
+async def test_supabase_without_a_secret_key_refuses_the_invite_with_a_503(supabase_settings, operator, tenant_a, sql):
+    from api.app import create_app
+
+    app = create_app(supabase_settings.model_copy(update={"supabase_secret_key": None}))
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+            r = await http.post(
+                f"/api/v1/clients/{tenant_a.id}/members", headers=operator.headers, json={"email": "guest@example.com"}
+            )
+    assert r.status_code == 503 and r.json()["setting"] == "SUPABASE_SECRET_KEY"
+    assert await sql.fetchval("select count(*) from jobs") == 0

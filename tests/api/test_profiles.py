@@ -17,7 +17,7 @@ async def test_profile_is_created_on_first_call_with_defaults(client, tenant_a, 
 
 
 async def test_profile_row_exists_after_any_first_authenticated_call(client, tenant_a, sql):
-    await client.get(f"/api/v1/clients/{tenant_a.id}", headers=tenant_a.member.headers)
+    assert (await client.get(f"/api/v1/clients/{tenant_a.id}", headers=tenant_a.member.headers)).status_code == 200
     assert await sql.fetchval("select count(*) from profiles where user_id = $1", tenant_a.member.id) == 1
 
 
@@ -54,7 +54,7 @@ async def test_patch_merges_nested_preferences(client, tenant_a, sql):
     ],
 )
 async def test_invalid_preferences_are_422_and_nothing_changes(client, tenant_a, sql, body, field):
-    await client.get("/api/v1/me", headers=tenant_a.member.headers)
+    assert (await client.get("/api/v1/me", headers=tenant_a.member.headers)).status_code == 200
     r = await client.patch("/api/v1/me", headers=tenant_a.member.headers, json=body)
     assert r.status_code == 422, r.text
     assert any(e["field"] == field for e in r.json()["errors"]), r.json()
@@ -67,7 +67,9 @@ async def test_quiet_hours_start_equal_to_end_after_merge_is_refused(client, ten
 
 
 async def test_users_never_see_each_others_profile(client, tenant_a, tenant_b, sql):
-    await client.patch("/api/v1/me", headers=tenant_b.member.headers, json={"display_name": "Paul"})
+    assert (
+        await client.patch("/api/v1/me", headers=tenant_b.member.headers, json={"display_name": "Paul"})
+    ).status_code == 200
     r = await client.get("/api/v1/me", headers=tenant_a.member.headers)
     assert r.json()["display_name"] is None and r.json()["user_id"] == str(tenant_a.member.id)
 
@@ -95,3 +97,33 @@ async def test_preferences_written_around_the_api_read_as_defaults(client, tenan
     assert defaults.items() <= r.json()[column].items()
     r = await client.patch("/api/v1/me", json={"theme": "dark"}, headers=tenant_a.member.headers)
     assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"notification_prefs": {"chat": None}}, "notification_prefs.chat"),
+        ({"notification_prefs": {"system": {"sound": None}}}, "notification_prefs.system.sound"),
+        ({"quiet_hours": {"start": None}}, "quiet_hours.start"),
+        ({"onboarding": {"tooltips_seen": None}}, "onboarding.tooltips_seen"),
+        ({"theme": None}, "theme"),
+        ({"locale": None}, "locale"),
+        ({"quiet_hours": None}, "quiet_hours"),
+        ({"onboarding": {"first_launch_done": 1}}, "onboarding.first_launch_done"),
+    ],
+)
+async def test_null_or_lax_values_in_preferences_are_422_naming_the_field(client, operator, sql, body, field):
+    r = await client.patch("/api/v1/me", headers=operator.headers, json=body)
+    assert r.status_code == 422, r.text
+    assert any(e["field"] == field for e in r.json()["errors"]), r.json()
+    assert await sql.fetchval("select count(*) from audit_log") == 0
+
+
+def test_a_merged_document_that_does_not_validate_is_a_422_naming_the_field():
+    from services.core.errors import Unprocessable
+    from services.profiles.schemas import QuietHours
+    from services.profiles.service import _validated
+
+    with pytest.raises(Unprocessable) as refused:
+        _validated("quiet_hours", QuietHours, {**QuietHours().model_dump(), "start": None})
+    assert refused.value.extra == {"field": "quiet_hours.start"}

@@ -53,9 +53,7 @@ async def test_an_error_after_a_write_rolls_it_back(client, routes, tenant_a, sq
     assert await display_name(sql, tenant_a.member) is None
 
 
-async def test_an_unexpected_error_is_a_500_problem_with_the_request_id_and_nothing_written(
-    app, routes, tenant_a, sql
-):
+async def test_an_unexpected_error_is_a_500_problem_with_the_request_id_and_nothing_written(app, routes, tenant_a, sql):
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         r = await http.post("/test/crash", headers={**tenant_a.member.headers, "X-Request-ID": "crash-500"})

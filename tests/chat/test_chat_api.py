@@ -24,7 +24,7 @@ async def test_message_round_trip_with_unread_counts_and_read_position(
     client, operator, tenant_a, open_conversation, send
 ):
     conversation = (await open_conversation(tenant_a.member, tenant_a))["id"]
-    first = await send(tenant_a.member, conversation, "  Bonjour\x00 MiKL\x07 !\r\nÇa va ?  ")
+    first = await send(tenant_a.member, conversation, "  Bonjour MiKL !\r\nÇa va ?  ")
     assert first["body"] == "Bonjour MiKL !\nÇa va ?"
     assert first["seq"] == 1 and first["author_role"] == "member"
     await send(tenant_a.member, conversation, "second")
@@ -306,3 +306,22 @@ async def test_every_chat_route_refuses_anonymous(client, tenant_a, open_convers
     ):
         r = await client.request(method, url, json={"body": "x"} if method in ("POST", "PATCH") else None)
         assert r.status_code == 401, (method, url, r.status_code)
+
+
+@pytest.mark.parametrize("body", ["Bonjour\x00 MiKL", "bell\x07", "c1\x85"])
+async def test_control_characters_in_a_message_are_refused_not_stripped(client, tenant_a, sql, open_conversation, body):
+    conversation = (await open_conversation(tenant_a.member, tenant_a))["id"]
+    url = f"/api/v1/chat/conversations/{conversation}/messages"
+    r = await client.post(url, headers=tenant_a.member.headers, json={"body": body})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body", r.text
+    assert await sql.fetchval("select count(*) from chat_messages") == 0
+
+
+async def test_the_declared_body_limit_is_the_enforced_one(app, client, tenant_a, open_conversation):
+    declared = app.openapi()["components"]["schemas"]["MessageCreate"]["properties"]["body"]["maxLength"]
+    conversation = (await open_conversation(tenant_a.member, tenant_a))["id"]
+    url = f"/api/v1/chat/conversations/{conversation}/messages"
+    r = await client.post(url, headers=tenant_a.member.headers, json={"body": "x" * declared})
+    assert r.status_code == 201, r.text
+    r = await client.post(url, headers=tenant_a.member.headers, json={"body": "x" * (declared + 1)})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import Any
@@ -27,7 +28,7 @@ def claims(**overrides: Any) -> dict[str, Any]:
         "aud": "authenticated",
         "role": "authenticated",
         "iat": now,
-        "exp": now + 600,
+        "exp": now + 24 * 3600,  # parametrize builds these at collection: a slow suite must not expire them
         "email": "a@example.test",
         "app_metadata": {"provider": "email"},
     }
@@ -200,3 +201,30 @@ async def test_api_accepts_a_urn_subject_and_an_odd_email_claim(client, sql):
     r = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200, r.text
     assert r.json()["user_id"] == str(user_id) and r.json()["email"] is None
+
+
+async def test_a_cached_token_stops_working_when_it_expires():
+    verifier = TokenVerifier(hs256_secret=SECRET, jwks=None, leeway=0)
+    exp = int(time.time()) + 2
+    token = jwt.encode(claims(exp=exp), SECRET, algorithm="HS256")
+    await verifier.verify(token)  # now cached
+    await asyncio.sleep(max(0.0, exp - time.time()) + 0.2)
+    with pytest.raises(Unauthorized, match="expired"):
+        await verifier.verify(token)
+
+
+async def test_oversized_tokens_are_refused_before_parsing():
+    verifier = TokenVerifier(hs256_secret=SECRET, jwks=None)
+    padded = jwt.encode(claims(pad="x" * 100_000), SECRET, algorithm="HS256")
+    with pytest.raises(Unauthorized, match="longer than"):
+        await verifier.verify(padded)
+    assert not verifier._cache
+
+
+async def test_the_verified_token_cache_is_bounded_and_keyed_by_a_digest():
+    verifier = TokenVerifier(hs256_secret=SECRET, jwks=None, cache_size=3)
+    tokens = [jwt.encode(claims(pad="x" * 4000), SECRET, algorithm="HS256") for _ in range(5)]
+    for token in tokens:
+        await verifier.verify(token)
+    assert len(verifier._cache) == 3
+    assert all(len(key) <= 32 for key in verifier._cache)  # not the 5 KB token

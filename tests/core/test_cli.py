@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
 
+import httpx
 import jwt
 import pytest
 
@@ -57,3 +67,69 @@ def sql_sync(database_url):
         return asyncio.run(read())
 
     return email_of
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_until(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # the postmaster is not our child: once it exits, its pid is gone
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _healthy(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_serve_stops_its_embedded_postgres_on_either_signal(sig):
+    # Not pytest's tmp_path: its parents are closed to the user the embedded server runs as.
+    data_dir = Path(tempfile.mkdtemp(prefix="foxeo-serve-"))
+    try:
+        _serve_and_stop(data_dir, sig)
+    finally:
+        pid_file = data_dir / "pg" / "postmaster.pid"
+        if pid_file.exists() and _running(postmaster := int(pid_file.read_text().split()[0])):
+            os.kill(postmaster, signal.SIGTERM)  # do not leave it behind when the test failed
+            _wait_until(lambda: not _running(postmaster), 30)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _serve_and_stop(tmp_path: Path, sig: int) -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(FOXEO_DATA_DIR=str(tmp_path), SUPABASE_JWT_SECRET=SECRET, FOXEO_RUN_SCHEDULER="false")
+    foxeo = Path(sys.executable).with_name("foxeo")
+    server = subprocess.Popen(
+        [str(foxeo), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        assert _wait_until(lambda: _healthy(port) or server.poll() is not None, 240), "serve did not start"
+        assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
+        postmaster = int((tmp_path / "pg" / "postmaster.pid").read_text().split()[0])
+        assert _running(postmaster)
+        server.send_signal(sig)
+        assert server.wait(60) == 128 + sig
+        assert _wait_until(lambda: not _running(postmaster), 30), "the embedded PostgreSQL is still running"
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.documents.kit import DIRECT_MAX, MAX, Docs
 
 from services.core.settings import Settings
+from tests.documents.kit import DIRECT_MAX, MAX, Docs
 
 
 @pytest.fixture

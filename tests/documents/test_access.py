@@ -6,6 +6,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
+
 from tests.documents.kit import PDF, api_path, as_member, row_counts
 
 ROUTES = [
@@ -122,6 +123,7 @@ async def test_a_forged_reservation_cannot_destroy_someone_elses_file(
         )
         if not isinstance(forged, Exception):
             await docs.confirm(tenant_a.member, forged)  # refused (1 byte declared): deletes what the row names
+            # unchecked: cancelled or refused, either way what is stored must not change (asserted below)
             await client.delete(f"/api/v1/documents/uploads/{forged}", headers=tenant_a.member.headers)
     assert docs.objects() == stored
     link = (await client.get(f"/api/v1/documents/{doc['id']}/download", headers=tenant_a.member.headers)).json()

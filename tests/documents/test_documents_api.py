@@ -10,11 +10,11 @@ from uuid import uuid4
 
 import asyncpg
 import pytest
-from tests.documents.kit import PDF, actions, api_path, row_counts
 
 from integrations.errors import TransientError
 from services.core.pagination import encode_cursor
 from services.documents.schemas import DocumentRead
+from tests.documents.kit import PDF, actions, api_path, row_counts
 
 
 @pytest.fixture
@@ -265,8 +265,6 @@ async def test_archived_clients_take_no_new_documents(docs, sql, operator, tenan
 
 
 async def test_project_filter_and_link(docs, sql, operator, tenant_a, tenant_b):
-    if await sql.fetchval("select to_regclass('public.projects')") is None:
-        pytest.skip("the projects module is not there yet")
     insert = (
         "insert into projects (client_id, name, kind, phase) values ($1, 'Site vitrine', 'delivery', 'lab')"
         " returning id"

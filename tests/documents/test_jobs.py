@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from tests.documents.kit import PDF, row_counts
-
 from services.core.jobs import registered_jobs
 from services.documents.uploads import sweep_expired_uploads
+from tests.documents.kit import PDF, row_counts
 
 
 async def test_expired_uploads_are_swept(app, docs, sql, operator, tenant_a):

@@ -9,9 +9,9 @@ import json
 import jwt
 import pytest
 import respx
-from tests.documents.kit import PDF, PNG, row_counts
 
 from integrations.storage import SupabaseStorage
+from tests.documents.kit import PDF, PNG, row_counts
 
 BASE = "https://proj.supabase.co/storage/v1"
 

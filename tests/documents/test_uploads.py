@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+
 from tests.documents.kit import MAX, PDF, PNG, actions, api_path, row_counts, sha
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
 
 async def _conversation(client, user, tenant) -> str:
@@ -59,7 +60,9 @@ async def test_a_committed_message_reaches_the_other_side_and_never_another_clie
     assert edited.status_code == 200
     update = await mikl.until("message.updated")
     assert update.data["body"] == "Bonjour MiKL !" and update.data["version"] == 2
-    await client.delete(f"/api/v1/chat/messages/{sent['id']}", headers=tenant_a.member.headers)
+    assert (
+        await client.delete(f"/api/v1/chat/messages/{sent['id']}", headers=tenant_a.member.headers)
+    ).status_code == 200
     assert (await alice.until("message.deleted")).data["body"] is None
     # Not one connection per stream: the pool plus the broker's single LISTEN connection.
     listeners = await sql.fetchval("select count(*) from pg_stat_activity where query ilike 'listen%'")
@@ -76,7 +79,9 @@ async def test_last_event_id_resumes_what_was_committed_while_away(client, open_
     await alice.response.aclose()
 
     missed = [await _send(client, operator, conversation, f"while away {i}") for i in range(3)]
-    await client.patch(f"/api/v1/chat/messages/{first['id']}", headers=operator.headers, json={"body": "uno"})
+    assert (
+        await client.patch(f"/api/v1/chat/messages/{first['id']}", headers=operator.headers, json={"body": "uno"})
+    ).status_code == 200
     back = await open_stream(tenant_a.member, last_event_id=cursor)
     events = []
     while (event := await back.next()).event != "ready":
@@ -180,3 +185,26 @@ async def test_open_streams_hold_no_request_transaction_nor_pooled_connection(
     sent = await asyncio.wait_for(_send(client, operator, conversation, "still served"), 5)
     for stream in streams:
         assert (await stream.until("message.created")).data["id"] == sent["id"]
+
+
+async def test_a_member_removed_from_a_client_has_their_streams_closed(
+    client, open_stream, operator, tenant_a, tenant_b, sql
+):
+    alice, bob = await open_stream(tenant_a.member), await open_stream(tenant_b.member)
+    await alice.until("ready")
+    await bob.until("ready")
+    await sql.execute("delete from client_members where user_id = $1", tenant_a.member.id)
+    assert (await alice.until("close")).data == {"reason": "membership_revoked"}
+    with pytest.raises(EOFError):
+        await alice.next()
+    # Only that user's streams end.
+    sent = await _send(client, operator, await _conversation(client, operator, tenant_b), "Toujours là")
+    assert (await bob.until("message.created")).data["id"] == sent["id"]
+
+
+async def test_a_deleted_users_stream_asks_to_reauthenticate(open_stream, tenant_a, sql):
+    await sql.execute("update auth.users set deleted_at = now() where id = $1", tenant_a.member.id)
+    stream = await open_stream(tenant_a.member)
+    assert (await stream.until("reauthenticate")).data == {"reason": "user_not_found"}
+    with pytest.raises(EOFError):
+        await stream.next()

@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from tests.integrations.fake_clock import on_fake_time
 
 from integrations.calcom import (
     BOOKINGS_API_VERSION,
@@ -35,6 +34,7 @@ from integrations.errors import (
     TransientError,
     WebhookSignatureError,
 )
+from tests.integrations.fake_clock import on_fake_time
 
 SECRET = "whsec-foxeo-test"
 BASE = "https://api.cal.com/v2"

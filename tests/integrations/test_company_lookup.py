@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from tests.integrations.fake_clock import on_fake_time
 
 from integrations.company_lookup import (
     CompanyLookup,
@@ -21,6 +20,7 @@ from integrations.company_lookup import (
     normalize_siret,
 )
 from integrations.errors import IntegrationError, NotFoundError, RequestError
+from tests.integrations.fake_clock import on_fake_time
 
 INSEE = "https://api.insee.fr/api-sirene/3.11"
 RECHERCHE = "https://recherche-entreprises.api.gouv.fr"

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 import respx
-from tests.integrations.fake_clock import FakeTime
 
 from integrations._http import RateLimiter, RetryPolicy, VendorHTTP, parse_retry_after
 from integrations.errors import IntegrationError, NotFoundError, RequestError, TransientError
+from tests.integrations.fake_clock import FakeTime
 
 BASE = "https://vendor.test/api"
 

@@ -104,7 +104,9 @@ async def test_reactivation_opens_a_new_cycle_and_regraduation_restores_one_tool
 
 async def test_a_failed_reactivation_writes_nothing(client, operator, tenant_b, sql, pj):
     template = await pj.template()
-    await client.post(f"{API}/journey-templates/{template['id']}/archive", headers=operator.headers)
+    assert (
+        await client.post(f"{API}/journey-templates/{template['id']}/archive", headers=operator.headers)
+    ).status_code == 200
     before = await sql.fetchval("select count(*) from audit_log")
     r = await client.post(
         f"{API}/clients/{tenant_b.id}/reactivate-lab", headers=operator.headers, json={"template_id": template["id"]}

@@ -1,16 +1,43 @@
-"""Preferences and quiet hours → whether a notification exists, and its sound/badge flags."""
+"""Preferences and quiet hours → whether a notification exists, and its sound/badge flags
+(private.notification_delivery, which private.notify applies to every recipient)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from services.notifications.delivery import delivery, in_quiet_hours, load_prefs, load_quiet_hours
-from services.profiles.schemas import NotificationPrefs, QuietHours
-
 PARIS_NIGHT = datetime(2025, 1, 15, 22, 30, tzinfo=UTC)  # 23:30 in Paris (UTC+1 in winter)
 PARIS_DAY = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
+QUIET = {"enabled": True}  # the defaults otherwise: 22:00–08:00, Europe/Paris
+
+
+@pytest.fixture
+def delivery(sql):
+    """`await delivery(prefs, quiet, source, priority, now)` → (priority, sound, badge), or None."""
+
+    async def delivery_(
+        prefs: Any, quiet: Any, source: str, priority: str | None, now: datetime
+    ) -> tuple[str, bool, bool] | None:
+        row = await sql.fetchrow(
+            "select * from private.notification_delivery($1::jsonb, $2::jsonb, $3, $4, $5)",
+            None if prefs is None else json.dumps(prefs),
+            None if quiet is None else json.dumps(quiet),
+            source,
+            priority,
+            now,
+        )
+        return None if row is None else (row["priority"], row["sound"], row["badge"])
+
+    return delivery_
+
+
+async def quiet_at(delivery: Any, quiet: Any, now: datetime) -> bool:
+    """Whether `now` falls in these quiet hours: the sound of a normal-priority chat notification."""
+    flags = await delivery(None, quiet, "chat", None, now)
+    return not flags[1]
 
 
 @pytest.mark.parametrize(
@@ -26,36 +53,43 @@ PARIS_DAY = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
         ("13:00", "14:00", "14:30", False),
     ],
 )
-def test_quiet_hours_window_wraps_midnight(start, end, local, expected):
-    quiet = QuietHours(enabled=True, start=start, end=end, time_zone="UTC")
+async def test_quiet_hours_window_wraps_midnight(delivery, start, end, local, expected):
+    quiet = {"enabled": True, "start": start, "end": end, "time_zone": "UTC"}
     hour, minute = map(int, local.split(":"))
-    assert in_quiet_hours(quiet, datetime(2025, 6, 1, hour, minute, tzinfo=UTC)) is expected
+    assert await quiet_at(delivery, quiet, datetime(2025, 6, 1, hour, minute, 30, tzinfo=UTC)) is expected
 
 
-def test_quiet_hours_use_the_users_time_zone_and_are_off_by_default():
-    assert in_quiet_hours(QuietHours(enabled=True, time_zone="Europe/Paris"), PARIS_NIGHT)
-    assert not in_quiet_hours(QuietHours(enabled=True, time_zone="America/New_York"), PARIS_NIGHT)  # 17:30
-    assert not in_quiet_hours(QuietHours(), PARIS_NIGHT)
+async def test_quiet_hours_use_the_users_time_zone_and_are_off_by_default(delivery):
+    assert await quiet_at(delivery, {"enabled": True, "time_zone": "Europe/Paris"}, PARIS_NIGHT)
+    assert not await quiet_at(delivery, {"enabled": True, "time_zone": "America/New_York"}, PARIS_NIGHT)  # 17:30
+    assert not await quiet_at(delivery, None, PARIS_NIGHT)
+    assert not await quiet_at(delivery, {"enabled": False}, PARIS_NIGHT)
 
 
-def test_sound_is_muted_in_quiet_hours_except_high_priority():
-    prefs, quiet = NotificationPrefs(), QuietHours(enabled=True)
-    assert delivery(prefs, quiet, "chat", None, PARIS_DAY).sound is True
-    muted = delivery(prefs, quiet, "chat", None, PARIS_NIGHT)
-    assert muted.sound is False and muted.badge is True and muted.priority == "normal"
-    assert delivery(prefs, quiet, "chat", "high", PARIS_NIGHT).sound is True
-    assert delivery(prefs, quiet, "validation_hub", None, PARIS_NIGHT).sound is True  # its default is high
+async def test_sound_is_muted_in_quiet_hours_except_high_priority(delivery):
+    assert (await delivery(None, QUIET, "chat", None, PARIS_DAY))[1] is True
+    muted = await delivery(None, QUIET, "chat", None, PARIS_NIGHT)
+    assert muted == ("normal", False, True)
+    assert (await delivery(None, QUIET, "chat", "high", PARIS_NIGHT))[1] is True
+    assert (await delivery(None, QUIET, "validation_hub", None, PARIS_NIGHT))[1] is True  # its default is high
 
 
-def test_disabled_source_creates_nothing_and_flags_follow_the_source():
-    prefs = load_prefs({"chat": {"enabled": False}, "system": {"badge": False, "sound": True}})
-    assert delivery(prefs, QuietHours(), "chat", "high", PARIS_DAY) is None
-    system = delivery(prefs, QuietHours(), "system", None, PARIS_DAY)
-    assert (system.badge, system.sound, system.priority) == (False, True, "low")
+async def test_disabled_source_creates_nothing_and_flags_follow_the_source(delivery):
+    prefs = {"chat": {"enabled": False}, "system": {"badge": False, "sound": True}}
+    assert await delivery(prefs, None, "chat", "high", PARIS_DAY) is None
+    assert await delivery(prefs, None, "system", None, PARIS_DAY) == ("low", True, False)
 
 
-def test_malformed_stored_preferences_fall_back_to_defaults():
-    assert load_prefs({"chat": {"enabled": "maybe"}, "validation_hub": 3}) == NotificationPrefs()
-    assert load_prefs(None) == NotificationPrefs()
-    assert load_quiet_hours({"enabled": True, "time_zone": "Mars/Olympus"}) == QuietHours()
-    assert load_quiet_hours({"enabled": True}).start == "22:00"
+async def test_malformed_stored_preferences_fall_back_to_defaults(delivery):
+    malformed = {"chat": {"enabled": "maybe"}, "validation_hub": 3, "system": {"colour": "red"}}
+    assert await delivery(malformed, None, "chat", None, PARIS_DAY) == ("normal", True, True)
+    assert await delivery(malformed, None, "validation_hub", None, PARIS_DAY) == ("high", True, True)
+    assert await delivery(malformed, None, "system", None, PARIS_DAY) == ("low", False, True)
+    assert await delivery(None, None, "system", None, PARIS_DAY) == ("low", False, True)
+    for quiet in (
+        {"enabled": True, "time_zone": "Mars/Olympus"},
+        {"enabled": True, "start": "25:00"},
+        {"enabled": True, "colour": "red"},
+    ):
+        assert not await quiet_at(delivery, quiet, PARIS_NIGHT), quiet
+    assert await quiet_at(delivery, {"enabled": True}, PARIS_NIGHT)  # start 22:00 by default

@@ -69,7 +69,7 @@ async def test_anonymous_401_and_someone_elses_notification_404(client, inbox, t
     assert r.status_code == 404
     mine = (await client.get("/api/v1/notifications", headers=inbox.headers)).json()["items"]
     assert str(theirs) not in {n["id"] for n in mine}
-    await client.post("/api/v1/notifications/read", headers=inbox.headers)
+    assert (await client.post("/api/v1/notifications/read", headers=inbox.headers)).status_code == 200
     assert await sql.fetchval("select read_at from notifications where id = $1", theirs) is None
 
 

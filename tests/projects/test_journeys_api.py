@@ -88,14 +88,18 @@ async def test_lab_home_shows_progress_current_step_role_and_next(client, operat
 
     journey = await pj.journey(tenant_a.id, (await pj.template(steps=("Vision", "Marché", "Offre")))["id"])
     first = journey["steps"][0]["id"]
-    await client.patch(
-        f"{API}/projects/{journey['id']}/steps/{first}", headers=operator.headers, json={"status": "validated"}
-    )
-    await client.patch(
-        f"{API}/projects/{journey['id']}/steps/{journey['steps'][1]['id']}",
-        headers=operator.headers,
-        json={"status": "in_progress"},
-    )
+    assert (
+        await client.patch(
+            f"{API}/projects/{journey['id']}/steps/{first}", headers=operator.headers, json={"status": "validated"}
+        )
+    ).status_code == 200
+    assert (
+        await client.patch(
+            f"{API}/projects/{journey['id']}/steps/{journey['steps'][1]['id']}",
+            headers=operator.headers,
+            json={"status": "in_progress"},
+        )
+    ).status_code == 200
     home = (await client.get(f"{API}/clients/{tenant_a.id}/lab-home", headers=tenant_a.member.headers)).json()
     assert home["journey"]["id"] == journey["id"]
     assert home["progress"] == {"total": 3, "validated": 1, "percent": 33}
@@ -119,7 +123,9 @@ async def test_tasks_are_the_operators(client, operator, tenant_a, sql, pj):
     )
     assert r.status_code == 201 and r.json()["source"] == "meeting" and r.json()["done"] is False
     task = r.json()["id"]
-    await client.post(base, headers=operator.headers, json={"title": "Relancer", "due_date": "2026-01-01"})
+    assert (
+        await client.post(base, headers=operator.headers, json={"title": "Relancer", "due_date": "2026-01-01"})
+    ).status_code == 201
     r = await client.patch(f"{base}/{task}", headers=operator.headers, json={"done": True})
     assert r.status_code == 200 and r.json()["done"] and r.json()["done_at"]
     listed = (await client.get(base, headers=operator.headers)).json()

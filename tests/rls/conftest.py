@@ -60,3 +60,11 @@ async def _denied(conn: asyncpg.Connection, statement: str, *args: Any) -> bool:
 @pytest.fixture
 def denied() -> Callable[..., Any]:
     return _denied
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "isolates(*tables): this test checks, as a user under RLS, that those tables keep tenants apart"
+        " (tests/rls/test_foundation.py requires one for every tenant table)",
+    )

@@ -30,6 +30,7 @@ async def chats(sql, tenant_a, tenant_b, operator):
     return out
 
 
+@pytest.mark.isolates("chat_conversations", "chat_messages", "chat_reads")
 @pytest.mark.parametrize("table", ["chat_conversations", "chat_messages", "chat_reads"])
 async def test_member_sees_only_own_client_rows(chats, as_user, operator, tenant_a, table):
     async with as_user(tenant_a.member) as conn:

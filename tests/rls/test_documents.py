@@ -76,6 +76,7 @@ async def library(sql, tenant_a, tenant_b):
     return out
 
 
+@pytest.mark.isolates("documents", "document_versions", "document_uploads")
 async def test_member_sees_only_their_clients_shared_documents(library, as_user, operator, tenant_a):
     mine = library[tenant_a.id]
     async with as_user(tenant_a.member) as conn:

@@ -28,6 +28,7 @@ async def arranged(sql, tenant_a, tenant_b):
     return ids
 
 
+@pytest.mark.isolates("evolution_requests", "evolution_events")
 @pytest.mark.parametrize("table", ["evolution_requests", "evolution_events"])
 async def test_member_sees_only_own_rows_and_cannot_change_them(
     arranged, as_user, denied, tenant_a, tenant_b, operator, table

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+import inspect
+import re
 import uuid
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -29,6 +33,7 @@ TENANT_TABLES = {
 }
 
 
+@pytest.mark.isolates(*TENANT_TABLES)
 @pytest.mark.parametrize("table, column", TENANT_TABLES.items())
 async def test_member_sees_only_own_client_rows(arranged, as_user, table, column):
     tenant_a, _ = arranged
@@ -59,6 +64,7 @@ async def test_member_cannot_insert_into_another_client(arranged, as_user, denie
         assert await denied(conn, "insert into public.client_configs (client_id) values ($1)", uuid.uuid4())
 
 
+@pytest.mark.isolates("client_crm_profiles", "audit_log")
 async def test_crm_profiles_and_audit_are_operator_only(arranged, as_user, denied, operator):
     tenant_a, _ = arranged
     async with as_user(tenant_a.member) as conn:
@@ -73,6 +79,7 @@ async def test_crm_profiles_and_audit_are_operator_only(arranged, as_user, denie
         assert await conn.fetchval("select count(*) from public.audit_log") == 2
 
 
+@pytest.mark.isolates("profiles")
 async def test_profiles_are_private_to_their_user(arranged, as_user, denied):
     tenant_a, tenant_b = arranged
     async with as_user(tenant_a.member) as conn:
@@ -108,9 +115,8 @@ async def test_every_public_table_has_rls_enabled(sql):
 
 
 async def test_every_tenant_table_has_an_isolation_test(sql):
-    """A table with a client_id column is a tenant table: some tests/rls file must exercise it."""
-    from pathlib import Path
-
+    """A table with a client_id column is a tenant table: a test marked `isolates(<table>)` must check
+    it as a user under RLS (it takes `as_user`) and really touch it (its code or parameters name it)."""
     tables = {
         r[0]
         for r in await sql.fetch(
@@ -118,9 +124,53 @@ async def test_every_tenant_table_has_an_isolation_test(sql):
             " and column_name = 'client_id'"
         )
     } | {"clients"}
-    suite = "\n".join(p.read_text() for p in Path(__file__).parent.glob("test_*.py"))
-    untested = sorted(t for t in tables if t not in suite)
-    assert untested == []
+    covered = isolation_tests(sorted(Path(__file__).parent.glob("test_*.py")))
+    assert sorted(tables - covered.keys()) == []
+
+
+def isolation_tests(paths: list[Path]) -> dict[str, list[str]]:
+    """Table → the tests marked as isolating it, each checked to be a real isolation test."""
+    covered: dict[str, list[str]] = {}
+    for path in paths:
+        spec = importlib.util.spec_from_file_location(f"_rls_guard_{path.stem}", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for name, test in vars(module).items():
+            marks = getattr(test, "pytestmark", [])
+            for mark in (m for m in marks if m.name == "isolates"):
+                where = f"{path.name}::{name}"
+                assert name.startswith("test_") and "as_user" in inspect.signature(test).parameters, where
+                source = inspect.getsource(test)
+                body = source[source.index("def ") :]  # not the decorators: the marker itself names the table
+                touched = body + repr([m.args for m in marks if m.name == "parametrize"])
+                for table in mark.args:
+                    assert re.search(rf"\b{table}\b", touched), f"{where} is marked for {table} but never uses it"
+                    covered.setdefault(table, []).append(where)
+    return covered
+
+
+def _module(tmp_path: Path, name: str, body: str) -> Path:
+    path = tmp_path / f"test_{name}.py"
+    path.write_text("import pytest\n\n" + body)
+    return path
+
+
+def test_the_isolation_guard_wants_a_marked_test_that_uses_the_table(tmp_path):
+    mention = _module(tmp_path, "mention", "# chat_messages\nasync def test_x(as_user):\n    'chat_messages'\n")
+    assert isolation_tests([mention]) == {}
+    no_rls = _module(
+        tmp_path, "no_rls", "@pytest.mark.isolates('chat_messages')\nasync def test_x(sql):\n    'chat_messages'\n"
+    )
+    with pytest.raises(AssertionError):
+        isolation_tests([no_rls])
+    unused = _module(tmp_path, "unused", "@pytest.mark.isolates('chat_messages')\nasync def test_x(as_user):\n    1\n")
+    with pytest.raises(AssertionError, match="never uses it"):
+        isolation_tests([unused])
+    real = _module(
+        tmp_path, "real", "@pytest.mark.isolates('chat_messages')\nasync def test_x(as_user):\n    'chat_messages'\n"
+    )
+    assert isolation_tests([real]) == {"chat_messages": ["test_real.py::test_x"]}
 
 
 @pytest.mark.parametrize(

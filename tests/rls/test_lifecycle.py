@@ -15,6 +15,7 @@ async def arranged(sql, tenant_a, tenant_b):
         )
 
 
+@pytest.mark.isolates("client_lifecycle_events")
 async def test_member_reads_only_own_events_and_writes_none(arranged, as_user, denied, tenant_a, tenant_b, operator):
     async with as_user(tenant_a.member) as conn:
         assert {r[0] for r in await conn.fetch("select client_id from public.client_lifecycle_events")} == {tenant_a.id}

@@ -32,6 +32,7 @@ async def notes(sql, tenant_a, tenant_b):
     return tenant_a, tenant_b
 
 
+@pytest.mark.isolates("notifications")
 async def test_users_see_and_mark_only_their_own(notes, as_user, denied, operator):
     tenant_a, tenant_b = notes
     async with as_user(tenant_a.member) as conn:

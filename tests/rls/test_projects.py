@@ -41,12 +41,14 @@ TABLES = ["projects", "project_steps", "timeline_events"]
 OPERATOR_ONLY = ["project_tasks", "journey_templates"]
 
 
+@pytest.mark.isolates(*TABLES)
 @pytest.mark.parametrize("table", TABLES)
 async def test_member_sees_only_own_client_rows(arranged, as_user, tenant_a, table):
     async with as_user(tenant_a.member) as conn:
         assert {r[0] for r in await conn.fetch(f"select client_id from public.{table}")} == {tenant_a.id}
 
 
+@pytest.mark.isolates(*OPERATOR_ONLY)
 @pytest.mark.parametrize("table", OPERATOR_ONLY)
 async def test_operator_only_tables_are_invisible_to_members(arranged, as_user, denied, tenant_a, operator, table):
     async with as_user(tenant_a.member) as conn:

@@ -47,6 +47,7 @@ async def arranged(sql, tenant_a, tenant_b):
     return {tenant.id: await arrange(sql, tenant) for tenant in (tenant_a, tenant_b)}
 
 
+@pytest.mark.isolates("validation_requests", "validation_rounds")
 @pytest.mark.parametrize("table", ["validation_requests", "validation_rounds"])
 async def test_member_sees_only_own_client_rows_and_writes_none(
     arranged, as_user, denied, tenant_a, tenant_b, operator, table

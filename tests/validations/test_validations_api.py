@@ -121,7 +121,9 @@ async def test_what_cannot_be_submitted(client, operator, tenant_a, tenant_b, pj
     await submit(client, tenant_a.member, step)
     r = await client.post(f"{API}/validations", headers=tenant_a.member.headers, json={"step_id": step})
     assert r.status_code == 409 and r.json()["code"] == "step_not_submittable"
-    await client.patch(f"{API}/projects/{journey['id']}", headers=operator.headers, json={"status": "paused"})
+    assert (
+        await client.patch(f"{API}/projects/{journey['id']}", headers=operator.headers, json={"status": "paused"})
+    ).status_code == 200
     r = await client.post(
         f"{API}/validations", headers=tenant_a.member.headers, json={"step_id": journey["steps"][1]["id"]}
     )
@@ -141,7 +143,9 @@ async def test_a_step_under_validation_is_not_changed_by_hand_nor_removed(client
     assert r.status_code == 409 and r.json()["code"] == "step_under_validation"
     r = await client.patch(path, headers=operator.headers, json={"title": "Renamed"})
     assert r.status_code == 200
-    await client.post(f"{API}/validations/{request['id']}/approve", headers=operator.headers)
+    assert (
+        await client.post(f"{API}/validations/{request['id']}/approve", headers=operator.headers)
+    ).status_code == 200
     r = await client.delete(path, headers=operator.headers)
     assert r.status_code == 409  # its validation history stays
     r = await client.get(f"{API}/validations/{request['id']}", headers=tenant_a.member.headers)
@@ -184,11 +188,13 @@ async def test_queue_oldest_first_with_filters_counts_and_pages(client, operator
     ra = await submit(client, tenant_a.member, a["steps"][0]["id"])
     rb = await submit(client, other.member, b["steps"][0]["id"])
     # Another step submitted directly: change the second step by hand to allow it.
-    await client.patch(
-        f"{API}/projects/{a['id']}/steps/{a['steps'][1]['id']}",
-        headers=operator.headers,
-        json={"status": "in_progress"},
-    )
+    assert (
+        await client.patch(
+            f"{API}/projects/{a['id']}/steps/{a['steps'][1]['id']}",
+            headers=operator.headers,
+            json={"status": "in_progress"},
+        )
+    ).status_code == 200
     rc = await submit(client, tenant_a.member, a["steps"][1]["id"])
     await sql.execute(
         "update validation_requests set last_submitted_at = now() - interval '80 hours' where id = $1",
@@ -223,9 +229,11 @@ async def test_queue_oldest_first_with_filters_counts_and_pages(client, operator
     ).json()
     assert [v["id"] for v in recent["items"]] == [ra["id"], rc["id"]]
 
-    await client.post(
-        f"{API}/validations/{rc['id']}/request-changes", headers=operator.headers, json={"comment": "encore"}
-    )
+    assert (
+        await client.post(
+            f"{API}/validations/{rc['id']}/request-changes", headers=operator.headers, json={"comment": "encore"}
+        )
+    ).status_code == 200
     counts = (await client.get(f"{API}/validations/counts", headers=operator.headers)).json()
     assert counts["pending"] == 2 and counts["changes_requested"] == 1
     assert counts["pending_over_24h"] == 2 and counts["pending_over_72h"] == 1
