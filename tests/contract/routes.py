@@ -19,7 +19,7 @@ class ServedRoute:
 
     @property
     def methods(self) -> set[str]:
-        return set(self.route.methods)
+        return set(self.route.methods or ())
 
     def checked_key(self, method: str) -> str:
         """The key tests/contract_check.py records for this route."""
