@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
+from sqlalchemy import Select, bindparam, select
 
 from services.core.db import UserSession
+from services.core.pagination import Keyset
+from services.core.query import shaped
+from services.jobs.tables import jobs
 
 COLUMNS = (
     "id, kind, status, attempts, max_attempts, run_after, last_error, lease_owner, lease_expires_at,"
     " idempotency_key, client_id, created_at, started_at, finished_at"
 )
-
-# One fixed statement: a null filter matches every row.
-LIST = f"""
-select {COLUMNS} from public.jobs
-where ($1::text is null or status = $1)
-  and ($2::text is null or kind = $2)
-  and ($3::uuid is null or client_id = $3)
-  and ($4::timestamptz is null or (created_at, id) < ($4, $5::uuid))
-order by created_at desc, id desc
-limit $6
-"""
 
 GET = f"select {COLUMNS}, payload from public.jobs where id = $1"
 
@@ -35,17 +29,34 @@ returning {COLUMNS}, payload
 """
 
 
+KEYSET = Keyset(jobs.c.created_at, jobs.c.id, kinds=(datetime, UUID), descending=True)
+_FILTERS = ("status", "kind", "client_id")
+_LISTED = [column for column in jobs.c if column.name not in ("payload", "lease_token")]
+
+
+@shaped
+def _list(filters: tuple[str, ...], after: bool) -> Select[Any]:
+    statement = select(*_LISTED)
+    for name in filters:
+        statement = statement.where(jobs.c[name] == bindparam(name))
+    return KEYSET.apply(statement, after=after)
+
+
 async def list_jobs(
     session: UserSession,
     *,
     status: str | None,
     kind: str | None,
     client_id: UUID | None,
-    after: tuple[datetime, UUID] | None,
+    cursor: str | None,
     limit: int,
 ) -> list[asyncpg.Record]:
-    after_at, after_id = after if after else (None, None)
-    return await session.fetch(LIST, status, kind, client_id, after_at, after_id, limit + 1)
+    """`limit + 1` jobs, newest first (no payload: it can be large)."""
+    filters = {
+        name: value for name, value in zip(_FILTERS, (status, kind, client_id), strict=True) if value is not None
+    }
+    query = _list(tuple(filters), cursor is not None)
+    return await query.fetch(session, **filters, **KEYSET.values(cursor, limit))
 
 
 async def get(session: UserSession, job_id: UUID) -> asyncpg.Record | None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
 from services.audit import service as audit
 from services.core.db import UserSession
-from services.core.pagination import Page, encode_cursor, read_cursor
+from services.core.pagination import Page, next_page
 from services.jobs import repository
 from services.jobs.errors import JobNotFound, JobNotRetryable
 from services.jobs.schemas import JobDetail, JobRead, JobStatus
@@ -22,14 +21,11 @@ async def list_jobs(
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[JobRead]:
-    after: tuple[datetime, UUID] | None = None
-    if cursor:
-        at, job_id = read_cursor(cursor, datetime, UUID)
-        after = (at, job_id)
-    rows = await repository.list_jobs(session, status=status, kind=kind, client_id=client_id, after=after, limit=limit)
-    items = [JobRead.model_validate(dict(r)) for r in rows[:limit]]
-    last = items[-1] if items else None
-    next_cursor = encode_cursor(last.created_at, last.id) if len(rows) > limit and last else None
+    rows = await repository.list_jobs(
+        session, status=status, kind=kind, client_id=client_id, cursor=cursor, limit=limit
+    )
+    page, next_cursor = next_page(rows, limit, lambda row: [row["created_at"], row["id"]])
+    items = [JobRead.model_validate(dict(r)) for r in page]
     return Page[JobRead](items=items, next_cursor=next_cursor)
 
 

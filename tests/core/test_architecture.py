@@ -21,7 +21,6 @@ SQL_HOMES = {"services/core/db.py", "services/core/migrations.py", "services/cor
 # Known violations on main today, each a TODO for the lead: remove an entry once its fix is merged (the
 # tests below also fail when an entry is no longer needed, so the lists only shrink).
 SQL_KNOWN = {
-    "services/core/sql.py",  # TODO(lead): deleted once every module is off it (issue 9 §2)
     "services/core/demo.py",  # TODO(lead): the demo seeder's auth.users insert belongs in a repository
     "services/events/stream.py",  # TODO(events): the snapshot horizon query belongs in a repository
 }

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+
 from tests.core.splinter_lints import LINTS
 
 CONFIG = Path(__file__).resolve().parents[2] / "supabase" / "config.toml"

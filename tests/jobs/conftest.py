@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from tests.jobs.kit import Recorder
 
 from services.core.db import Database
 from services.core.queue import JobContext
 from services.core.settings import Settings
+from tests.jobs.kit import Recorder
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from tests.jobs.kit import KIND
 
 from services.core import queue
+from tests.jobs.kit import KIND
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
-from tests.jobs.kit import KIND, principal_of
 
 from services.core import queue
+from tests.jobs.kit import KIND, principal_of
 
 
 class Boom(Exception):

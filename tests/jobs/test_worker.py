@@ -8,11 +8,11 @@ import random
 from datetime import timedelta
 
 import pytest
-from tests.jobs.kit import KIND
 
 from services.core import queue
 from services.core.queue import PermanentJobError
 from services.core.worker import backoff_seconds
+from tests.jobs.kit import KIND
 
 
 async def _enqueue(db, n: int = 1, **options) -> list:
