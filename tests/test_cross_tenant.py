@@ -33,6 +33,7 @@ TENANT_SCOPED = {
     "validation_id": "a validation request of the client",
     "evolution_id": "an evolution request of the client",
     "notification_id": "a notification of the client's member",
+    "job_id": "a queued job about the client (operator-only routes)",
 }
 # Operator-owned catalogue keys: not a client's resource (the route is scoped by its other parameters).
 NOT_TENANT_SCOPED = {"key": "a module of the catalogue", "template_id": "a journey template"}

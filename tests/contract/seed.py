@@ -142,6 +142,13 @@ async def seed(http: httpx.AsyncClient, world: World) -> Seeded:
         )
         res.ids["evolution_id"] = evolution["id"]
         await world.sql.execute("update public.clients set status = 'lab' where id = $1", res.tenant.id)
+    for res in (seeded.a, seeded.b):  # a queued job about each client (the operator's jobs console)
+        res.ids["job_id"] = str(
+            await world.sql.fetchval(
+                "select private.enqueue_job('contract.noop', '{}'::jsonb, null, now() + interval '1 day', $1, 1)",
+                res.tenant.id,
+            )
+        )
     for res in (seeded.a, seeded.b):  # the operator's message in each conversation notified the member
         res.ids["notification_id"] = str(
             await world.sql.fetchval(

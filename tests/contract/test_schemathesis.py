@@ -25,6 +25,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -81,8 +82,11 @@ class Arena:
         return {**self.seeded.shared, **self.seeded.a.ids}
 
     def send(self, case: Any, user: User) -> httpx.Response:
-        """The request schemathesis would send (its own serialisation), through httpx on the app's loop."""
-        kwargs = case.as_transport_kwargs(base_url="http://test", headers=user.headers)
+        """The request schemathesis would send (its own serialisation), through httpx on the app's loop.
+        The user's token is added unless the case's headers are the invalid part (e.g. the bearer token
+        left out on purpose): adding it would make the case valid and the check's verdict false."""
+        negative_headers = case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER)
+        kwargs = case.as_transport_kwargs(base_url="http://test", headers=None if negative_headers else user.headers)
         prepared = requests.Request(**{k: v for k, v in kwargs.items() if k != "verify"}).prepare()
         body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body
         assert body is None or isinstance(body, bytes), "a prepared body is bytes (requests encodes everything)"
