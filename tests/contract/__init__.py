@@ -1,0 +1,1 @@
+"""The API held to its contract: schemathesis, cross-tenant isolation per route, JSON bodies per route."""

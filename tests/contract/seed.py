@@ -1,0 +1,159 @@
+"""A small world arranged through the API the way the dashboards do: two tenants (Lab clients) with a
+member each, and under each a project with steps and a task, a journey, a document, a conversation with
+a message, a validation request, an evolution request. The ids are kept by path parameter name so a
+route template can be filled with real resources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from tests.conftest import Tenant, User, World
+from tests.documents.kit import PDF
+
+API = "/api/v1"
+
+
+@dataclass
+class Resources:
+    """One tenant's resources, keyed by the path parameter naming them."""
+
+    tenant: Tenant
+    ids: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Seeded:
+    operator: User
+    a: Resources
+    b: Resources
+    shared: dict[str, str]  # operator-owned, not tenant-scoped (modules, journey templates)
+
+
+async def _ok(r: httpx.Response, status: int = 201) -> dict[str, Any]:
+    assert r.status_code == status, f"{r.request.method} {r.request.url} -> {r.status_code} {r.text}"
+    body: dict[str, Any] = r.json()
+    return body
+
+
+async def _tenant(http: httpx.AsyncClient, operator: User, tenant: Tenant, template_id: str) -> Resources:
+    op, member = operator.headers, tenant.member.headers
+    res = Resources(tenant, {"client_id": str(tenant.id), "user_id": str(tenant.member.id)})
+    project = await _ok(
+        await http.post(
+            f"{API}/projects",
+            headers=op,
+            json={
+                "client_id": str(tenant.id),
+                "name": "Projet",
+                "status": "active",
+                "steps": [{"title": t, "client_role": f"Rôle {t}"} for t in ("Cadrage", "Offre")],
+            },
+        )
+    )
+    res.ids["project_id"], res.ids["step_id"] = project["id"], project["steps"][0]["id"]
+    task = await _ok(await http.post(f"{API}/projects/{project['id']}/tasks", headers=op, json={"title": "Relire"}))
+    res.ids["task_id"] = task["id"]
+    await _ok(await http.post(f"{API}/projects/{project['id']}/comments", headers=member, json={"body": "Bien reçu"}))
+    journey = await _ok(
+        await http.post(f"{API}/clients/{tenant.id}/journeys", headers=op, json={"template_id": template_id})
+    )
+    validation = await _ok(
+        await http.post(
+            f"{API}/validations", headers=member, json={"step_id": journey["steps"][0]["id"], "message": "Voici"}
+        )
+    )
+    res.ids["validation_id"] = validation["id"]
+    document = await _ok(
+        await http.post(
+            f"{API}/clients/{tenant.id}/documents",
+            headers=member,
+            files={"file": ("brief.pdf", PDF, "application/pdf")},
+        )
+    )
+    res.ids["document_id"] = document["id"]
+    upload = await _ok(
+        await http.post(
+            f"{API}/clients/{tenant.id}/documents/uploads",
+            headers=member,
+            json={"file_name": "plan.pdf", "size_bytes": len(PDF), "mime_type": "application/pdf"},
+        )
+    )
+    res.ids["upload_id"] = upload["upload_id"]
+    conversation = await _ok(await http.put(f"{API}/chat/clients/{tenant.id}/conversation", headers=op), 200)
+    res.ids["conversation_id"] = conversation["id"]
+    message = await _ok(
+        await http.post(
+            f"{API}/chat/conversations/{conversation['id']}/messages", headers=member, json={"body": "Hello"}
+        )
+    )
+    res.ids["message_id"] = message["id"]
+    await _ok(
+        await http.post(f"{API}/chat/conversations/{conversation['id']}/messages", headers=op, json={"body": "Hi"})
+    )
+    return res
+
+
+async def seed(http: httpx.AsyncClient, world: World) -> Seeded:
+    operator = await world.user("mikl@example.com", operator=True)
+    # Supabase Auth's app_metadata.role: notify_operators finds the operator, so notifications exist.
+    await world.sql.execute(
+        """update auth.users set raw_app_meta_data = '{"role": "operator"}' where id = $1""", operator.id
+    )
+    a, b = await world.tenant("Alpha Studio"), await world.tenant("Beta Conseil")
+    template = await _ok(
+        await http.post(
+            f"{API}/journey-templates",
+            headers=operator.headers,
+            json={"name": "Parcours", "steps": [{"title": "Vision", "client_role": "Tu prépares", "duration_days": 7}]},
+        )
+    )
+    module = await _ok(
+        await http.post(
+            f"{API}/modules",
+            headers=operator.headers,
+            json={
+                "key": "booking_widget",
+                "name": "Widget",
+                "dashboards": ["one"],
+                "version": "1.0.0",
+                "description": "",
+            },
+        )
+    )
+    seeded = Seeded(
+        operator,
+        await _tenant(http, operator, a, template["id"]),
+        await _tenant(http, operator, b, template["id"]),
+        {"template_id": template["id"], "key": module["key"]},
+    )
+    for res in (seeded.a, seeded.b):
+        # Journeys are for Lab clients and evolutions for One clients: each tenant has both, so its
+        # evolution is asked while it is briefly One.
+        await world.sql.execute("update public.clients set status = 'one' where id = $1", res.tenant.id)
+        evolution = await _ok(
+            await http.post(
+                f"{API}/evolutions",
+                headers=res.tenant.member.headers,
+                json={"client_id": res.ids["client_id"], "title": "Export", "description": "CSV"},
+            )
+        )
+        res.ids["evolution_id"] = evolution["id"]
+        await world.sql.execute("update public.clients set status = 'lab' where id = $1", res.tenant.id)
+    for res in (seeded.a, seeded.b):  # a queued job about each client (the operator's jobs console)
+        res.ids["job_id"] = str(
+            await world.sql.fetchval(
+                "select private.enqueue_job('contract.noop', '{}'::jsonb, null, now() + interval '1 day', $1, 1)",
+                res.tenant.id,
+            )
+        )
+    for res in (seeded.a, seeded.b):  # the operator's message in each conversation notified the member
+        res.ids["notification_id"] = str(
+            await world.sql.fetchval(
+                "select id from public.notifications where user_id = $1 order by created_at limit 1",
+                res.tenant.member.id,
+            )
+        )
+    return seeded
