@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
+
+from services.core.schemas import Timestamp
 
 JobStatus = Literal["queued", "running", "done", "failed", "dead"]
 
@@ -15,15 +16,15 @@ class JobRead(BaseModel):
     status: JobStatus = Field(description="failed: will retry at run_after; dead: out of attempts or refused")
     attempts: int
     max_attempts: int | None = Field(description="null: the worker's FOXEO_JOBS_MAX_ATTEMPTS")
-    run_after: datetime
+    run_after: Timestamp
     last_error: str | None
     lease_owner: str | None
-    lease_expires_at: datetime | None
+    lease_expires_at: Timestamp | None
     idempotency_key: str | None
     client_id: UUID | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
 
 
 class JobDetail(JobRead):
