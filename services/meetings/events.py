@@ -23,7 +23,7 @@ from services.audit import service as audit
 from services.core import queue
 from services.core.db import ServiceSession
 from services.meetings import repository
-from services.meetings.schemas import MeetingRead, RecordingRead
+from services.meetings.schemas import MeetingRead, ParticipantRead, RecordingRead
 from services.meetings.service import FILE_RECORDING_JOB
 
 SENDER = "livekit"
@@ -47,7 +47,8 @@ async def apply_livekit_event(session: ServiceSession, event: LiveKitEvent) -> b
     elif isinstance(event, ParticipantJoined):
         await _joined(session, meeting, event.participant, at)
     elif isinstance(event, ParticipantLeft):
-        await repository.close_participant(session, meeting.id, event.participant.identity, at)
+        for row in await repository.close_participant(session, meeting.id, event.participant.identity, at):
+            await _attendance(session, meeting, "meeting.participant_left", ParticipantRead(**dict(row)))
     elif isinstance(event, EgressStarted | EgressUpdated):
         await _egress_progress(session, event.egress)
     elif isinstance(event, EgressEnded):
@@ -77,13 +78,21 @@ async def _joined(session: ServiceSession, meeting: MeetingRead, participant: Pa
     if participant.kind in ("EGRESS", "AGENT"):  # the recorder and agents are not attendees
         return
     user_id, role = _who(participant)
-    await repository.insert_participant(
+    row = await repository.insert_participant(
         session,
         {
             "client_id": meeting.client_id, "meeting_id": meeting.id, "identity": participant.identity,
             "user_id": user_id, "name": participant.name[:200], "role": role,
             "joined_at": participant.joined_at or at,
         },
+    )  # fmt: skip
+    await _attendance(session, meeting, "meeting.participant_joined", ParticipantRead(**dict(row)))
+
+
+async def _attendance(session: ServiceSession, meeting: MeetingRead, action: str, row: ParticipantRead) -> None:
+    await audit.record(
+        session, action=action, entity_type="meeting_participant", entity_id=row.id, client_id=meeting.client_id,
+        after=row,
     )  # fmt: skip
 
 

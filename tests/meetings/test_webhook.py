@@ -53,6 +53,9 @@ async def test_room_and_attendance_events(client, sql, operator, tenant_a):
     assert detail["status"] == "ended"
     attendance = {(p["role"], p["user_id"], p["duration_seconds"]) for p in detail["participants"]}
     assert attendance == {("operator", str(operator.id), 3600), ("member", str(tenant_a.member.id), 1800)}
+    actions = [r[0] for r in await sql.fetch("select action from audit_log where action like 'meeting.%' order by id")]
+    assert actions.count("meeting.participant_joined") == 2 and actions.count("meeting.participant_left") == 1
+    assert "meeting.live" in actions and "meeting.ended" in actions
 
 
 async def test_a_duplicated_webhook_is_applied_once(client, sql, operator, tenant_a):
