@@ -29,14 +29,18 @@ class ApproveInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     comment: Message | None = None
-    round: Int | None = Field(None, ge=1, description="The round decided; refused (409) if no longer current")
+    round: Int | None = Field(
+        None, ge=1, le=2_147_483_647, description="The round decided; refused (409) if no longer current"
+    )  # an integer column: a larger number is a 422, not a 500 (found by schemathesis)
 
 
 class DecisionWithComment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     comment: RequiredComment
-    round: Int | None = Field(None, ge=1, description="The round decided; refused (409) if no longer current")
+    round: Int | None = Field(
+        None, ge=1, le=2_147_483_647, description="The round decided; refused (409) if no longer current"
+    )  # an integer column: a larger number is a 422, not a 500 (found by schemathesis)
 
 
 class RoundRead(BaseModel):
