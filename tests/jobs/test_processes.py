@@ -38,7 +38,11 @@ async def test_serve_runs_the_queue_in_process(settings, operator, tenant_a, sql
     await sql.execute("insert into auth.users (id, email) values ($1, 'stand-in@example.com')", user_id)
     app = create_app(serving)
     with respx.mock(assert_all_called=True) as mock:
-        mock.post("https://ref.supabase.co/auth/v1/invite").respond(200, json={"id": str(user_id), "email": "g@x.io"})
+        invited = {
+            "id": str(user_id), "aud": "authenticated", "role": "authenticated", "email": "g@x.io",
+            "app_metadata": {"provider": "email"}, "user_metadata": {}, "created_at": "2026-11-25T10:00:00Z",
+        }  # fmt: skip  # GoTrue's user object: the supabase SDK requires its fields
+        mock.post("https://ref.supabase.co/auth/v1/invite").respond(200, json=invited)
         async with app.router.lifespan_context(app):
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
                 r = await http.post(

@@ -16,6 +16,7 @@ async def queued(sql, tenant_a, tenant_b):
     return tenant_a, tenant_b
 
 
+@pytest.mark.isolates("jobs")
 async def test_members_see_no_job_and_cannot_write_jobs(queued, as_user, denied):
     tenant_a, tenant_b = queued
     async with as_user(tenant_a.member) as conn:

@@ -45,6 +45,7 @@ async def arranged(sql, tenant_a, tenant_b, operator):
     await sql.execute("insert into webhook_events (sender, event_id, event) values ('livekit', 'EV_1', 'room_started')")
 
 
+@pytest.mark.isolates("meetings", "meeting_participants", "meeting_recordings", "transcripts", "transcript_segments")
 async def test_member_sees_own_meetings_and_attendance_only(arranged, as_user, tenant_a):
     async with as_user(tenant_a.member) as conn:
         for table in ("meetings", "meeting_participants"):
