@@ -34,6 +34,9 @@ TENANT_SCOPED = {
     "evolution_id": "an evolution request of the client",
     "notification_id": "a notification of the client's member",
     "job_id": "a queued job about the client (operator-only routes)",
+    "meeting_id": "a meeting of the client",
+    "recording_id": "a recording of that meeting",
+    "transcript_id": "the transcript of that meeting's recording (operator-only routes)",
 }
 # Operator-owned catalogue keys: not a client's resource (the route is scoped by its other parameters).
 NOT_TENANT_SCOPED = {"key": "a module of the catalogue", "template_id": "a journey template"}
@@ -44,6 +47,7 @@ UNSCOPED_ROUTES = {
     "/api/v1/journey-templates/{template_id}/archive": "journey templates are operator-owned",
     "/api/v1/storage/object/upload/sign/{bucket}/{path:path}": "signed links: authorised by their HMAC (tests/storage)",
     "/api/v1/storage/object/sign/{bucket}/{path:path}": "signed links: authorised by their HMAC (tests/storage)",
+    "/api/v1/webhooks/deepgram/{token}": "Deepgram's callback: authorised by our signed token (tests/transcripts)",
 }
 
 Ids = dict[str, str]

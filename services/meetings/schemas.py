@@ -5,6 +5,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from services.core.input_types import IsoDateTime
 from services.core.schemas import Timestamp
 
 Dashboard = Literal["hub", "lab", "one"]
@@ -82,7 +83,7 @@ class ConsentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     agreed_by: Person
-    agreed_at: Timestamp | None = None  # default: now
+    agreed_at: IsoDateTime | None = None  # default: now
 
 
 class JoinToken(BaseModel):

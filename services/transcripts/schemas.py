@@ -6,6 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from services.core.input_types import Int
 from services.core.schemas import Timestamp
 
 TranscriptStatus = Literal["processing", "done", "failed"]
@@ -64,7 +65,7 @@ class TranscriptDetail(TranscriptRead):
 class AcceptActionItems(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    items: list[Annotated[int, Field(ge=0, le=49)]] = Field(min_length=1, max_length=50)
+    items: list[Annotated[Int, Field(ge=0, le=49)]] = Field(min_length=1, max_length=50)
     project_id: UUID
     # task: the operator's tasks on the project; step / homework: for a Lab client, a step of their
     # journey or homework (a `devoir` document linked to the project).

@@ -149,6 +149,26 @@ async def seed(http: httpx.AsyncClient, world: World) -> Seeded:
                 res.tenant.id,
             )
         )
+    for res in (seeded.a, seeded.b):  # a meeting with a recording and its transcript (as the webhook files them)
+        meeting_id = await world.sql.fetchval(
+            "insert into public.meetings (client_id, dashboard, kind, room_name, created_by)"
+            " values ($1, 'hub', 'full', 'foxeo-' || gen_random_uuid()::text, $2) returning id",
+            res.tenant.id, seeded.operator.id,
+        )  # fmt: skip
+        recording_id = await world.sql.fetchval(
+            "insert into public.meeting_recordings (client_id, meeting_id, status, storage_path, phase,"
+            " consent_agreed_by, consent_agreed_at, created_by)"
+            " values ($1, $2, 'ended', 'recordings/' || gen_random_uuid()::text, 'lab', 'everyone', now(), $3)"
+            " returning id",
+            res.tenant.id, meeting_id, seeded.operator.id,
+        )  # fmt: skip
+        transcript_id = await world.sql.fetchval(
+            "insert into public.transcripts (client_id, meeting_id, recording_id, status, text)"
+            " values ($1, $2, $3, 'done', 'Bonjour') returning id",
+            res.tenant.id, meeting_id, recording_id,
+        )  # fmt: skip
+        res.ids["meeting_id"], res.ids["transcript_id"] = str(meeting_id), str(transcript_id)
+        res.ids["recording_id"] = str(recording_id)
     for res in (seeded.a, seeded.b):  # the operator's message in each conversation notified the member
         res.ids["notification_id"] = str(
             await world.sql.fetchval(

@@ -142,7 +142,8 @@ async def test_simple_meetings_are_never_recorded(client, tenant_a, operator):
 async def test_recording_without_egress_storage_answers_503_naming_it(client, operator, tenant_a, settings, app):
     app.state.settings = settings.model_copy(update={"livekit_egress_s3_endpoint": None})
     meeting = await start(client, operator, tenant_a)
-    await client.post(f"{URL}/{meeting['id']}/consent", json={"agreed_by": "Alice"}, headers=operator.headers)
+    consent = await client.post(f"{URL}/{meeting['id']}/consent", json={"agreed_by": "Alice"}, headers=operator.headers)
+    assert consent.status_code in (200, 201), consent.text
     response = await client.post(f"{URL}/{meeting['id']}/recordings", headers=operator.headers)
     assert response.status_code == 503
     assert "LIVEKIT_EGRESS_S3_ENDPOINT" in response.json()["detail"]

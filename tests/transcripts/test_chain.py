@@ -24,7 +24,10 @@ async def record_meeting(app, client, operator, tenant, fake, sql, *, duration_n
     fake.add("livekit.RoomService/CreateRoom", api.Room(sid="RM_1", name="r"))
     fake.add("livekit.Egress/StartRoomCompositeEgress", api.EgressInfo(egress_id="EG_1"))
     meeting = await start(client, operator, tenant, title="Lancement du site")
-    await client.post(f"{URL}/{meeting['id']}/consent", json={"agreed_by": "Alice Martin"}, headers=operator.headers)
+    consent = await client.post(
+        f"{URL}/{meeting['id']}/consent", json={"agreed_by": "Alice Martin"}, headers=operator.headers
+    )
+    assert consent.status_code in (200, 201), consent.text
     recording = (await client.post(f"{URL}/{meeting['id']}/recordings", headers=operator.headers)).json()
     await run_jobs(app)
     assert (await deliver(client, room_event("room_started", "EV_1", meeting["room_name"]))).status_code == 200
