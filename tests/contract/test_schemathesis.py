@@ -111,6 +111,13 @@ async def arena(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -
         FOXEO_AUTO_MIGRATE=False,
         FOXEO_DATA_DIR=Path(tmp_path_factory.mktemp("schemathesis")),
         FOXEO_DB_POOL_SIZE=4,
+        # Meetings need LiveKit configured (503 otherwise); requests only queue jobs, which no worker runs here.
+        LIVEKIT_URL="http://127.0.0.1:9",
+        LIVEKIT_API_KEY="contract-key",
+        LIVEKIT_API_SECRET="contract-secret-" + "x" * 32,
+        LIVEKIT_EGRESS_S3_ENDPOINT="http://127.0.0.1:9",
+        LIVEKIT_EGRESS_S3_ACCESS_KEY="contract",
+        LIVEKIT_EGRESS_S3_SECRET="contract-secret",
     )
     app = create_app(settings)
     sql = await asyncpg.connect(settings.database_url)
