@@ -12,12 +12,12 @@ import warnings
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from services.core.auth import mint_token
 from services.core.migrations import migrate
@@ -90,7 +90,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[Any]:
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     from api.app import create_app
 
     application = create_app(settings)
@@ -99,7 +99,7 @@ async def app(settings: Settings) -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """The app in-process; every successful JSON body is checked against its route's response model."""
     transport = httpx.ASGITransport(app=ContractCheck(app))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:

@@ -13,6 +13,7 @@ from typing import get_args
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, PlainSerializer
 from pydantic.fields import FieldInfo
@@ -30,7 +31,7 @@ def app():
     return create_app(Settings(SUPABASE_JWT_SECRET="x" * 40, DATABASE_URL="postgresql://unused/db"))
 
 
-def api_routes(app):
+def api_routes(app: FastAPI):
     """Every API route with its full path. Included routers are not copied into `app.routes` (they
     appear there as one entry each): filtering `app.routes` alone found no route at all, and every
     sweep below passed without checking anything."""
@@ -41,12 +42,12 @@ def api_routes(app):
     return routes
 
 
-def test_committed_openapi_matches_the_app(app):
+def test_committed_openapi_matches_the_app(app: FastAPI) -> None:
     committed = json.loads(OPENAPI_FILE.read_text())
     assert committed == app.openapi(), "openapi/openapi.json is stale: run `foxeo openapi`"
 
 
-def test_every_route_has_a_tag_docstring_and_stable_operation_id(app):
+def test_every_route_has_a_tag_docstring_and_stable_operation_id(app: FastAPI) -> None:
     seen = set()
     operations = app.openapi()["paths"]
     for path, route in api_routes(app):
@@ -62,7 +63,7 @@ def test_every_route_has_a_tag_docstring_and_stable_operation_id(app):
         assert route.response_model is not None or route.status_code == 204 or raw, path
 
 
-def test_every_protected_route_declares_its_401(app):
+def test_every_protected_route_declares_its_401(app: FastAPI) -> None:
     schema = app.openapi()
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
@@ -72,7 +73,7 @@ def test_every_protected_route_declares_its_401(app):
             assert "application/problem+json" in operation["responses"]["401"]["content"]
 
 
-async def test_every_protected_route_answers_401_without_a_token(settings):
+async def test_every_protected_route_answers_401_without_a_token(settings: Settings) -> None:
     # The real app with its lifespan (the module's `app` has no database: every request would fail).
     served = create_app(settings)
     async with (
@@ -82,7 +83,7 @@ async def test_every_protected_route_answers_401_without_a_token(settings):
         await _sweep_without_token(served, client)
 
 
-async def _sweep_without_token(app, client):
+async def _sweep_without_token(app: FastAPI, client: httpx.AsyncClient) -> None:
     for template, route in api_routes(app):
         if set(route.tags) & PUBLIC_TAGS:
             continue
@@ -110,7 +111,7 @@ def _is_plain_datetime(field: FieldInfo) -> bool:
     return datetime in types and not serialized
 
 
-def test_every_timestamp_in_a_response_is_written_one_way(app):
+def test_every_timestamp_in_a_response_is_written_one_way(app: FastAPI) -> None:
     """Responses rendered by pydantic write timestamps as Postgres does (services/core/schemas.py)."""
     seen: set[type] = set()
     plain = [

@@ -15,7 +15,10 @@ from collections.abc import Callable
 from typing import Any
 
 import asyncpg
+import httpx
+from fastapi import FastAPI
 
+from tests.conftest import World
 from tests.contract.routes import api_routes
 from tests.contract.seed import PDF, seed
 
@@ -108,7 +111,7 @@ def scoped_routes(app: Any) -> list[tuple[str, str]]:
     )
 
 
-async def test_every_route_with_a_path_parameter_is_in_the_matrix(app):
+async def test_every_route_with_a_path_parameter_is_in_the_matrix(app: FastAPI) -> None:
     routes = list(api_routes(app))
     assert len(routes) > 60  # derived from the app, not empty
     for route in routes:
@@ -132,7 +135,9 @@ async def snapshot(sql: asyncpg.Connection) -> dict[str, tuple[int, str | None]]
     return state
 
 
-async def test_no_member_reaches_another_clients_resources(app, client, world, sql):
+async def test_no_member_reaches_another_clients_resources(
+    app: FastAPI, client: httpx.AsyncClient, world: World, sql: asyncpg.Connection
+) -> None:
     seeded = await seed(client, world)
     routes = scoped_routes(app)
     assert len(routes) > 40  # the matrix is derived, not empty

@@ -7,7 +7,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
+from fastapi import FastAPI
+
 from tests import contract_check
+from tests.conftest import World
 from tests.contract.routes import ServedRoute, api_routes
 from tests.contract.seed import seed
 
@@ -25,7 +29,9 @@ def fill(path: str, ids: dict[str, str]) -> str:
     return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: ids[m.group(1)], path)
 
 
-async def test_every_json_get_route_answers_a_body_its_model_accepts(app, client, world):
+async def test_every_json_get_route_answers_a_body_its_model_accepts(
+    app: FastAPI, client: httpx.AsyncClient, world: World
+) -> None:
     seeded = await seed(client, world)
     contract_check.checked_routes.clear()
     ids = {**seeded.shared, **seeded.a.ids}

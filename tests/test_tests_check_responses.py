@@ -29,7 +29,7 @@ def discarded_calls(source: str) -> list[int]:
     return found
 
 
-def test_no_test_discards_an_api_response():
+def test_no_test_discards_an_api_response() -> None:
     offenders = [
         f"{path.relative_to(TESTS)}:{line}"
         for path in sorted(TESTS.rglob("*.py"))
@@ -38,6 +38,6 @@ def test_no_test_discards_an_api_response():
     assert not offenders, f"assert the status of these calls: {offenders}"
 
 
-def test_the_guard_sees_a_discarded_call():
+def test_the_guard_sees_a_discarded_call() -> None:
     source = "async def test_x(client):\n    await client.patch('/x', json={})\n    r = await client.get('/y')\n"
     assert discarded_calls(source) == [2]

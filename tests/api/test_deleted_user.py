@@ -3,10 +3,14 @@ and no database text reaches the response."""
 
 from __future__ import annotations
 
+import asyncpg
+import httpx
 import pytest
 
+from tests.conftest import Tenant, User
 
-async def _delete(sql, user, *, soft: bool) -> None:
+
+async def _delete(sql: asyncpg.Connection, user: User, *, soft: bool) -> None:
     if soft:  # Supabase's soft delete
         await sql.execute("update auth.users set deleted_at = now() where id = $1", user.id)
     else:
@@ -23,7 +27,9 @@ def _assert_refused(r) -> None:
 
 
 @pytest.mark.parametrize("soft", [False, True])
-async def test_a_deleted_operator_cannot_create_clients(client, operator, sql, soft):
+async def test_a_deleted_operator_cannot_create_clients(
+    client: httpx.AsyncClient, operator: User, sql: asyncpg.Connection, soft
+) -> None:
     assert (await client.get("/api/v1/me", headers=operator.headers)).status_code == 200  # seen before
     await _delete(sql, operator, soft=soft)
     r = await client.post("/api/v1/clients", headers=operator.headers, json={"company_name": "Ghost SARL"})
@@ -32,7 +38,9 @@ async def test_a_deleted_operator_cannot_create_clients(client, operator, sql, s
 
 
 @pytest.mark.parametrize("soft", [False, True])
-async def test_a_deleted_member_cannot_post_in_the_chat(client, tenant_a, sql, soft):
+async def test_a_deleted_member_cannot_post_in_the_chat(
+    client: httpx.AsyncClient, tenant_a: Tenant, sql: asyncpg.Connection, soft
+) -> None:
     r = await client.put(f"/api/v1/chat/clients/{tenant_a.id}/conversation", headers=tenant_a.member.headers)
     assert r.status_code == 200, r.text
     conversation = r.json()["id"]
@@ -44,7 +52,9 @@ async def test_a_deleted_member_cannot_post_in_the_chat(client, tenant_a, sql, s
     assert await sql.fetchval("select count(*) from chat_messages") == 0
 
 
-async def test_a_deleted_user_is_refused_on_the_hot_reads_too(client, operator, tenant_a, sql):
+async def test_a_deleted_user_is_refused_on_the_hot_reads_too(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection
+) -> None:
     await _delete(sql, operator, soft=False)
     _assert_refused(await client.get(f"/api/v1/clients/{tenant_a.id}", headers=operator.headers))
     _assert_refused(await client.get("/api/v1/clients", headers=operator.headers))

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 
 
 @pytest.mark.parametrize("page", ["/docs", "/redoc"])
-async def test_docs_pages_reference_only_local_assets(client, page):
+async def test_docs_pages_reference_only_local_assets(client: httpx.AsyncClient, page) -> None:
     r = await client.get(page)
     assert r.status_code == 200
     assert "default-src 'self'" in r.headers["content-security-policy"]

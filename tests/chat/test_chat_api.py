@@ -5,12 +5,21 @@ from __future__ import annotations
 import uuid
 
 import asyncpg
+import httpx
 import pytest
+from fastapi import FastAPI
+
+from tests.chat.conftest import OpenConversation, Send
+from tests.conftest import Tenant, User, World
 
 
 async def test_direct_conversation_is_created_once_and_seen_by_both_sides(
-    client, operator, tenant_a, sql, open_conversation
-):
+    client: httpx.AsyncClient,
+    operator: User,
+    tenant_a: Tenant,
+    sql: asyncpg.Connection,
+    open_conversation: OpenConversation,
+) -> None:
     by_member = await open_conversation(tenant_a.member, tenant_a)
     by_operator = await open_conversation(operator, tenant_a)
     assert by_member["id"] == by_operator["id"]
@@ -21,8 +30,8 @@ async def test_direct_conversation_is_created_once_and_seen_by_both_sides(
 
 
 async def test_message_round_trip_with_unread_counts_and_read_position(
-    client, operator, tenant_a, open_conversation, send
-):
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, open_conversation: OpenConversation, send: Send
+) -> None:
     conversation = (await open_conversation(tenant_a.member, tenant_a))["id"]
     first = await send(tenant_a.member, conversation, "  Bonjour MiKL !\r\nÇa va ?  ")
     assert first["body"] == "Bonjour MiKL !\nÇa va ?"
@@ -47,8 +56,8 @@ async def test_message_round_trip_with_unread_counts_and_read_position(
 
 
 async def test_operator_inbox_lists_every_client_by_activity_with_unread(
-    client, operator, world, open_conversation, send
-):
+    client: httpx.AsyncClient, operator: User, world: World, open_conversation: OpenConversation, send: Send
+) -> None:
     tenants = [await world.tenant(f"Client {i}") for i in range(3)]
     conversations = [(await open_conversation(t.member, t))["id"] for t in tenants]
     await send(tenants[0].member, conversations[0], "old")
@@ -70,8 +79,8 @@ async def test_operator_inbox_lists_every_client_by_activity_with_unread(
 
 
 async def test_pagination_is_newest_first_and_stable_while_messages_arrive(
-    client, operator, tenant_a, open_conversation, send
-):
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, open_conversation: OpenConversation, send: Send
+) -> None:
     conversation = (await open_conversation(operator, tenant_a))["id"]
     for i in range(5):
         await send(operator if i % 2 else tenant_a.member, conversation, f"m{i}")
@@ -91,8 +100,13 @@ async def test_pagination_is_newest_first_and_stable_while_messages_arrive(
 
 
 async def test_edit_and_delete_only_ones_own_message_audited_with_tombstone(
-    client, operator, tenant_a, sql, open_conversation, send
-):
+    client: httpx.AsyncClient,
+    operator: User,
+    tenant_a: Tenant,
+    sql: asyncpg.Connection,
+    open_conversation: OpenConversation,
+    send: Send,
+) -> None:
     conversation = (await open_conversation(tenant_a.member, tenant_a))["id"]
     message = await send(tenant_a.member, conversation, "typo")
     r = await client.patch(f"/api/v1/chat/messages/{message['id']}", headers=operator.headers, json={"body": "hijack"})
@@ -128,7 +142,14 @@ async def test_edit_and_delete_only_ones_own_message_audited_with_tombstone(
     assert unread["unread_count"] == 0  # deleted messages are not unread
 
 
-async def test_replies_must_stay_in_the_conversation(client, operator, tenant_a, tenant_b, open_conversation, send):
+async def test_replies_must_stay_in_the_conversation(
+    client: httpx.AsyncClient,
+    operator: User,
+    tenant_a: Tenant,
+    tenant_b: Tenant,
+    open_conversation: OpenConversation,
+    send: Send,
+) -> None:
     conv_a = (await open_conversation(operator, tenant_a))["id"]
     conv_b = (await open_conversation(operator, tenant_b))["id"]
     in_b = await send(operator, conv_b, "for B")
@@ -143,7 +164,9 @@ async def test_replies_must_stay_in_the_conversation(client, operator, tenant_a,
     assert reply["reply_to_id"] == original["id"]
 
 
-async def test_bad_input_is_422_and_writes_nothing(client, tenant_a, sql, open_conversation):
+async def test_bad_input_is_422_and_writes_nothing(
+    client: httpx.AsyncClient, tenant_a: Tenant, sql: asyncpg.Connection, open_conversation: OpenConversation
+) -> None:
     conversation = (await open_conversation(tenant_a.member, tenant_a))["id"]
     url = f"/api/v1/chat/conversations/{conversation}/messages"
     for payload, field in (
@@ -160,11 +183,17 @@ async def test_bad_input_is_422_and_writes_nothing(client, tenant_a, sql, open_c
 
 
 async def test_attachments_are_shared_documents_of_the_same_client(
-    client, operator, tenant_a, tenant_b, sql, open_conversation, send
-):
+    client: httpx.AsyncClient,
+    operator: User,
+    tenant_a: Tenant,
+    tenant_b: Tenant,
+    sql: asyncpg.Connection,
+    open_conversation: OpenConversation,
+    send: Send,
+) -> None:
     conversation = (await open_conversation(tenant_a.member, tenant_a))["id"]
 
-    async def document(tenant, visibility="shared"):
+    async def document(tenant: Tenant, visibility="shared"):
         return str(
             await sql.fetchval(
                 "insert into documents (client_id, title, phase, visibility)"
@@ -199,8 +228,13 @@ async def test_attachments_are_shared_documents_of_the_same_client(
 
 
 async def test_archived_client_is_read_only_and_disabled_chat_is_403(
-    client, operator, tenant_a, sql, open_conversation, send
-):
+    client: httpx.AsyncClient,
+    operator: User,
+    tenant_a: Tenant,
+    sql: asyncpg.Connection,
+    open_conversation: OpenConversation,
+    send: Send,
+) -> None:
     conversation = (await open_conversation(tenant_a.member, tenant_a))["id"]
     message = await send(tenant_a.member, conversation, "before archive")
     await sql.execute("update clients set status = 'archived' where id = $1", tenant_a.id)
@@ -219,7 +253,14 @@ async def test_archived_client_is_read_only_and_disabled_chat_is_403(
     ).status_code == 200
 
 
-async def test_a_message_notifies_the_other_side_only(client, operator, tenant_a, sql, open_conversation, send):
+async def test_a_message_notifies_the_other_side_only(
+    client: httpx.AsyncClient,
+    operator: User,
+    tenant_a: Tenant,
+    sql: asyncpg.Connection,
+    open_conversation: OpenConversation,
+    send: Send,
+) -> None:
     conversation = (await open_conversation(tenant_a.member, tenant_a))["id"]
     await send(tenant_a.member, conversation, "Une question sur le devis")
     rows = await sql.fetch("select user_id, source, title, body, link from notifications")
@@ -229,7 +270,9 @@ async def test_a_message_notifies_the_other_side_only(client, operator, tenant_a
     assert await sql.fetchval("select count(*) from notifications where user_id = $1", tenant_a.member.id) == 1
 
 
-async def test_anonymous_401_and_other_tenant_404(client, tenant_a, tenant_b, open_conversation, send):
+async def test_anonymous_401_and_other_tenant_404(
+    client: httpx.AsyncClient, tenant_a: Tenant, tenant_b: Tenant, open_conversation: OpenConversation, send: Send
+) -> None:
     conversation = (await open_conversation(tenant_a.member, tenant_a))["id"]
     message = await send(tenant_a.member, conversation, "secret")
     outsider = tenant_b.member.headers
@@ -250,7 +293,9 @@ async def test_anonymous_401_and_other_tenant_404(client, tenant_a, tenant_b, op
     assert (await client.get("/api/v1/chat/conversations", headers=outsider)).json()["items"] == []
 
 
-async def test_malformed_or_out_of_range_cursors_are_422_not_500(client, tenant_a, open_conversation, send):
+async def test_malformed_or_out_of_range_cursors_are_422_not_500(
+    client: httpx.AsyncClient, tenant_a: Tenant, open_conversation: OpenConversation, send: Send
+) -> None:
     from services.core.pagination import encode_cursor
 
     conversation = (await open_conversation(tenant_a.member, tenant_a))["id"]
@@ -272,7 +317,14 @@ async def test_malformed_or_out_of_range_cursors_are_422_not_500(client, tenant_
     assert (await client.get(f"{messages}?since_seq={2**63 - 1}", headers=headers)).json()["items"] == []
 
 
-async def test_members_inbox_hides_clients_whose_chat_is_off(client, operator, world, sql, open_conversation, send):
+async def test_members_inbox_hides_clients_whose_chat_is_off(
+    client: httpx.AsyncClient,
+    operator: User,
+    world: World,
+    sql: asyncpg.Connection,
+    open_conversation: OpenConversation,
+    send: Send,
+) -> None:
     """Listing without a client filter must apply the same rule as every other chat route."""
     member = await world.user()
     tenants = [await world.tenant(name) for name in ("Chat on", "Chat off")]
@@ -291,7 +343,9 @@ async def test_members_inbox_hides_clients_whose_chat_is_off(client, operator, w
     assert len(everything) == 2
 
 
-async def test_every_chat_route_refuses_anonymous(client, tenant_a, open_conversation, send):
+async def test_every_chat_route_refuses_anonymous(
+    client: httpx.AsyncClient, tenant_a: Tenant, open_conversation: OpenConversation, send: Send
+) -> None:
     conversation = (await open_conversation(tenant_a.member, tenant_a))["id"]
     message = (await send(tenant_a.member, conversation, "x"))["id"]
     for method, url in (
@@ -309,7 +363,9 @@ async def test_every_chat_route_refuses_anonymous(client, tenant_a, open_convers
 
 
 @pytest.mark.parametrize("body", ["Bonjour\x00 MiKL", "bell\x07", "c1\x85"])
-async def test_control_characters_in_a_message_are_refused_not_stripped(client, tenant_a, sql, open_conversation, body):
+async def test_control_characters_in_a_message_are_refused_not_stripped(
+    client: httpx.AsyncClient, tenant_a: Tenant, sql: asyncpg.Connection, open_conversation: OpenConversation, body
+) -> None:
     conversation = (await open_conversation(tenant_a.member, tenant_a))["id"]
     url = f"/api/v1/chat/conversations/{conversation}/messages"
     r = await client.post(url, headers=tenant_a.member.headers, json={"body": body})
@@ -317,7 +373,9 @@ async def test_control_characters_in_a_message_are_refused_not_stripped(client, 
     assert await sql.fetchval("select count(*) from chat_messages") == 0
 
 
-async def test_the_declared_body_limit_is_the_enforced_one(app, client, tenant_a, open_conversation):
+async def test_the_declared_body_limit_is_the_enforced_one(
+    app: FastAPI, client: httpx.AsyncClient, tenant_a: Tenant, open_conversation: OpenConversation
+) -> None:
     declared = app.openapi()["components"]["schemas"]["MessageCreate"]["properties"]["body"]["maxLength"]
     conversation = (await open_conversation(tenant_a.member, tenant_a))["id"]
     url = f"/api/v1/chat/conversations/{conversation}/messages"

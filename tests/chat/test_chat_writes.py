@@ -5,10 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 
+import asyncpg
+import httpx
+
+from tests.chat.conftest import OpenConversation, Send
+from tests.conftest import Tenant, User
+
 
 async def test_concurrent_senders_get_gapless_seqs_each_audited_and_notified(
-    client, operator, tenant_a, sql, open_conversation
-):
+    client: httpx.AsyncClient,
+    operator: User,
+    tenant_a: Tenant,
+    sql: asyncpg.Connection,
+    open_conversation: OpenConversation,
+) -> None:
     conversation = (await open_conversation(tenant_a.member, tenant_a))["id"]
     url = f"/api/v1/chat/conversations/{conversation}/messages"
     responses = await asyncio.gather(
@@ -26,7 +36,14 @@ async def test_concurrent_senders_get_gapless_seqs_each_audited_and_notified(
     assert {(r["user_id"], r["n"]) for r in notified} == {(operator.id, 6), (tenant_a.member.id, 6)}
 
 
-async def test_the_fan_out_honours_the_recipients_preferences(client, operator, tenant_a, sql, open_conversation, send):
+async def test_the_fan_out_honours_the_recipients_preferences(
+    client: httpx.AsyncClient,
+    operator: User,
+    tenant_a: Tenant,
+    sql: asyncpg.Connection,
+    open_conversation: OpenConversation,
+    send: Send,
+) -> None:
     conversation = (await open_conversation(operator, tenant_a))["id"]
     await sql.execute(
         "insert into profiles (user_id, notification_prefs, quiet_hours) values ($1, $2::jsonb, $3::jsonb)"
@@ -51,7 +68,14 @@ async def test_the_fan_out_honours_the_recipients_preferences(client, operator, 
     assert row["sound"] is (await sql.fetchval("select to_char(now() at time zone 'UTC', 'HH24:MI')") == "23:59")
 
 
-async def test_marking_read_at_once_moves_the_position_once(client, operator, tenant_a, sql, open_conversation, send):
+async def test_marking_read_at_once_moves_the_position_once(
+    client: httpx.AsyncClient,
+    operator: User,
+    tenant_a: Tenant,
+    sql: asyncpg.Connection,
+    open_conversation: OpenConversation,
+    send: Send,
+) -> None:
     conversation = (await open_conversation(tenant_a.member, tenant_a))["id"]
     for body in ("a", "b", "c"):
         await send(tenant_a.member, conversation, body)

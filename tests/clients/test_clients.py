@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
+import httpx
 import pytest
+
+from tests.conftest import Tenant, User
 
 VALID_SIRET = "73282932000074"  # Luhn-valid
 
 
-async def create(client, operator, **fields):
+async def create(client: httpx.AsyncClient, operator: User, **fields):
     body = {"company_name": "Studio Nova", **fields}
     r = await client.post("/api/v1/clients", json=body, headers=operator.headers)
     assert r.status_code == 201, r.text
     return r.json()
 
 
-async def test_create_read_update_archive_restore(client, operator, sql):
+async def test_create_read_update_archive_restore(
+    client: httpx.AsyncClient, operator: User, sql: asyncpg.Connection
+) -> None:
     created = await create(
         client,
         operator,
@@ -68,7 +74,9 @@ async def test_create_read_update_archive_restore(client, operator, sql):
         ({"company_name": "X", "unknown": 1}, "unknown"),
     ],
 )
-async def test_invalid_input_is_422_naming_the_field_and_writes_nothing(client, operator, sql, body, field):
+async def test_invalid_input_is_422_naming_the_field_and_writes_nothing(
+    client: httpx.AsyncClient, operator: User, sql: asyncpg.Connection, body, field
+) -> None:
     r = await client.post("/api/v1/clients", json=body, headers=operator.headers)
     assert r.status_code == 422, r.text
     problem = r.json()
@@ -78,7 +86,7 @@ async def test_invalid_input_is_422_naming_the_field_and_writes_nothing(client, 
     assert await sql.fetchval("select count(*) from audit_log") == 0
 
 
-async def test_filters_search_and_keyset_pagination(client, operator):
+async def test_filters_search_and_keyset_pagination(client: httpx.AsyncClient, operator: User) -> None:
     for i in range(7):
         await create(
             client,
@@ -117,7 +125,7 @@ async def test_filters_search_and_keyset_pagination(client, operator):
     assert bad.status_code == 422 and bad.json()["code"] == "unprocessable"
 
 
-async def test_archived_clients_are_hidden_unless_asked(client, operator):
+async def test_archived_clients_are_hidden_unless_asked(client: httpx.AsyncClient, operator: User) -> None:
     kept = await create(client, operator, company_name="Kept")
     gone = await create(client, operator, company_name="Gone")
     assert (await client.post(f"/api/v1/clients/{gone['id']}/archive", headers=operator.headers)).status_code == 200
@@ -129,7 +137,9 @@ async def test_archived_clients_are_hidden_unless_asked(client, operator):
     assert [c["id"] for c in archived] == [gone["id"]]
 
 
-async def test_member_reads_only_their_own_client_without_crm(client, operator, tenant_a, tenant_b, sql):
+async def test_member_reads_only_their_own_client_without_crm(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, tenant_b: Tenant, sql: asyncpg.Connection
+) -> None:
     await sql.execute("insert into client_crm_profiles (client_id, personal_notes) values ($1, 'secret')", tenant_a.id)
     own = await client.get(f"/api/v1/clients/{tenant_a.id}", headers=tenant_a.member.headers)
     assert own.status_code == 200 and own.json()["company_name"] == "Alpha Studio"
@@ -148,7 +158,9 @@ async def test_member_reads_only_their_own_client_without_crm(client, operator, 
         ("POST", "/api/v1/clients/{id}/restore", None),
     ],
 )
-async def test_members_cannot_manage_clients(client, tenant_a, sql, method, path, body):
+async def test_members_cannot_manage_clients(
+    client: httpx.AsyncClient, tenant_a: Tenant, sql: asyncpg.Connection, method, path, body
+) -> None:
     r = await client.request(method, path.format(id=tenant_a.id), json=body, headers=tenant_a.member.headers)
     assert r.status_code == 403 and r.json()["code"] == "forbidden"
     assert await sql.fetchval("select count(*) from clients") == 1
@@ -156,13 +168,15 @@ async def test_members_cannot_manage_clients(client, tenant_a, sql, method, path
 
 
 @pytest.mark.parametrize("field", ["company_name", "status", "tags"])
-async def test_clearing_a_required_field_is_422_not_500(client, operator, tenant_a, sql, field):
+async def test_clearing_a_required_field_is_422_not_500(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection, field
+) -> None:
     r = await client.patch(f"/api/v1/clients/{tenant_a.id}", json={field: None}, headers=operator.headers)
     assert r.status_code == 422 and field in r.json()["detail"]
     assert await sql.fetchval("select count(*) from audit_log") == 0
 
 
-async def test_unknown_client_is_404(client, operator):
+async def test_unknown_client_is_404(client: httpx.AsyncClient, operator: User) -> None:
     r = await client.get(f"/api/v1/clients/{uuid.uuid4()}", headers=operator.headers)
     assert r.status_code == 404
     r = await client.get("/api/v1/clients/not-a-uuid", headers=operator.headers)
@@ -170,7 +184,7 @@ async def test_unknown_client_is_404(client, operator):
 
 
 @pytest.mark.parametrize("sort", ["-created_at", "created_at", "-updated_at", "company_name", "-company_name"])
-async def test_every_sort_pages_through_every_client_once(client, operator, sort):
+async def test_every_sort_pages_through_every_client_once(client: httpx.AsyncClient, operator: User, sort) -> None:
     for i in range(5):
         await create(client, operator, company_name=f"Sorted {i}")
     seen, cursor = [], None
@@ -186,7 +200,7 @@ async def test_every_sort_pages_through_every_client_once(client, operator, sort
 
 
 @pytest.mark.parametrize("values", [["abc", "not-a-uuid"], [1, 2], ["2026-01-01T00:00:00", "x"], [None, None]])
-async def test_forged_cursors_are_422(client, operator, values):
+async def test_forged_cursors_are_422(client: httpx.AsyncClient, operator: User, values) -> None:
     from services.core.pagination import encode_cursor
 
     r = await client.get("/api/v1/clients", params={"cursor": encode_cursor(*values)}, headers=operator.headers)
@@ -197,13 +211,17 @@ async def test_forged_cursors_are_422(client, operator, values):
     assert r.status_code == 422, r.text
 
 
-async def test_nul_characters_are_a_422_not_a_500(client, operator, sql):
+async def test_nul_characters_are_a_422_not_a_500(
+    client: httpx.AsyncClient, operator: User, sql: asyncpg.Connection
+) -> None:
     r = await client.post("/api/v1/clients", json={"company_name": "Nul\u0000Corp"}, headers=operator.headers)
     assert r.status_code == 422 and r.json()["code"] == "invalid_value", r.text
     assert await sql.fetchval("select count(*) from clients") == 0
 
 
-async def test_lab_one_status_changes_go_through_the_lifecycle(client, operator, tenant_a, tenant_b):
+async def test_lab_one_status_changes_go_through_the_lifecycle(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     r = await client.patch(f"/api/v1/clients/{tenant_a.id}", json={"status": "one"}, headers=operator.headers)
     assert r.status_code == 409 and r.json()["code"] == "client_status_change_refused"
     assert "graduate" in r.json()["detail"]
@@ -213,7 +231,7 @@ async def test_lab_one_status_changes_go_through_the_lifecycle(client, operator,
     assert r.status_code == 200 and r.json()["status"] == "prospect"
 
 
-async def test_oversized_json_bodies_are_413_before_authentication(client):
+async def test_oversized_json_bodies_are_413_before_authentication(client: httpx.AsyncClient) -> None:
     body = b'{"company_name": "' + b"x" * (1024 * 1024) + b'"}'
     r = await client.post("/api/v1/clients", content=body, headers={"Content-Type": "application/json"})
     assert r.status_code == 413, r.text
@@ -221,12 +239,14 @@ async def test_oversized_json_bodies_are_413_before_authentication(client):
 
 
 @pytest.mark.parametrize("params", [{"limit": "0"}, {"sort": "nope"}, {"limit": "²"}, {"limit": "٣"}])
-async def test_invalid_list_parameters_are_422(client, operator, params):
+async def test_invalid_list_parameters_are_422(client: httpx.AsyncClient, operator: User, params) -> None:
     r = await client.get("/api/v1/clients", params=params, headers=operator.headers)
     assert r.status_code == 422 and r.json()["code"] == "validation_error", r.text
 
 
-async def test_a_member_reading_their_client_gets_the_request_id_and_a_profile(client, tenant_a, sql):
+async def test_a_member_reading_their_client_gets_the_request_id_and_a_profile(
+    client: httpx.AsyncClient, tenant_a: Tenant, sql: asyncpg.Connection
+) -> None:
     r = await client.get(
         f"/api/v1/clients/{tenant_a.id}", headers={**tenant_a.member.headers, "X-Request-ID": "read-1"}
     )

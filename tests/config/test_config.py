@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 
+import asyncpg
+import httpx
 import pytest
 
+from tests.conftest import Tenant, User
 
-async def test_catalogue_lists_socle_and_metier_modules(client, tenant_a):
+
+async def test_catalogue_lists_socle_and_metier_modules(client: httpx.AsyncClient, tenant_a: Tenant) -> None:
     r = await client.get("/api/v1/modules", params={"dashboard": "lab"}, headers=tenant_a.member.headers)
     assert r.status_code == 200
     kinds = {m["key"]: m["kind"] for m in r.json()}
@@ -15,7 +19,9 @@ async def test_catalogue_lists_socle_and_metier_modules(client, tenant_a):
     assert "client_crm" not in kinds  # a One module
 
 
-async def test_register_and_update_a_specifique_module(client, operator, sql):
+async def test_register_and_update_a_specifique_module(
+    client: httpx.AsyncClient, operator: User, sql: asyncpg.Connection
+) -> None:
     body = {
         "key": "booking_widget",
         "name": "Widget de réservation",
@@ -38,7 +44,9 @@ async def test_register_and_update_a_specifique_module(client, operator, sql):
     assert await sql.fetchval("select count(*) from audit_log where entity_type = 'module'") == 2
 
 
-async def test_activation_checks_compatibility_and_dependencies(client, operator, tenant_a, tenant_b):
+async def test_activation_checks_compatibility_and_dependencies(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     base = f"/api/v1/clients/{tenant_b.id}/config/modules"  # a One client
     r = await client.put(f"{base}/journey", headers=operator.headers)
     assert r.status_code == 422 and "not available on the one dashboard" in r.json()["detail"]
@@ -55,7 +63,9 @@ async def test_activation_checks_compatibility_and_dependencies(client, operator
     assert (await client.put(f"{base}/unknown_mod", headers=operator.headers)).status_code == 404
 
 
-async def test_dashboard_change_refused_while_incompatible_modules_are_active(client, operator, tenant_a):
+async def test_dashboard_change_refused_while_incompatible_modules_are_active(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant
+) -> None:
     r = await client.patch(
         f"/api/v1/clients/{tenant_a.id}/config", headers=operator.headers, json={"dashboard_type": "one"}
     )
@@ -68,7 +78,9 @@ async def test_dashboard_change_refused_while_incompatible_modules_are_active(cl
     assert r.status_code == 200 and r.json()["theme"] == {"preset": "ocean"}
 
 
-async def test_members_read_their_config_but_cannot_change_it(client, tenant_a, tenant_b):
+async def test_members_read_their_config_but_cannot_change_it(
+    client: httpx.AsyncClient, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     assert (
         await client.get(f"/api/v1/clients/{tenant_a.id}/config", headers=tenant_a.member.headers)
     ).status_code == 200
@@ -90,7 +102,9 @@ async def test_members_read_their_config_but_cannot_change_it(client, tenant_a, 
     ).status_code == 403
 
 
-async def test_navigation_follows_the_dashboard_and_active_modules(client, operator, tenant_a, tenant_b):
+async def test_navigation_follows_the_dashboard_and_active_modules(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     lab = (await client.get("/api/v1/me/navigation", headers=tenant_a.member.headers)).json()
     keys = [i["key"] for i in lab["items"]]
     assert lab["dashboard"] == "lab" and lab["client_id"] == str(tenant_a.id)
@@ -102,7 +116,7 @@ async def test_navigation_follows_the_dashboard_and_active_modules(client, opera
     assert hub["dashboard"] == "hub" and "clients" in [i["key"] for i in hub["items"]]
 
 
-async def test_dependency_cycles_are_refused(client, operator):
+async def test_dependency_cycles_are_refused(client: httpx.AsyncClient, operator: User) -> None:
     for key, deps in (("mod_a", []), ("mod_b", ["mod_a"])):
         r = await client.post(
             "/api/v1/modules",
@@ -133,7 +147,9 @@ def _nested(depth: int) -> dict:
         ({"custom_config": {"blob": "x" * (65 * 1024)}}, "custom_config"),
     ],
 )
-async def test_free_form_json_is_bounded_and_encodable(client, operator, tenant_a, sql, body, field):
+async def test_free_form_json_is_bounded_and_encodable(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection, body, field
+) -> None:
     url = f"/api/v1/clients/{tenant_a.id}/config"
     # httpx's encoder refuses lone surrogates: send the JSON text with them escaped, as a browser would.
     r = await client.patch(
@@ -144,14 +160,16 @@ async def test_free_form_json_is_bounded_and_encodable(client, operator, tenant_
     assert await sql.fetchval("select count(*) from audit_log") == 0
 
 
-async def test_free_form_json_within_the_bounds_is_stored(client, operator, tenant_a):
+async def test_free_form_json_within_the_bounds_is_stored(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant
+) -> None:
     body = {"custom_config": _nested(32), "theme": {"primary": "#ff6600", "ratio": 1.5, "emoji": "🦊"}}
     r = await client.patch(f"/api/v1/clients/{tenant_a.id}/config", headers=operator.headers, json=body)
     assert r.status_code == 200, r.text
     assert r.json()["custom_config"] == body["custom_config"] and r.json()["theme"] == body["theme"]
 
 
-async def test_module_position_is_a_strict_integer(client, operator):
+async def test_module_position_is_a_strict_integer(client: httpx.AsyncClient, operator: User) -> None:
     body = {"key": "strict_widget", "name": "Strict", "dashboards": ["one"], "position": False}
     r = await client.post("/api/v1/modules", json=body, headers=operator.headers)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "position", r.text

@@ -7,6 +7,7 @@ import time
 import uuid
 from typing import Any
 
+import asyncpg
 import httpx
 import jwt
 import pytest
@@ -63,7 +64,7 @@ def jwks_verifier(hs256_secret: str | None = None) -> TokenVerifier:
     return TokenVerifier(hs256_secret=hs256_secret, jwks=JwksCache(fetch_jwks, ttl=600, min_refresh_interval=0))
 
 
-async def test_hs256_token_is_accepted_and_operator_read_from_app_metadata():
+async def test_hs256_token_is_accepted_and_operator_read_from_app_metadata() -> None:
     verifier = TokenVerifier(hs256_secret=SECRET, jwks=None)
     token = jwt.encode(claims(app_metadata={"role": "operator"}), SECRET, algorithm="HS256")
     principal = await verifier.verify(token)
@@ -81,13 +82,13 @@ async def test_hs256_token_is_accepted_and_operator_read_from_app_metadata():
         (claims(sub="not-a-uuid"), "subject"),
     ],
 )
-async def test_hs256_claim_failures_are_unauthorized(bad, message):
+async def test_hs256_claim_failures_are_unauthorized(bad, message) -> None:
     verifier = TokenVerifier(hs256_secret=SECRET, jwks=None)
     with pytest.raises(Unauthorized, match=message):
         await verifier.verify(jwt.encode(bad, SECRET, algorithm="HS256"))
 
 
-async def test_wrong_secret_and_alg_none_are_refused():
+async def test_wrong_secret_and_alg_none_are_refused() -> None:
     verifier = TokenVerifier(hs256_secret=SECRET, jwks=None)
     with pytest.raises(Unauthorized, match="signature"):
         await verifier.verify(jwt.encode(claims(), "another-secret-" + "y" * 30, algorithm="HS256"))
@@ -99,7 +100,7 @@ async def test_wrong_secret_and_alg_none_are_refused():
 
 
 @pytest.mark.parametrize("alg", ["ES256", "RS256"])
-async def test_asymmetric_tokens_verified_through_jwks(alg, ec_key, rsa_key):
+async def test_asymmetric_tokens_verified_through_jwks(alg, ec_key, rsa_key) -> None:
     key = ec_key if alg == "ES256" else rsa_key
     with respx.mock(assert_all_called=True) as mock:
         route = mock.get(JWKS_URL).respond(200, json={"keys": [public_jwk(key, "k1", alg)]})
@@ -110,7 +111,7 @@ async def test_asymmetric_tokens_verified_through_jwks(alg, ec_key, rsa_key):
         assert route.call_count == 1  # cached
 
 
-async def test_unknown_kid_refreshes_the_jwks_once(ec_key):
+async def test_unknown_kid_refreshes_the_jwks_once(ec_key) -> None:
     rotated = ec.generate_private_key(ec.SECP256R1())
     with respx.mock(assert_all_called=True) as mock:
         route = mock.get(JWKS_URL).mock(
@@ -127,7 +128,7 @@ async def test_unknown_kid_refreshes_the_jwks_once(ec_key):
         assert route.call_count == 2
 
 
-async def test_token_signed_by_another_key_is_refused(ec_key):
+async def test_token_signed_by_another_key_is_refused(ec_key) -> None:
     intruder = ec.generate_private_key(ec.SECP256R1())
     with respx.mock() as mock:
         mock.get(JWKS_URL).respond(200, json={"keys": [public_jwk(ec_key, "k1", "ES256")]})
@@ -139,7 +140,7 @@ async def test_token_signed_by_another_key_is_refused(ec_key):
             await verifier.verify(jwt.encode(claims(), intruder, algorithm="ES256", headers={"kid": "zz"}))
 
 
-async def test_hs256_refused_when_only_jwks_is_configured(ec_key):
+async def test_hs256_refused_when_only_jwks_is_configured(ec_key) -> None:
     with respx.mock(assert_all_called=False) as mock:
         mock.get(JWKS_URL).respond(200, json={"keys": [public_jwk(ec_key, "k1", "ES256")]})
         verifier = jwks_verifier(hs256_secret=None)
@@ -147,7 +148,7 @@ async def test_hs256_refused_when_only_jwks_is_configured(ec_key):
             await verifier.verify(jwt.encode(claims(), SECRET, algorithm="HS256"))
 
 
-async def test_algorithm_confusion_rsa_key_with_es256_header_is_refused(rsa_key):
+async def test_algorithm_confusion_rsa_key_with_es256_header_is_refused(rsa_key) -> None:
     with respx.mock() as mock:
         mock.get(JWKS_URL).respond(200, json={"keys": [public_jwk(rsa_key, "k1", "RS256")]})
         verifier = jwks_verifier()
@@ -158,7 +159,7 @@ async def test_algorithm_confusion_rsa_key_with_es256_header_is_refused(rsa_key)
             await verifier.verify(ec_token)
 
 
-async def test_api_answers_401_problem_for_bad_tokens(client):
+async def test_api_answers_401_problem_for_bad_tokens(client: httpx.AsyncClient) -> None:
     no_token = await client.get("/api/v1/me")
     assert no_token.status_code == 401
     assert no_token.headers["content-type"] == "application/problem+json"
@@ -168,7 +169,7 @@ async def test_api_answers_401_problem_for_bad_tokens(client):
     assert r.status_code == 401 and "expired" in r.json()["detail"]
 
 
-async def test_unreachable_jwks_is_503_not_401(ec_key):
+async def test_unreachable_jwks_is_503_not_401(ec_key) -> None:
     with respx.mock(assert_all_called=True) as mock:
         mock.get(JWKS_URL).respond(404, json={"message": "no such project"})
         verifier = jwks_verifier()
@@ -176,7 +177,7 @@ async def test_unreachable_jwks_is_503_not_401(ec_key):
             await verifier.verify(jwt.encode(claims(), ec_key, algorithm="ES256", headers={"kid": "k1"}))
 
 
-async def test_subject_reaches_the_database_in_the_spelling_postgres_reads():
+async def test_subject_reaches_the_database_in_the_spelling_postgres_reads() -> None:
     """Python's UUID() reads 'urn:uuid:…' and upper case; auth.uid() casts the claim in SQL."""
     user_id = uuid.uuid4()
     verifier = TokenVerifier(hs256_secret=SECRET, jwks=None)
@@ -186,13 +187,15 @@ async def test_subject_reaches_the_database_in_the_spelling_postgres_reads():
         assert f'"sub":"{user_id}"' in principal.claims_json
 
 
-async def test_a_non_string_email_claim_is_no_email():
+async def test_a_non_string_email_claim_is_no_email() -> None:
     verifier = TokenVerifier(hs256_secret=SECRET, jwks=None)
     principal = await verifier.verify(jwt.encode(claims(email=5), SECRET, algorithm="HS256"))
     assert principal.email is None
 
 
-async def test_api_accepts_a_urn_subject_and_an_odd_email_claim(client, sql):
+async def test_api_accepts_a_urn_subject_and_an_odd_email_claim(
+    client: httpx.AsyncClient, sql: asyncpg.Connection
+) -> None:
     user_id = uuid.uuid4()
     await sql.execute("insert into auth.users (id, email) values ($1, 'urn@example.com')", user_id)
     token = jwt.encode(
@@ -203,7 +206,7 @@ async def test_api_accepts_a_urn_subject_and_an_odd_email_claim(client, sql):
     assert r.json()["user_id"] == str(user_id) and r.json()["email"] is None
 
 
-async def test_a_cached_token_stops_working_when_it_expires():
+async def test_a_cached_token_stops_working_when_it_expires() -> None:
     verifier = TokenVerifier(hs256_secret=SECRET, jwks=None, leeway=0)
     exp = int(time.time()) + 2
     token = jwt.encode(claims(exp=exp), SECRET, algorithm="HS256")
@@ -213,7 +216,7 @@ async def test_a_cached_token_stops_working_when_it_expires():
         await verifier.verify(token)
 
 
-async def test_oversized_tokens_are_refused_before_parsing():
+async def test_oversized_tokens_are_refused_before_parsing() -> None:
     verifier = TokenVerifier(hs256_secret=SECRET, jwks=None)
     padded = jwt.encode(claims(pad="x" * 100_000), SECRET, algorithm="HS256")
     with pytest.raises(Unauthorized, match="longer than"):
@@ -221,7 +224,7 @@ async def test_oversized_tokens_are_refused_before_parsing():
     assert not verifier._cache
 
 
-async def test_the_verified_token_cache_is_bounded_and_keyed_by_a_digest():
+async def test_the_verified_token_cache_is_bounded_and_keyed_by_a_digest() -> None:
     verifier = TokenVerifier(hs256_secret=SECRET, jwks=None, cache_size=3)
     tokens = [jwt.encode(claims(pad="x" * 4000), SECRET, algorithm="HS256") for _ in range(5)]
     for token in tokens:

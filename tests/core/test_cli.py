@@ -24,7 +24,7 @@ SECRET = "cli-secret-" + "c" * 40
 
 
 @pytest.fixture
-def cli_env(monkeypatch, database_url, tmp_path):
+def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path):
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("SUPABASE_JWT_SECRET", SECRET)
     monkeypatch.setenv("FOXEO_DATA_DIR", str(tmp_path))
@@ -33,7 +33,7 @@ def cli_env(monkeypatch, database_url, tmp_path):
     get_settings.cache_clear()
 
 
-def test_migrate_then_token_for_an_operator(cli_env, capsys, sql_sync):
+def test_migrate_then_token_for_an_operator(cli_env, capsys: pytest.CaptureFixture[str], sql_sync) -> None:
     assert main(["migrate"]) == 0
     assert "none pending" in capsys.readouterr().out
     assert main(["token", "--email", "Boss@Example.com", "--operator"]) == 0
@@ -43,14 +43,14 @@ def test_migrate_then_token_for_an_operator(cli_env, capsys, sql_sync):
     assert sql_sync(claims["sub"]) == "boss@example.com"
 
 
-def test_openapi_writes_the_document(cli_env, tmp_path):
+def test_openapi_writes_the_document(cli_env, tmp_path: Path) -> None:
     output = tmp_path / "out" / "openapi.json"
     assert main(["openapi", "--output", str(output)]) == 0
     assert json.loads(output.read_text())["info"]["title"] == "Foxeo API"
 
 
 @pytest.fixture
-def sql_sync(database_url):
+def sql_sync(database_url: str):
     import asyncio
 
     import asyncpg
@@ -100,7 +100,7 @@ def _healthy(port: int) -> bool:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_serve_stops_its_embedded_postgres_on_either_signal(sig):
+def test_serve_stops_its_embedded_postgres_on_either_signal(sig) -> None:
     # Not pytest's tmp_path: its parents are closed to the user the embedded server runs as.
     data_dir = Path(tempfile.mkdtemp(prefix="foxeo-serve-"))
     try:

@@ -59,19 +59,19 @@ def _lax_fields(schema: Any, path: str, found: list[str]) -> None:
 BODIES = _json_bodies()
 
 
-def test_the_guard_sees_the_request_bodies():
+def test_the_guard_sees_the_request_bodies() -> None:
     assert len(BODIES) >= 30
     assert any(route.startswith("PATCH /clients/{client_id}/config") for route, _ in BODIES)
 
 
 @pytest.mark.parametrize("route, annotation", BODIES, ids=[route for route, _ in BODIES])
-def test_request_bodies_use_strict_types(route, annotation):
+def test_request_bodies_use_strict_types(route, annotation) -> None:
     found: list[str] = []
     _lax_fields(TypeAdapter(annotation).core_schema, "body", found)
     assert not found, f"{route}: {found}"
 
 
-def test_the_guard_catches_lax_fields():
+def test_the_guard_catches_lax_fields() -> None:
     from datetime import date
 
     class Lax(BaseModel):
@@ -97,7 +97,7 @@ def test_the_guard_catches_lax_fields():
         ("services.validations.schemas.ApproveInput", {"round": 1.0}, "round"),
     ],
 )
-def test_lax_coercions_are_refused(model, body, field):
+def test_lax_coercions_are_refused(model, body, field) -> None:
     module, _, name = model.rpartition(".")
     cls = getattr(__import__(module, fromlist=[name]), name)
     with pytest.raises(ValidationError) as refused:
@@ -105,7 +105,7 @@ def test_lax_coercions_are_refused(model, body, field):
     assert field in {str(e["loc"][0]) for e in refused.value.errors()}
 
 
-def test_iso_dates_are_still_accepted():
+def test_iso_dates_are_still_accepted() -> None:
     from services.clients.schemas import CrmProfile
     from services.documents.schemas import DocumentUpdate
 
@@ -137,13 +137,13 @@ def _errors(model: type[BaseModel], body: dict[str, Any]) -> set[tuple[str, tupl
 
 
 @pytest.mark.parametrize("route, model, name, nullable", _null_cases(), ids=[f"{c[0]} {c[2]}" for c in _null_cases()])
-def test_null_is_accepted_exactly_where_the_schema_declares_it(route, model, name, nullable):
+def test_null_is_accepted_exactly_where_the_schema_declares_it(route, model, name, nullable) -> None:
     # Compared with the errors of an empty body: other required fields or a model rule may refuse it.
     refused = bool(_errors(model, {name: None}) - _errors(model, {}))
     assert refused != nullable, f"{route}: {name} is declared {'' if nullable else 'not '}nullable"
 
 
-def test_tag_rules_are_declared_in_the_schema():
+def test_tag_rules_are_declared_in_the_schema() -> None:
     from services.clients.schemas import ClientCreate
 
     items = ClientCreate.model_json_schema()["properties"]["tags"]["items"]

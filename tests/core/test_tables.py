@@ -29,7 +29,7 @@ def type_name(sql_type: object) -> str:
 
 
 @pytest.fixture
-async def reflected(database_url):
+async def reflected(database_url: str):
     engine = create_async_engine(database_url.replace("postgresql://", "postgresql+asyncpg://", 1))
     try:
         async with engine.connect() as conn:
@@ -49,7 +49,7 @@ async def reflected(database_url):
         await engine.dispose()
 
 
-async def test_definitions_match_the_migrated_database(reflected):
+async def test_definitions_match_the_migrated_database(reflected) -> None:
     load_all_tables()
     problems = []
     for table in metadata.tables.values():

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from uuid import uuid4
 
+import asyncpg
+import httpx
 import pytest
 
-from tests.documents.kit import PDF, api_path, as_member, row_counts
+from tests.conftest import Tenant, User, World
+from tests.documents.kit import PDF, Docs, api_path, as_member, row_counts
 
 ROUTES = [
     ("GET", "/api/v1/documents"),
@@ -42,7 +45,7 @@ def request_kwargs(method: str, path: str) -> dict:
 
 
 @pytest.fixture
-async def a_side(docs, operator, tenant_a):
+async def a_side(docs: Docs, operator: User, tenant_a: Tenant):
     """Client A's documents (a homework, a pending upload) that client B's member will go after."""
     homework = await docs.upload(operator, tenant_a.id, document_type="devoir")
     own = await docs.upload(tenant_a.member, tenant_a.id)
@@ -52,7 +55,7 @@ async def a_side(docs, operator, tenant_a):
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)
-async def test_anonymous_is_refused(client, method, path):
+async def test_anonymous_is_refused(client: httpx.AsyncClient, method, path) -> None:
     url = path.format(client=uuid4(), doc=uuid4(), upload=uuid4())
     r = await client.request(method, url, **request_kwargs(method, path))
     assert r.status_code == 401, r.text
@@ -60,7 +63,9 @@ async def test_anonymous_is_refused(client, method, path):
 
 
 @pytest.mark.parametrize(("method", "path"), [r for r in ROUTES if "{" in r[1]])
-async def test_another_clients_member_reaches_nothing(client, sql, docs, a_side, tenant_b, method, path):
+async def test_another_clients_member_reaches_nothing(
+    client: httpx.AsyncClient, sql: asyncpg.Connection, docs: Docs, a_side, tenant_b: Tenant, method, path
+) -> None:
     before = await row_counts(sql), docs.objects()
     for doc in (a_side["doc"], a_side["own"]):
         url = path.format(client=a_side["client"], doc=doc, upload=a_side["upload"])
@@ -70,7 +75,9 @@ async def test_another_clients_member_reaches_nothing(client, sql, docs, a_side,
     assert (await row_counts(sql), docs.objects()) == before
 
 
-async def test_lists_and_counts_hold_only_my_clients(docs, client, a_side, tenant_a, tenant_b):
+async def test_lists_and_counts_hold_only_my_clients(
+    docs: Docs, client: httpx.AsyncClient, a_side, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     assert (await docs.list(tenant_b.member))["items"] == []
     assert (await docs.list(tenant_b.member, client_id=str(tenant_a.id)))["items"] == []
     r = await client.get("/api/v1/documents/counts", headers=tenant_b.member.headers)
@@ -78,7 +85,9 @@ async def test_lists_and_counts_hold_only_my_clients(docs, client, a_side, tenan
     assert len((await docs.list(tenant_a.member))["items"]) == 2
 
 
-async def test_a_member_cannot_confirm_or_cancel_someone_elses_upload(client, docs, world, a_side, tenant_a, sql):
+async def test_a_member_cannot_confirm_or_cancel_someone_elses_upload(
+    client: httpx.AsyncClient, docs: Docs, world: World, a_side, tenant_a: Tenant, sql: asyncpg.Connection
+) -> None:
     colleague = await world.user()
     await sql.execute(
         "insert into client_members (client_id, user_id, email) values ($1, $2, $3)",
@@ -93,15 +102,17 @@ async def test_a_member_cannot_confirm_or_cancel_someone_elses_upload(client, do
     assert (await docs.confirm(tenant_a.member, a_side["upload"])).status_code == 201
 
 
-async def test_operator_sees_and_manages_every_client(client, docs, a_side, operator):
+async def test_operator_sees_and_manages_every_client(
+    client: httpx.AsyncClient, docs: Docs, a_side, operator: User
+) -> None:
     assert len((await docs.list(operator))["items"]) == 2
     r = await client.patch(f"/api/v1/documents/{a_side['own']}", headers=operator.headers, json={"tags": ["ok"]})
     assert r.status_code == 200
 
 
 async def test_a_forged_reservation_cannot_destroy_someone_elses_file(
-    client, docs, sql, database_url, operator, tenant_a
-):
+    client: httpx.AsyncClient, docs: Docs, sql: asyncpg.Connection, database_url: str, operator: User, tenant_a: Tenant
+) -> None:
     """A member talking to the table directly (supabase-js) tries to make an upload row name the object of
     the operator's document, then cancels it or has it refused: the operator's file must survive."""
     doc = await docs.upload(operator, tenant_a.id)

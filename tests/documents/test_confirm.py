@@ -7,12 +7,14 @@ import asyncio
 import json
 
 import asyncpg
+import httpx
 import pytest
 
-from tests.documents.kit import PDF, row_counts
+from tests.conftest import Tenant, User
+from tests.documents.kit import PDF, Docs, row_counts
 
 
-async def _version_ticket(client, user, document_id, data):
+async def _version_ticket(client: httpx.AsyncClient, user: User, document_id, data):
     r = await client.post(
         f"/api/v1/documents/{document_id}/uploads",
         headers=user.headers,
@@ -23,8 +25,8 @@ async def _version_ticket(client, user, document_id, data):
 
 
 async def test_confirm_waits_for_locks_only_inside_its_one_statement(
-    client, docs, sql, database_url, operator, tenant_a
-):
+    client: httpx.AsyncClient, docs: Docs, sql: asyncpg.Connection, database_url: str, operator: User, tenant_a: Tenant
+) -> None:
     doc = await docs.upload(operator, tenant_a.id)
     ticket = await _version_ticket(client, operator, doc["id"], PDF + b"v2")
     assert (await docs.put(ticket, PDF + b"v2")).status_code == 200
@@ -53,7 +55,9 @@ async def test_confirm_waits_for_locks_only_inside_its_one_statement(
     assert r.json()["current_version"]["version"] == 2 and await row_counts(sql) == (1, 2, 0)
 
 
-async def test_the_audit_of_a_confirm_holds_the_document_as_answered(client, docs, sql, operator, tenant_a):
+async def test_the_audit_of_a_confirm_holds_the_document_as_answered(
+    client: httpx.AsyncClient, docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
+) -> None:
     doc = await docs.upload(operator, tenant_a.id)
     ticket = await _version_ticket(client, operator, doc["id"], PDF + b"v2")
     await docs.put(ticket, PDF + b"v2")

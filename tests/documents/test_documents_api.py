@@ -9,16 +9,19 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import asyncpg
+import httpx
 import pytest
+from fastapi import FastAPI
 
 from integrations.errors import TransientError
 from services.core.pagination import encode_cursor
 from services.documents.schemas import DocumentRead
-from tests.documents.kit import PDF, actions, api_path, row_counts
+from tests.conftest import Tenant, User
+from tests.documents.kit import PDF, Docs, actions, api_path, row_counts
 
 
 @pytest.fixture
-async def library(docs, operator, tenant_a, tenant_b):
+async def library(docs: Docs, operator: User, tenant_a: Tenant, tenant_b: Tenant):
     """A handful of documents over two clients, made through the API."""
     soon = (datetime.now(UTC) + timedelta(days=3)).isoformat()
     past = (datetime.now(UTC) - timedelta(days=2)).isoformat()
@@ -48,7 +51,7 @@ def titles(page):
     return sorted(d["title"] for d in page["items"])
 
 
-async def test_filters(docs, library, operator, tenant_a):
+async def test_filters(docs: Docs, library, operator: User, tenant_a: Tenant) -> None:
     page = await docs.list(operator)
     assert len(page["items"]) == 7 and page["next_cursor"] is None
     for item in page["items"]:  # rendered by Postgres, but exactly the declared model
@@ -68,7 +71,7 @@ async def test_filters(docs, library, operator, tenant_a):
     assert titles(await docs.list(operator, visibility="internal")) == ["Estimation projet"]
 
 
-async def test_sort_and_keyset_pages(docs, library, operator, client):
+async def test_sort_and_keyset_pages(docs: Docs, library, operator: User, client: httpx.AsyncClient) -> None:
     seen, cursor = [], None
     while True:
         params = {"sort": "title", "limit": 2, **({"cursor": cursor} if cursor else {})}
@@ -88,7 +91,9 @@ async def test_sort_and_keyset_pages(docs, library, operator, client):
     assert r.status_code == 422 and r.json()["field"] == "cursor"
 
 
-async def test_counts_for_the_filter_chips(client, library, operator, tenant_a):
+async def test_counts_for_the_filter_chips(
+    client: httpx.AsyncClient, library, operator: User, tenant_a: Tenant
+) -> None:
     r = await client.get(
         "/api/v1/documents/counts",
         headers=operator.headers,
@@ -104,7 +109,9 @@ async def test_counts_for_the_filter_chips(client, library, operator, tenant_a):
     assert r.json()["total"] == 5  # neither the internal estimate nor client B's homework
 
 
-async def test_members_never_see_internal_documents(docs, client, library, tenant_a):
+async def test_members_never_see_internal_documents(
+    docs: Docs, client: httpx.AsyncClient, library, tenant_a: Tenant
+) -> None:
     member = tenant_a.member
     assert "Estimation projet" not in titles(await docs.list(member))
     assert (await docs.get(member, library["estimate"])).status_code == 404
@@ -114,8 +121,10 @@ async def test_members_never_see_internal_documents(docs, client, library, tenan
     assert (await docs.get(member, library["brief"])).status_code == 200
 
 
-async def test_editing_rights(client, docs, sql, library, operator, tenant_a):
-    def patch(user, key, **body):
+async def test_editing_rights(
+    client: httpx.AsyncClient, docs: Docs, sql: asyncpg.Connection, library, operator: User, tenant_a: Tenant
+) -> None:
+    def patch(user: User, key, **body):
         return client.patch(f"/api/v1/documents/{library[key]}", headers=user.headers, json=body)
 
     member = tenant_a.member
@@ -146,10 +155,10 @@ async def test_editing_rights(client, docs, sql, library, operator, tenant_a):
     assert "document.updated" in await actions(sql, library["brief"])
 
 
-async def test_homework(client, docs, library, operator, tenant_a):
+async def test_homework(client: httpx.AsyncClient, docs: Docs, library, operator: User, tenant_a: Tenant) -> None:
     member, checklist = tenant_a.member, library["checklist"]
 
-    def act(user, doc, what):
+    def act(user: User, doc, what):
         return client.post(f"/api/v1/documents/{doc}/homework/{what}", headers=user.headers)
 
     r = await client.patch(f"/api/v1/documents/{checklist}", headers=operator.headers, json={"status": "validated"})
@@ -170,7 +179,9 @@ async def test_homework(client, docs, library, operator, tenant_a):
     assert (await act(member, library["brief"], "complete")).status_code == 409
 
 
-async def test_archive_and_restore(client, docs, sql, library, operator, tenant_a):
+async def test_archive_and_restore(
+    client: httpx.AsyncClient, docs: Docs, sql: asyncpg.Connection, library, operator: User, tenant_a: Tenant
+) -> None:
     member = tenant_a.member
     r = await client.post(f"/api/v1/documents/{library['mine']}/archive", headers=member.headers)
     assert r.status_code == 200 and r.json()["archived_at"]
@@ -194,7 +205,9 @@ async def test_archive_and_restore(client, docs, sql, library, operator, tenant_
     assert await actions(sql, library["mine"]) == ["document.created", "document.archived", "document.restored"]
 
 
-async def test_hard_delete_erases_every_version_and_is_audited(client, docs, sql, operator, tenant_a):
+async def test_hard_delete_erases_every_version_and_is_audited(
+    client: httpx.AsyncClient, docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
+) -> None:
     doc = await docs.upload(operator, tenant_a.id)
     await docs.add_version(operator, doc["id"])
     pending = (
@@ -219,14 +232,16 @@ async def test_hard_delete_erases_every_version_and_is_audited(client, docs, sql
     assert (await docs.get(operator, doc["id"])).status_code == 404
 
 
-async def test_hard_delete_keeps_everything_when_storage_fails(app, client, docs, sql, operator, tenant_a):
+async def test_hard_delete_keeps_everything_when_storage_fails(
+    app: FastAPI, client: httpx.AsyncClient, docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
+) -> None:
     doc = await docs.upload(operator, tenant_a.id)
 
     class Failing:
         def __getattr__(self, name):
             return getattr(real, name)
 
-        async def delete(self, paths):
+        async def delete(self, paths) -> None:
             raise TransientError("supabase_storage", "HTTP 503 on DELETE /object/foxeo")
 
     real, app.state.storage = app.state.storage, Failing()
@@ -238,7 +253,9 @@ async def test_hard_delete_keeps_everything_when_storage_fails(app, client, docs
     assert await row_counts(sql) == (1, 1, 0) and len(docs.objects()) == 1
 
 
-async def test_lab_history_is_read_only_after_graduation(client, docs, sql, operator, tenant_a):
+async def test_lab_history_is_read_only_after_graduation(
+    client: httpx.AsyncClient, docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
+) -> None:
     member = tenant_a.member
     own = await docs.upload(member, tenant_a.id, title="Mon brainstorming")
     homework = await docs.upload(operator, tenant_a.id, document_type="devoir")
@@ -257,14 +274,18 @@ async def test_lab_history_is_read_only_after_graduation(client, docs, sql, oper
     assert r.status_code == 200
 
 
-async def test_archived_clients_take_no_new_documents(docs, sql, operator, tenant_a):
+async def test_archived_clients_take_no_new_documents(
+    docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
+) -> None:
     await sql.execute("update clients set status = 'archived' where id = $1", tenant_a.id)
     r = await docs.upload(operator, tenant_a.id, expect=409)
     assert r.json()["code"] == "client_archived"
     assert docs.objects() == set()
 
 
-async def test_project_filter_and_link(docs, sql, operator, tenant_a, tenant_b):
+async def test_project_filter_and_link(
+    docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     insert = (
         "insert into projects (client_id, name, kind, phase) values ($1, 'Site vitrine', 'delivery', 'lab')"
         " returning id"
@@ -280,7 +301,9 @@ async def test_project_filter_and_link(docs, sql, operator, tenant_a, tenant_b):
     assert await sql.fetchval("select count(*) from documents") == 2 and len(docs.objects()) == 2
 
 
-async def test_inputs_postgres_cannot_hold_are_refused_not_500(client, docs, sql, operator, tenant_a):
+async def test_inputs_postgres_cannot_hold_are_refused_not_500(
+    client: httpx.AsyncClient, docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
+) -> None:
     """NUL characters, numbers past int4 and dates past year 9999 would reach Postgres as errors."""
     doc = await docs.upload(operator, tenant_a.id)
     headers = operator.headers
@@ -311,7 +334,9 @@ async def test_inputs_postgres_cannot_hold_are_refused_not_500(client, docs, sql
     assert (await client.get(f"/api/v1/documents/{doc['id']}", headers=headers)).json()["title"] == "brief.pdf"
 
 
-async def test_erasure_locks_in_the_order_confirm_does(client, docs, sql, database_url, operator, tenant_a):
+async def test_erasure_locks_in_the_order_confirm_does(
+    client: httpx.AsyncClient, docs: Docs, sql: asyncpg.Connection, database_url: str, operator: User, tenant_a: Tenant
+) -> None:
     """Confirm locks the pending upload, then its document. Erasure, taking the document first and the
     uploads second, deadlocked against it (a 500 for one of them)."""
     doc = await docs.upload(operator, tenant_a.id)

@@ -23,18 +23,18 @@ OOXML = "application/vnd.openxmlformats-officedocument.wordprocessingml.document
         ("a" * 300 + ".pdf", "a" * 251 + ".pdf", "a" * 100 + ".pdf"),
     ],
 )
-def test_names(raw, shown, stored):
+def test_names(raw, shown, stored) -> None:
     assert display_name(raw) == shown
     assert storage_name(display_name(raw)) == stored
 
 
 @pytest.mark.parametrize("raw", ["", "..", ".", " / ", "\x00\x01", "dir/"])
-def test_names_with_nothing_usable(raw):
+def test_names_with_nothing_usable(raw) -> None:
     with pytest.raises(FileRefused):
         display_name(raw)
 
 
-def test_mime_types_and_sizes():
+def test_mime_types_and_sizes() -> None:
     assert normalize_mime("Text/Plain; charset=UTF-8") == "text/plain"
     with pytest.raises(FileRefused):
         normalize_mime("pdf")
@@ -64,7 +64,7 @@ def test_mime_types_and_sizes():
         ("application/x-custom", b"whatever format"),
     ],
 )
-def test_magic_bytes_that_match(mime, head):
+def test_magic_bytes_that_match(mime, head) -> None:
     check_magic(mime, head)
 
 
@@ -83,6 +83,6 @@ def test_magic_bytes_that_match(mime, head):
         ("video/mp4", b"not a video"),
     ],
 )
-def test_magic_bytes_that_contradict_the_type(mime, head):
+def test_magic_bytes_that_contradict_the_type(mime, head) -> None:
     with pytest.raises(FileRefused):
         check_magic(mime, head)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncpg
+from fastapi import FastAPI
+
 from services.core.jobs import registered_jobs
 from services.documents.uploads import sweep_expired_uploads
-from tests.documents.kit import PDF, row_counts
+from tests.conftest import Tenant, User
+from tests.documents.kit import PDF, Docs, row_counts
 
 
-async def test_expired_uploads_are_swept(app, docs, sql, operator, tenant_a):
+async def test_expired_uploads_are_swept(
+    app: FastAPI, docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
+) -> None:
     stale = (await docs.request(tenant_a.member, tenant_a.id, name="stale.pdf")).json()
     await docs.put(stale, PDF)
     fresh = (await docs.request(operator, tenant_a.id, name="fresh.pdf")).json()
@@ -30,5 +36,5 @@ async def test_expired_uploads_are_swept(app, docs, sql, operator, tenant_a):
         assert await sweep_expired_uploads(session, app.state.storage) == 0
 
 
-def test_the_sweeper_is_registered():
+def test_the_sweeper_is_registered() -> None:
     assert "documents.sweep_expired_uploads" in {job.name for job in registered_jobs()}

@@ -6,12 +6,15 @@ from __future__ import annotations
 import hashlib
 import json
 
+import asyncpg
 import jwt
 import pytest
 import respx
+from fastapi import FastAPI
 
 from integrations.storage import SupabaseStorage
-from tests.documents.kit import PDF, PNG, row_counts
+from tests.conftest import Tenant, User
+from tests.documents.kit import PDF, PNG, Docs, row_counts
 
 BASE = "https://proj.supabase.co/storage/v1"
 
@@ -21,7 +24,7 @@ async def _no_sleep(_: float) -> None:
 
 
 @pytest.fixture
-async def bucket(app):
+async def bucket(app: FastAPI):
     """Supabase Storage as the app's backend, its HTTP API mocked."""
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         storage = SupabaseStorage("https://proj.supabase.co", "sb_secret_test", "foxeo", sleep=_no_sleep)
@@ -34,7 +37,7 @@ async def bucket(app):
 
 
 def sign_upload(mock, path_prefix: str):
-    def answer(request):
+    def answer(request: pytest.FixtureRequest):
         name = request.url.path.removeprefix("/storage/v1/object/upload/sign/")
         token = jwt.encode({"url": name, "exp": 4102444800}, "storage-secret-" + "z" * 32, algorithm="HS256")
         return respx.MockResponse(200, json={"url": f"/object/upload/sign/{name}?token={token}", "token": token})
@@ -58,7 +61,9 @@ def info(size: int, content_type: str) -> dict:
     }
 
 
-async def test_signed_upload_through_supabase(bucket, docs, sql, operator, tenant_a):
+async def test_signed_upload_through_supabase(
+    bucket, docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
+) -> None:
     sign = sign_upload(bucket, f"clients/{tenant_a.id}/documents/")
     r = await docs.request(operator, tenant_a.id, name="Brief.pdf")
     assert r.status_code == 201, r.text
@@ -82,7 +87,9 @@ async def test_signed_upload_through_supabase(bucket, docs, sql, operator, tenan
     assert link.json()["url"] == f"{BASE}/object/sign/foxeo/{path}?token=abc&download=Brief.pdf"
 
 
-async def test_a_refused_file_is_deleted_from_the_bucket(bucket, docs, sql, operator, tenant_a):
+async def test_a_refused_file_is_deleted_from_the_bucket(
+    bucket, docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
+) -> None:
     sign_upload(bucket, f"clients/{tenant_a.id}/documents/")
     ticket = (await docs.request(operator, tenant_a.id, name="Brief.pdf")).json()
     path = f"clients/{tenant_a.id}/documents/{ticket['document_id']}/v1/Brief.pdf"
@@ -96,7 +103,7 @@ async def test_a_refused_file_is_deleted_from_the_bucket(bucket, docs, sql, oper
     assert (documents, versions) == (0, 0)
 
 
-async def test_nothing_uploaded_yet(bucket, docs, operator, tenant_a):
+async def test_nothing_uploaded_yet(bucket, docs: Docs, operator: User, tenant_a: Tenant) -> None:
     sign_upload(bucket, f"clients/{tenant_a.id}/documents/")
     ticket = (await docs.request(operator, tenant_a.id, name="Brief.pdf")).json()
     bucket.get(url__startswith=f"{BASE}/object/info/foxeo/").respond(
@@ -106,7 +113,9 @@ async def test_nothing_uploaded_yet(bucket, docs, operator, tenant_a):
     assert r.status_code == 409 and r.json()["code"] == "upload_not_received"
 
 
-async def test_storage_outage_is_a_503(bucket, docs, sql, operator, tenant_a):
+async def test_storage_outage_is_a_503(
+    bucket, docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
+) -> None:
     bucket.post(url__startswith=f"{BASE}/object/upload/sign/").respond(503)
     r = await docs.request(operator, tenant_a.id)
     assert r.status_code == 503 and r.json()["code"] == "integration_unavailable"

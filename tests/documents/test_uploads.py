@@ -3,13 +3,17 @@ downloads, and every refusal leaving no document, version or object behind."""
 
 from __future__ import annotations
 
+import asyncpg
 import httpx
 import pytest
 
-from tests.documents.kit import MAX, PDF, PNG, actions, api_path, row_counts, sha
+from tests.conftest import Tenant, User
+from tests.documents.kit import MAX, PDF, PNG, Docs, actions, api_path, row_counts, sha
 
 
-async def test_operator_uploads_a_document(docs, sql, operator, tenant_a):
+async def test_operator_uploads_a_document(
+    docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
+) -> None:
     doc = await docs.upload(
         operator, tenant_a.id, name="Brief initial.pdf", tags=["phase_1", "Identité"], document_type="livrable"
     )
@@ -23,7 +27,9 @@ async def test_operator_uploads_a_document(docs, sql, operator, tenant_a):
     assert await actions(sql, doc["id"]) == ["document.created"]
 
 
-async def test_member_uploads_into_their_own_space(docs, operator, tenant_a, tenant_b):
+async def test_member_uploads_into_their_own_space(
+    docs: Docs, operator: User, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     doc = await docs.upload(tenant_a.member, tenant_a.id, name="notes.txt", data=b"mes notes\n", mime="text/plain")
     assert (doc["source"], doc["visibility"], doc["phase"]) == ("client", "shared", "lab")
     one = await docs.upload(tenant_b.member, tenant_b.id, data=PDF)
@@ -33,7 +39,7 @@ async def test_member_uploads_into_their_own_space(docs, operator, tenant_a, ten
         assert r.json()["field"] == field
 
 
-async def test_operator_records_who_produced_a_document(docs, operator, tenant_a):
+async def test_operator_records_who_produced_a_document(docs: Docs, operator: User, tenant_a: Tenant) -> None:
     doc = await docs.upload(operator, tenant_a.id, source="orpheus", visibility="internal", title="Estimation")
     assert (doc["source"], doc["visibility"], doc["title"]) == ("orpheus", "internal", "Estimation")
 
@@ -50,7 +56,9 @@ async def test_operator_records_who_produced_a_document(docs, operator, tenant_a
         ("big.pdf", b"%PDF-" + b"0" * (64 * 1024), "application/pdf", 413),  # over the direct-upload limit
     ],
 )
-async def test_refused_files_leave_nothing_behind(docs, sql, operator, tenant_a, name, data, mime, status):
+async def test_refused_files_leave_nothing_behind(
+    docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant, name, data, mime, status
+) -> None:
     r = await docs.upload(operator, tenant_a.id, name=name, data=data, mime=mime, expect=status)
     problem = r.json()
     assert problem["field"] == "file" and problem["detail"]
@@ -59,7 +67,7 @@ async def test_refused_files_leave_nothing_behind(docs, sql, operator, tenant_a,
     assert docs.objects() == set()
 
 
-async def test_file_names_are_sanitised(docs, operator, tenant_a):
+async def test_file_names_are_sanitised(docs: Docs, operator: User, tenant_a: Tenant) -> None:
     doc = await docs.upload(operator, tenant_a.id, name="..\\..\\etc/pass\u202ewd.pdf")
     assert doc["current_version"]["file_name"] == "passwd.pdf"
     ticket = (await docs.request(operator, tenant_a.id, name="../notes\x07\r\n\u200b finales .pdf")).json()
@@ -71,7 +79,7 @@ async def test_file_names_are_sanitised(docs, operator, tenant_a):
     assert r.json()["field"] == "file"
 
 
-async def test_signed_upload_flow(docs, sql, operator, tenant_a):
+async def test_signed_upload_flow(docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant) -> None:
     r = await docs.request(
         operator,
         tenant_a.id,
@@ -97,7 +105,7 @@ async def test_signed_upload_flow(docs, sql, operator, tenant_a):
     assert await actions(sql, doc["id"]) == ["document.created"]
 
 
-async def test_confirm_before_the_bytes_arrive(docs, operator, tenant_a):
+async def test_confirm_before_the_bytes_arrive(docs: Docs, operator: User, tenant_a: Tenant) -> None:
     ticket = (await docs.request(operator, tenant_a.id)).json()
     r = await docs.confirm(operator, ticket["upload_id"])
     assert r.status_code == 409 and r.json()["code"] == "upload_not_received"
@@ -113,8 +121,8 @@ async def test_confirm_before_the_bytes_arrive(docs, operator, tenant_a):
     ],
 )
 async def test_confirm_refuses_and_deletes_what_does_not_match(
-    docs, sql, operator, tenant_a, declared, sent, content_type, extra, field
-):
+    docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant, declared, sent, content_type, extra, field
+) -> None:
     ticket = (await docs.request(operator, tenant_a.id, data=declared, **extra)).json()
     assert (await docs.put(ticket, sent, content_type)).status_code == 200
     assert docs.objects()
@@ -125,7 +133,9 @@ async def test_confirm_refuses_and_deletes_what_does_not_match(
     assert (documents, versions) == (0, 0)
 
 
-async def test_upload_requests_are_checked_before_any_url_is_issued(docs, sql, operator, tenant_a):
+async def test_upload_requests_are_checked_before_any_url_is_issued(
+    docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
+) -> None:
     r = await docs.request(operator, tenant_a.id, size=MAX + 1)
     assert r.status_code == 413 and r.json()["code"] == "file_too_large" and r.json()["field"] == "size_bytes"
     r = await docs.request(operator, tenant_a.id, mime="application/x-msdownload")
@@ -139,14 +149,16 @@ async def test_upload_requests_are_checked_before_any_url_is_issued(docs, sql, o
     assert await row_counts(sql) == (0, 0, 0)
 
 
-async def test_the_upload_url_refuses_more_than_declared(docs, operator, tenant_a):
+async def test_the_upload_url_refuses_more_than_declared(docs: Docs, operator: User, tenant_a: Tenant) -> None:
     ticket = (await docs.request(operator, tenant_a.id, size=100)).json()
     r = await docs.put(ticket, PDF)
     assert r.status_code == 413
     assert docs.objects() == set()
 
 
-async def test_versions_and_downloads(docs, client, sql, operator, tenant_a):
+async def test_versions_and_downloads(
+    docs: Docs, client: httpx.AsyncClient, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
+) -> None:
     doc = await docs.upload(operator, tenant_a.id)
     second = await docs.add_version(operator, doc["id"], data=PDF + b"second")
     assert second["current_version"]["version"] == 2
@@ -179,7 +191,7 @@ async def test_versions_and_downloads(docs, client, sql, operator, tenant_a):
     assert await actions(sql, doc["id"]) == ["document.created", "document.version_added", "document.version_added"]
 
 
-async def test_who_may_add_versions(docs, sql, operator, tenant_a):
+async def test_who_may_add_versions(docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant) -> None:
     resource = await docs.upload(operator, tenant_a.id)
     homework = await docs.upload(operator, tenant_a.id, document_type="devoir")
     own = await docs.upload(tenant_a.member, tenant_a.id)
@@ -191,7 +203,9 @@ async def test_who_may_add_versions(docs, sql, operator, tenant_a):
     )
 
 
-async def test_cancel_and_expiry_of_pending_uploads(docs, client, sql, operator, tenant_a):
+async def test_cancel_and_expiry_of_pending_uploads(
+    docs: Docs, client: httpx.AsyncClient, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
+) -> None:
     ticket = (await docs.request(tenant_a.member, tenant_a.id)).json()
     await docs.put(ticket, PDF)
     r = await client.delete(f"/api/v1/documents/uploads/{ticket['upload_id']}", headers=tenant_a.member.headers)
@@ -205,7 +219,9 @@ async def test_cancel_and_expiry_of_pending_uploads(docs, client, sql, operator,
     assert r.status_code == 409 and r.json()["code"] == "upload_expired"
 
 
-async def test_a_cancelled_uploads_late_bytes_do_not_block_the_next_version(docs, client, operator, tenant_a):
+async def test_a_cancelled_uploads_late_bytes_do_not_block_the_next_version(
+    docs: Docs, client: httpx.AsyncClient, operator: User, tenant_a: Tenant
+) -> None:
     """The SPA cancels while its PUT is still in flight: the bytes land after the reservation is gone, at
     the path the next version of the same file takes. That stray object must not refuse the next upload."""
     doc = await docs.upload(operator, tenant_a.id)
@@ -225,7 +241,9 @@ async def test_a_cancelled_uploads_late_bytes_do_not_block_the_next_version(docs
     assert (await client.get(api_path(link["url"]))).content == PDF + b"kept"
 
 
-async def test_a_reservation_with_unreadable_metadata_is_a_422(docs, sql, operator, tenant_a):
+async def test_a_reservation_with_unreadable_metadata_is_a_422(
+    docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
+) -> None:
     ticket = (await docs.request(tenant_a.member, tenant_a.id)).json()
     await docs.put(ticket, PDF)
     await sql.execute(
@@ -236,7 +254,9 @@ async def test_a_reservation_with_unreadable_metadata_is_a_422(docs, sql, operat
     assert await row_counts(sql) == (0, 0, 1)
 
 
-async def test_an_oversized_body_is_refused_before_it_is_read(docs, client, sql, operator, tenant_a):
+async def test_an_oversized_body_is_refused_before_it_is_read(
+    docs: Docs, client: httpx.AsyncClient, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
+) -> None:
     """Multipart bodies are parsed (spooled to disk) before authentication runs: past the direct-upload
     limit the body is refused as it arrives, for anyone, whether or not it declares its length."""
     url = f"/api/v1/clients/{tenant_a.id}/documents"

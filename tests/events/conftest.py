@@ -8,12 +8,15 @@ import contextlib
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import orjson
 import pytest
 import uvicorn
+from fastapi import FastAPI
+
+from tests.conftest import User
 
 
 def free_port() -> int:
@@ -23,7 +26,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-async def live_url(app) -> AsyncIterator[str]:
+async def live_url(app: FastAPI) -> AsyncIterator[str]:
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None, access_log=False)
@@ -83,12 +86,18 @@ class Stream:
                 return event
 
 
+class OpenStream(Protocol):
+    """`await open_stream(user, last_event_id=None)`: an open SSE stream as that user."""
+
+    async def __call__(self, user: User, last_event_id: str | None = None) -> Stream: ...
+
+
 @pytest.fixture
-async def open_stream(live_url) -> AsyncIterator[Any]:
+async def open_stream(live_url: str) -> AsyncIterator[OpenStream]:
     async with contextlib.AsyncExitStack() as stack:
         http = await stack.enter_async_context(httpx.AsyncClient(base_url=live_url, timeout=10))
 
-        async def open_(user: Any, last_event_id: str | None = None) -> Stream:
+        async def open_(user: User, last_event_id: str | None = None) -> Stream:
             headers = {**user.headers, **({"Last-Event-ID": last_event_id} if last_event_id else {})}
             response = await stack.enter_async_context(http.stream("GET", "/api/v1/events", headers=headers))
             assert response.status_code == 200, await response.aread()

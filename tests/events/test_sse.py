@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
+
+from tests.conftest import Tenant, User
+from tests.events.conftest import OpenStream
 
 
-async def _conversation(client, user, tenant) -> str:
+async def _conversation(client: httpx.AsyncClient, user: User, tenant: Tenant) -> str:
     r = await client.put(f"/api/v1/chat/clients/{tenant.id}/conversation", headers=user.headers)
     return r.json()["id"]
 
 
-async def _send(client, user, conversation, body):
+async def _send(client: httpx.AsyncClient, user: User, conversation, body):
     r = await client.post(
         f"/api/v1/chat/conversations/{conversation}/messages", headers=user.headers, json={"body": body}
     )
@@ -23,8 +28,13 @@ async def _send(client, user, conversation, body):
 
 
 async def test_a_committed_message_reaches_the_other_side_and_never_another_client(
-    client, open_stream, operator, tenant_a, tenant_b, sql
-):
+    client: httpx.AsyncClient,
+    open_stream: OpenStream,
+    operator: User,
+    tenant_a: Tenant,
+    tenant_b: Tenant,
+    sql: asyncpg.Connection,
+) -> None:
     conv_a = await _conversation(client, operator, tenant_a)
     conv_b = await _conversation(client, operator, tenant_b)
     mikl, alice, bob = (
@@ -69,7 +79,9 @@ async def test_a_committed_message_reaches_the_other_side_and_never_another_clie
     assert listeners == 1
 
 
-async def test_last_event_id_resumes_what_was_committed_while_away(client, open_stream, operator, tenant_a):
+async def test_last_event_id_resumes_what_was_committed_while_away(
+    client: httpx.AsyncClient, open_stream: OpenStream, operator: User, tenant_a: Tenant
+) -> None:
     conversation = await _conversation(client, operator, tenant_a)
     alice = await open_stream(tenant_a.member)
     await alice.until("ready")
@@ -95,7 +107,9 @@ async def test_last_event_id_resumes_what_was_committed_while_away(client, open_
     assert (await back.until("message.created")).data["id"] == live["id"]
 
 
-async def test_resume_never_replays_another_clients_rows(client, open_stream, operator, tenant_a, tenant_b):
+async def test_resume_never_replays_another_clients_rows(
+    client: httpx.AsyncClient, open_stream: OpenStream, operator: User, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     conv_b = await _conversation(client, operator, tenant_b)
     alice = await open_stream(tenant_a.member)
     ready = await alice.until("ready")
@@ -106,7 +120,9 @@ async def test_resume_never_replays_another_clients_rows(client, open_stream, op
     assert event.event == "ready" and event.data["replayed"] == 0
 
 
-async def test_anonymous_is_401_and_a_garbage_last_event_id_is_ignored(live_url, open_stream, tenant_a):
+async def test_anonymous_is_401_and_a_garbage_last_event_id_is_ignored(
+    live_url: str, open_stream: OpenStream, tenant_a: Tenant
+) -> None:
     async with httpx.AsyncClient(base_url=live_url) as http:
         r = await http.get("/api/v1/events")
         assert r.status_code == 401 and r.json()["code"] == "unauthorized"
@@ -114,7 +130,7 @@ async def test_anonymous_is_401_and_a_garbage_last_event_id_is_ignored(live_url,
     assert (await stream.until("ready")).data["resumed"] is False
 
 
-async def test_shutdown_closes_open_streams(app, open_stream, tenant_a):
+async def test_shutdown_closes_open_streams(app: FastAPI, open_stream: OpenStream, tenant_a: Tenant) -> None:
     stream = await open_stream(tenant_a.member)
     await stream.until("ready")
     assert app.state.events.subscriber_count == 1
@@ -127,7 +143,9 @@ async def test_shutdown_closes_open_streams(app, open_stream, tenant_a):
     assert app.state.events.subscriber_count == 0
 
 
-async def test_no_new_stream_once_shutting_down_and_cursor_parsing(app, live_url, tenant_a):
+async def test_no_new_stream_once_shutting_down_and_cursor_parsing(
+    app: FastAPI, live_url: str, tenant_a: Tenant
+) -> None:
     from services.events.stream import parse_cursor
 
     assert parse_cursor(" 12345 ") == 12345
@@ -138,7 +156,9 @@ async def test_no_new_stream_once_shutting_down_and_cursor_parsing(app, live_url
         assert r.status_code == 503 and r.json()["code"] == "service_unavailable"
 
 
-async def test_a_lost_listener_closes_streams_for_resume_and_reconnects(client, open_stream, operator, tenant_a, sql):
+async def test_a_lost_listener_closes_streams_for_resume_and_reconnects(
+    client: httpx.AsyncClient, open_stream: OpenStream, operator: User, tenant_a: Tenant, sql: asyncpg.Connection
+) -> None:
     conversation = await _conversation(client, operator, tenant_a)
     alice = await open_stream(tenant_a.member)
     ready = await alice.until("ready")
@@ -157,8 +177,13 @@ async def test_a_lost_listener_closes_streams_for_resume_and_reconnects(client, 
 
 
 async def test_open_streams_hold_no_request_transaction_nor_pooled_connection(
-    app, client, open_stream, operator, tenant_a, sql
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    open_stream: OpenStream,
+    operator: User,
+    tenant_a: Tenant,
+    sql: asyncpg.Connection,
+) -> None:
     """The stream never opens the request's transaction (RequestContext would only end it when the
     response ends, i.e. never): more open streams than pooled connections, and requests still run."""
     from api.deps import get_session
@@ -188,8 +213,13 @@ async def test_open_streams_hold_no_request_transaction_nor_pooled_connection(
 
 
 async def test_a_member_removed_from_a_client_has_their_streams_closed(
-    client, open_stream, operator, tenant_a, tenant_b, sql
-):
+    client: httpx.AsyncClient,
+    open_stream: OpenStream,
+    operator: User,
+    tenant_a: Tenant,
+    tenant_b: Tenant,
+    sql: asyncpg.Connection,
+) -> None:
     alice, bob = await open_stream(tenant_a.member), await open_stream(tenant_b.member)
     await alice.until("ready")
     await bob.until("ready")
@@ -202,7 +232,9 @@ async def test_a_member_removed_from_a_client_has_their_streams_closed(
     assert (await bob.until("message.created")).data["id"] == sent["id"]
 
 
-async def test_a_deleted_users_stream_asks_to_reauthenticate(open_stream, tenant_a, sql):
+async def test_a_deleted_users_stream_asks_to_reauthenticate(
+    open_stream: OpenStream, tenant_a: Tenant, sql: asyncpg.Connection
+) -> None:
     await sql.execute("update auth.users set deleted_at = now() where id = $1", tenant_a.member.id)
     stream = await open_stream(tenant_a.member)
     assert (await stream.until("reauthenticate")).data == {"reason": "user_not_found"}

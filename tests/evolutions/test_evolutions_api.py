@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
+import httpx
 import pytest
+
+from tests.conftest import Tenant, User, World
 
 API = "/api/v1"
 
 
-async def ask(client, tenant, **fields):
+async def ask(client: httpx.AsyncClient, tenant: Tenant, **fields):
     body = {
         "client_id": str(tenant.id),
         "title": "Export comptable",
@@ -22,7 +26,7 @@ async def ask(client, tenant, **fields):
     return r.json()
 
 
-async def move(client, operator, evolution_id, status, **fields):
+async def move(client: httpx.AsyncClient, operator: User, evolution_id, status, **fields):
     r = await client.post(
         f"{API}/evolutions/{evolution_id}/status", headers=operator.headers, json={"status": status, **fields}
     )
@@ -30,7 +34,9 @@ async def move(client, operator, evolution_id, status, **fields):
     return r.json()
 
 
-async def test_full_workflow_creates_and_drives_the_evolution_project(client, reachable_operator, tenant_b, sql):
+async def test_full_workflow_creates_and_drives_the_evolution_project(
+    client: httpx.AsyncClient, reachable_operator: User, tenant_b: Tenant, sql: asyncpg.Connection
+) -> None:
     operator = reachable_operator
     evolution = await ask(client, tenant_b)
     assert evolution["status"] == "requested" and evolution["requested_by"] == str(tenant_b.member.id)
@@ -80,7 +86,9 @@ async def test_full_workflow_creates_and_drives_the_evolution_project(client, re
     assert r.status_code == 409 and r.json()["code"] == "evolution_transition_invalid"
 
 
-async def test_decline_needs_a_reason_and_cancels_the_project(client, operator, tenant_b, sql):
+async def test_decline_needs_a_reason_and_cancels_the_project(
+    client: httpx.AsyncClient, operator: User, tenant_b: Tenant, sql: asyncpg.Connection
+) -> None:
     evolution = await ask(client, tenant_b)
     eid = evolution["id"]
     r = await client.post(f"{API}/evolutions/{eid}/status", headers=operator.headers, json={"status": "declined"})
@@ -105,7 +113,9 @@ async def test_decline_needs_a_reason_and_cancels_the_project(client, operator, 
     assert r.status_code == 409
 
 
-async def test_operator_edits_and_lists(client, operator, tenant_b, world):
+async def test_operator_edits_and_lists(
+    client: httpx.AsyncClient, operator: User, tenant_b: Tenant, world: World
+) -> None:
     other = await world.tenant("Delta", status="one")
     first = await ask(client, tenant_b, title="Premier")
     await ask(client, other, title="Autre")
@@ -143,7 +153,9 @@ async def test_operator_edits_and_lists(client, operator, tenant_b, world):
         ({"title": "X", "status": "accepted"}, "status"),
     ],
 )
-async def test_invalid_request_is_422_and_writes_nothing(client, tenant_b, sql, body, field):
+async def test_invalid_request_is_422_and_writes_nothing(
+    client: httpx.AsyncClient, tenant_b: Tenant, sql: asyncpg.Connection, body, field
+) -> None:
     r = await client.post(
         f"{API}/evolutions", headers=tenant_b.member.headers, json={"client_id": str(tenant_b.id), **body}
     )
@@ -151,7 +163,9 @@ async def test_invalid_request_is_422_and_writes_nothing(client, tenant_b, sql, 
     assert await sql.fetchval("select count(*) from evolution_requests") == 0
 
 
-async def test_roles_and_tenants(client, operator, tenant_a, tenant_b, world, sql):
+async def test_roles_and_tenants(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, tenant_b: Tenant, world: World, sql: asyncpg.Connection
+) -> None:
     r = await client.post(
         f"{API}/evolutions", headers=tenant_a.member.headers, json={"client_id": str(tenant_a.id), "title": "X"}
     )

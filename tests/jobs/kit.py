@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 from services.core.auth import Principal
 from services.core.queue import Job, JobContext
 from services.core.worker import Worker
+from tests.conftest import User
 
 KIND = "tests.record"
 
@@ -32,7 +32,7 @@ class Recorder:
         return Worker(ctx, {KIND: self}, owner=owner)
 
 
-def principal_of(user: Any) -> Principal:
+def principal_of(user: User) -> Principal:
     app_metadata = {"provider": "email", **({"role": "operator"} if user.operator else {})}
     return Principal.from_claims(
         {

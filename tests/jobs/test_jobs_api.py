@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
+import httpx
 import pytest
 
 from services.core import queue
+from services.core.db import Database
+from tests.conftest import Tenant, User
 from tests.jobs.kit import KIND
 
 
 @pytest.fixture
-async def jobs(db, sql, tenant_a):
+async def jobs(db: Database, sql: asyncpg.Connection, tenant_a: Tenant):
     async with db.service_session() as session:
         ids = [await queue.enqueue(session, KIND, {"i": i}, client_id=tenant_a.id if i % 2 else None) for i in range(5)]
         await queue.enqueue(session, "tests.other", {"secret": "payload"})
@@ -21,7 +25,9 @@ async def jobs(db, sql, tenant_a):
     return ids
 
 
-async def test_operator_lists_jobs_newest_first_in_keyset_pages(client, operator, jobs):
+async def test_operator_lists_jobs_newest_first_in_keyset_pages(
+    client: httpx.AsyncClient, operator: User, jobs
+) -> None:
     seen, cursor = [], None
     while True:
         params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
@@ -35,7 +41,9 @@ async def test_operator_lists_jobs_newest_first_in_keyset_pages(client, operator
     assert "payload" not in r.json()["items"][0]  # the list stays small: payloads are in the detail
 
 
-async def test_list_filters_by_status_kind_and_client(client, operator, tenant_a, jobs):
+async def test_list_filters_by_status_kind_and_client(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, jobs
+) -> None:
     async def ids(**params):
         r = await client.get("/api/v1/jobs", headers=operator.headers, params=params)
         assert r.status_code == 200, r.text
@@ -51,7 +59,7 @@ async def test_list_filters_by_status_kind_and_client(client, operator, tenant_a
     assert forged.status_code == 422
 
 
-async def test_job_detail_shows_payload_and_last_error(client, operator, jobs):
+async def test_job_detail_shows_payload_and_last_error(client: httpx.AsyncClient, operator: User, jobs) -> None:
     r = await client.get(f"/api/v1/jobs/{jobs[0]}", headers=operator.headers)
     assert r.status_code == 200
     body = r.json()
@@ -60,7 +68,9 @@ async def test_job_detail_shows_payload_and_last_error(client, operator, jobs):
     assert missing.status_code == 404 and missing.json()["code"] == "job_not_found"
 
 
-async def test_retry_queues_a_dead_job_now_with_attempts_reset_and_is_audited(client, operator, jobs, sql):
+async def test_retry_queues_a_dead_job_now_with_attempts_reset_and_is_audited(
+    client: httpx.AsyncClient, operator: User, jobs, sql: asyncpg.Connection
+) -> None:
     r = await client.post(f"/api/v1/jobs/{jobs[0]}/retry", headers=operator.headers)
     assert r.status_code == 200, r.text
     assert (r.json()["status"], r.json()["attempts"]) == ("queued", 0)
@@ -73,7 +83,9 @@ async def test_retry_queues_a_dead_job_now_with_attempts_reset_and_is_audited(cl
     assert '"dead"' in audit["before"] and '"queued"' in audit["after"]
 
 
-async def test_only_dead_or_failed_jobs_can_be_retried(client, operator, jobs, sql):
+async def test_only_dead_or_failed_jobs_can_be_retried(
+    client: httpx.AsyncClient, operator: User, jobs, sql: asyncpg.Connection
+) -> None:
     for job_id in (jobs[1], jobs[2]):  # done, queued
         r = await client.post(f"/api/v1/jobs/{job_id}/retry", headers=operator.headers)
         assert r.status_code == 409 and r.json()["code"] == "job_not_retryable"
@@ -82,7 +94,9 @@ async def test_only_dead_or_failed_jobs_can_be_retried(client, operator, jobs, s
     assert await sql.fetchval("select count(*) from audit_log where action = 'job.retried'") == 0
 
 
-async def test_members_get_403_and_anonymous_callers_401(client, tenant_a, jobs, sql):
+async def test_members_get_403_and_anonymous_callers_401(
+    client: httpx.AsyncClient, tenant_a: Tenant, jobs, sql: asyncpg.Connection
+) -> None:
     for method, path in (
         ("GET", "/api/v1/jobs"),
         ("GET", f"/api/v1/jobs/{jobs[0]}"),

@@ -8,12 +8,17 @@ import os
 import signal
 import sys
 import uuid
+from pathlib import Path
 
+import asyncpg
 import httpx
 import respx
 
+from services.core.settings import Settings
+from tests.conftest import Tenant, User
 
-async def _wait_for(sql, query: str, expected: object, seconds: float = 20) -> object:
+
+async def _wait_for(sql: asyncpg.Connection, query: str, expected: object, seconds: float = 20) -> object:
     value = None
     for _ in range(int(seconds / 0.05)):
         value = await sql.fetchval(query)
@@ -23,7 +28,9 @@ async def _wait_for(sql, query: str, expected: object, seconds: float = 20) -> o
     return value
 
 
-async def test_serve_runs_the_queue_in_process(settings, operator, tenant_a, sql):
+async def test_serve_runs_the_queue_in_process(
+    settings: Settings, operator: User, tenant_a: Tenant, sql: asyncpg.Connection
+) -> None:
     from api.app import create_app
 
     serving = settings.model_copy(
@@ -53,7 +60,9 @@ async def test_serve_runs_the_queue_in_process(settings, operator, tenant_a, sql
     assert await sql.fetchval("select count(*) from client_members where user_id = $1", user_id) == 1
 
 
-async def test_foxeo_worker_claims_jobs_and_stops_on_sigterm(database_url, tmp_path, sql, tenant_a):
+async def test_foxeo_worker_claims_jobs_and_stops_on_sigterm(
+    database_url: str, tmp_path: Path, sql: asyncpg.Connection, tenant_a: Tenant
+) -> None:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,

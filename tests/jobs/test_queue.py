@@ -10,6 +10,8 @@ import asyncpg
 import pytest
 
 from services.core import queue
+from services.core.db import Database
+from tests.conftest import Tenant, User
 from tests.jobs.kit import KIND, principal_of
 
 
@@ -17,7 +19,9 @@ class Boom(Exception):
     pass
 
 
-async def test_a_job_enqueued_in_a_request_that_rolls_back_does_not_exist(db, operator, tenant_a, sql):
+async def test_a_job_enqueued_in_a_request_that_rolls_back_does_not_exist(
+    db: Database, operator: User, tenant_a: Tenant, sql: asyncpg.Connection
+) -> None:
     with pytest.raises(Boom):
         async with db.user_session(principal_of(operator)) as session:
             assert await queue.enqueue(session, KIND, {"n": 1}) is not None
@@ -36,7 +40,7 @@ async def test_a_job_enqueued_in_a_request_that_rolls_back_does_not_exist(db, op
     }
 
 
-async def test_the_idempotency_key_makes_one_job(db, sql):
+async def test_the_idempotency_key_makes_one_job(db: Database, sql: asyncpg.Connection) -> None:
     async with db.service_session() as session:
         first = await queue.enqueue(session, KIND, {}, idempotency_key="once")
         again = await queue.enqueue(session, KIND, {"other": True}, idempotency_key="once")
@@ -46,7 +50,7 @@ async def test_the_idempotency_key_makes_one_job(db, sql):
     assert await sql.fetchval("select count(*) from jobs") == 3
 
 
-async def test_workers_are_woken_at_commit_only(db, database_url):
+async def test_workers_are_woken_at_commit_only(db: Database, database_url: str) -> None:
     listener = await asyncpg.connect(database_url)
     woken: asyncio.Queue[str] = asyncio.Queue()
     await listener.add_listener(queue.CHANNEL, lambda *args: woken.put_nowait(args[-1]))
@@ -68,16 +72,16 @@ async def test_workers_are_woken_at_commit_only(db, database_url):
         await listener.close()
 
 
-async def _enqueue(db, n: int, **options) -> list:
+async def _enqueue(db: Database, n: int, **options) -> list:
     async with db.service_session() as session:
         return [await queue.enqueue(session, KIND, {"i": i}, **options) for i in range(n)]
 
 
-def _claim(db, owner: str, limit: int = 5, lease: float = 60):
+def _claim(db: Database, owner: str, limit: int = 5, lease: float = 60):
     return queue.claim(db.pool, limit=limit, owner=owner, lease_seconds=lease, default_max_attempts=3, kinds=[KIND])
 
 
-async def test_concurrent_claims_never_hand_out_a_job_twice(db):
+async def test_concurrent_claims_never_hand_out_a_job_twice(db: Database) -> None:
     ids = set(await _enqueue(db, 60))
     batches = await asyncio.gather(*(_claim(db, f"w{i}", limit=7) for i in range(12)))
     claimed = [job.id for batch in batches for job in batch]
@@ -85,7 +89,7 @@ async def test_concurrent_claims_never_hand_out_a_job_twice(db):
     assert await _claim(db, "late") == []
 
 
-async def test_claims_skip_future_jobs_and_unknown_kinds(db, sql):
+async def test_claims_skip_future_jobs_and_unknown_kinds(db: Database, sql: asyncpg.Connection) -> None:
     await _enqueue(db, 1, run_after=datetime.now(UTC) + timedelta(minutes=5))
     async with db.service_session() as session:
         await queue.enqueue(session, "tests.other", {})
@@ -94,7 +98,9 @@ async def test_claims_skip_future_jobs_and_unknown_kinds(db, sql):
     assert [job.kind for job in await _claim(db, "w")] == [KIND]
 
 
-async def test_an_expired_lease_is_claimed_again_and_the_stale_finish_is_ignored(db, sql):
+async def test_an_expired_lease_is_claimed_again_and_the_stale_finish_is_ignored(
+    db: Database, sql: asyncpg.Connection
+) -> None:
     await _enqueue(db, 1)
     (ghost,) = await _claim(db, "ghost")  # a worker that is then killed -9: it never finishes in time
     assert ghost.attempts == 1

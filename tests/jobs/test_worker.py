@@ -7,25 +7,27 @@ import asyncio
 import random
 from datetime import timedelta
 
+import asyncpg
 import pytest
 
 from services.core import queue
-from services.core.queue import PermanentJobError
+from services.core.db import Database
+from services.core.queue import JobContext, PermanentJobError
 from services.core.worker import backoff_seconds
-from tests.jobs.kit import KIND
+from tests.jobs.kit import KIND, Recorder
 
 
-async def _enqueue(db, n: int = 1, **options) -> list:
+async def _enqueue(db: Database, n: int = 1, **options) -> list:
     async with db.service_session() as session:
         return [await queue.enqueue(session, KIND, {"i": i}, **options) for i in range(n)]
 
 
-async def _due_now(sql) -> None:
+async def _due_now(sql: asyncpg.Connection) -> None:
     """Let the retry delay pass."""
     await sql.execute("update jobs set run_after = now() where status = 'failed'")
 
 
-def test_backoff_doubles_up_to_the_cap_with_jitter_that_never_comes_early():
+def test_backoff_doubles_up_to_the_cap_with_jitter_that_never_comes_early() -> None:
     rng = random.Random(7)
     for attempts in range(1, 16):
         ceiling = min(3600.0, 10.0 * 2 ** (attempts - 1))
@@ -35,7 +37,7 @@ def test_backoff_doubles_up_to_the_cap_with_jitter_that_never_comes_early():
     assert backoff_seconds(10_000, 10.0, 3600.0, rng) <= 3600.0
 
 
-async def test_a_successful_job_is_done(ctx, recorder, sql):
+async def test_a_successful_job_is_done(ctx: JobContext, recorder: Recorder, sql: asyncpg.Connection) -> None:
     await _enqueue(ctx.db)
     await recorder.worker(ctx).run_pending()
     assert [run.payload for run in recorder.runs] == [{"i": 0}]
@@ -44,7 +46,9 @@ async def test_a_successful_job_is_done(ctx, recorder, sql):
     assert row["finished_at"] >= row["started_at"]
 
 
-async def test_failures_retry_with_backoff_then_the_job_is_dead(ctx, recorder, sql):
+async def test_failures_retry_with_backoff_then_the_job_is_dead(
+    ctx: JobContext, recorder: Recorder, sql: asyncpg.Connection
+) -> None:
     recorder.error = RuntimeError("vendor timed out")
     await _enqueue(ctx.db)
     worker = recorder.worker(ctx)
@@ -67,14 +71,14 @@ async def test_failures_retry_with_backoff_then_the_job_is_dead(ctx, recorder, s
     assert [run.attempts for run in recorder.runs] == [1, 2, 3]
 
 
-async def test_a_job_may_set_its_own_max_attempts(ctx, recorder, sql):
+async def test_a_job_may_set_its_own_max_attempts(ctx: JobContext, recorder: Recorder, sql: asyncpg.Connection) -> None:
     recorder.error = RuntimeError("no")
     await _enqueue(ctx.db, max_attempts=1)
     await recorder.worker(ctx).run_pending()
     assert await sql.fetchval("select status from jobs") == "dead"
 
 
-async def test_a_permanent_error_is_dead_at_once(ctx, recorder, sql):
+async def test_a_permanent_error_is_dead_at_once(ctx: JobContext, recorder: Recorder, sql: asyncpg.Connection) -> None:
     recorder.error = PermanentJobError("the vendor refused the e-mail address")
     await _enqueue(ctx.db)
     await recorder.worker(ctx).run_pending()
@@ -83,7 +87,9 @@ async def test_a_permanent_error_is_dead_at_once(ctx, recorder, sql):
     assert "refused the e-mail address" in row["last_error"]
 
 
-async def test_a_killed_worker_s_job_runs_again_exactly_once(ctx, recorder, sql):
+async def test_a_killed_worker_s_job_runs_again_exactly_once(
+    ctx: JobContext, recorder: Recorder, sql: asyncpg.Connection
+) -> None:
     await _enqueue(ctx.db)
     # the "killed" worker: it claimed the job and vanished (kill -9), never finishing
     (ghost,) = await queue.claim(
@@ -100,7 +106,9 @@ async def test_a_killed_worker_s_job_runs_again_exactly_once(ctx, recorder, sql)
     assert await sql.fetchval("select status from jobs") == "done"
 
 
-async def test_a_lease_expired_on_the_last_attempt_makes_the_job_dead_without_running_it(ctx, recorder, sql):
+async def test_a_lease_expired_on_the_last_attempt_makes_the_job_dead_without_running_it(
+    ctx: JobContext, recorder: Recorder, sql: asyncpg.Connection
+) -> None:
     await _enqueue(ctx.db, max_attempts=1)
     await queue.claim(ctx.db.pool, limit=1, owner="ghost", lease_seconds=60, default_max_attempts=3, kinds=[KIND])
     await sql.execute("update jobs set lease_expires_at = now() - interval '1 second'")
@@ -110,7 +118,7 @@ async def test_a_lease_expired_on_the_last_attempt_makes_the_job_dead_without_ru
     assert row["status"] == "dead" and "stopped" in row["last_error"]
 
 
-async def test_a_slow_handler_keeps_its_lease(ctx, recorder, sql):
+async def test_a_slow_handler_keeps_its_lease(ctx: JobContext, recorder: Recorder, sql: asyncpg.Connection) -> None:
     slow = ctx.__class__(ctx.db, ctx.settings.model_copy(update={"jobs_lease_seconds": 1.0}), ctx.resources)
     recorder.delay = 2.0
     await _enqueue(ctx.db)
@@ -122,7 +130,7 @@ async def test_a_slow_handler_keeps_its_lease(ctx, recorder, sql):
     assert await sql.fetchval("select status from jobs") == "done"
 
 
-async def test_two_workers_never_run_a_job_twice(ctx, recorder, sql):
+async def test_two_workers_never_run_a_job_twice(ctx: JobContext, recorder: Recorder, sql: asyncpg.Connection) -> None:
     recorder.delay = 0.01
     ids = await _enqueue(ctx.db, 80)
     await asyncio.gather(recorder.worker(ctx, "a").run_pending(), recorder.worker(ctx, "b").run_pending())
@@ -132,7 +140,7 @@ async def test_two_workers_never_run_a_job_twice(ctx, recorder, sql):
     assert {run.id for run in recorder.runs if run.attempts != 1} == set()
 
 
-async def test_concurrency_is_bounded_per_worker(ctx, sql):
+async def test_concurrency_is_bounded_per_worker(ctx: JobContext, sql: asyncpg.Connection) -> None:
     running, peak = 0, 0
 
     async def handler(_ctx, _job) -> None:
@@ -150,7 +158,9 @@ async def test_concurrency_is_bounded_per_worker(ctx, sql):
     assert await sql.fetchval("select count(*) from jobs where status = 'done'") == 20
 
 
-async def test_a_notify_wakes_an_idle_worker_without_waiting_for_the_poll(ctx, recorder, sql):
+async def test_a_notify_wakes_an_idle_worker_without_waiting_for_the_poll(
+    ctx: JobContext, recorder: Recorder, sql: asyncpg.Connection
+) -> None:
     worker = recorder.worker(ctx)
     await worker.listen()  # no scheduler: only the NOTIFY can start the job
     try:
@@ -164,7 +174,9 @@ async def test_a_notify_wakes_an_idle_worker_without_waiting_for_the_poll(ctx, r
         await worker.stop()
 
 
-async def test_shutdown_stops_claiming_and_lets_running_handlers_finish(ctx, recorder, sql):
+async def test_shutdown_stops_claiming_and_lets_running_handlers_finish(
+    ctx: JobContext, recorder: Recorder, sql: asyncpg.Connection
+) -> None:
     recorder.delay = 0.3
     await _enqueue(ctx.db, 2)
     worker = recorder.worker(ctx)
@@ -175,7 +187,9 @@ async def test_shutdown_stops_claiming_and_lets_running_handlers_finish(ctx, rec
     assert await worker.tick() == 0  # stopped: claims nothing
 
 
-async def test_shutdown_timeout_hands_unfinished_jobs_back(ctx, recorder, sql):
+async def test_shutdown_timeout_hands_unfinished_jobs_back(
+    ctx: JobContext, recorder: Recorder, sql: asyncpg.Connection
+) -> None:
     impatient = ctx.__class__(ctx.db, ctx.settings.model_copy(update={"jobs_shutdown_seconds": 0.1}), ctx.resources)
     recorder.delay = 30
     await _enqueue(ctx.db)
@@ -188,7 +202,7 @@ async def test_shutdown_timeout_hands_unfinished_jobs_back(ctx, recorder, sql):
 
 
 @pytest.mark.parametrize("kind", ["members.invite"])
-def test_module_handlers_are_discovered_by_kind(kind):
+def test_module_handlers_are_discovered_by_kind(kind) -> None:
     from services.core.jobs import registered_handlers
 
     assert kind in registered_handlers()

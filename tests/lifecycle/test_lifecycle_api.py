@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
+import httpx
+
+from tests.conftest import Tenant, User, World
+from tests.projects.kit import Projects
+
 API = "/api/v1"
 ONE_DEFAULTS = {"home", "documents", "chat", "agenda", "visio", "lab_history", "evolutions"}
 
 
-async def _config(sql, client_id):
+async def _config(sql: asyncpg.Connection, client_id):
     return await sql.fetchrow(
         "select dashboard_type, active_modules, elio_lab_enabled from client_configs where client_id = $1", client_id
     )
 
 
-async def test_graduation_moves_everything_at_once_and_keeps_lab_history(client, operator, tenant_a, sql, pj):
+async def test_graduation_moves_everything_at_once_and_keeps_lab_history(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection, pj: Projects
+) -> None:
     journey = await pj.journey(tenant_a.id)
     delivery = await pj.project(tenant_a.id, kind="delivery")
     r = await client.post(
@@ -71,7 +79,9 @@ async def test_graduation_moves_everything_at_once_and_keeps_lab_history(client,
     assert again.status_code == 409 and again.json()["code"] == "lifecycle_already_in_state"
 
 
-async def test_reactivation_opens_a_new_cycle_and_regraduation_restores_one_tools(client, operator, tenant_b, sql, pj):
+async def test_reactivation_opens_a_new_cycle_and_regraduation_restores_one_tools(
+    client: httpx.AsyncClient, operator: User, tenant_b: Tenant, sql: asyncpg.Connection, pj: Projects
+) -> None:
     await sql.execute(
         "update client_configs set active_modules = active_modules || '{client_crm}',"
         " elio_lab_enabled = false where client_id = $1",
@@ -102,7 +112,9 @@ async def test_reactivation_opens_a_new_cycle_and_regraduation_restores_one_tool
     assert state["elio_lab_enabled"] is False and state["lab_cycle"] == 2
 
 
-async def test_a_failed_reactivation_writes_nothing(client, operator, tenant_b, sql, pj):
+async def test_a_failed_reactivation_writes_nothing(
+    client: httpx.AsyncClient, operator: User, tenant_b: Tenant, sql: asyncpg.Connection, pj: Projects
+) -> None:
     template = await pj.template()
     assert (
         await client.post(f"{API}/journey-templates/{template['id']}/archive", headers=operator.headers)
@@ -118,7 +130,9 @@ async def test_a_failed_reactivation_writes_nothing(client, operator, tenant_b, 
     assert await sql.fetchval("select count(*) from audit_log") == before
 
 
-async def test_only_lab_clients_graduate_and_only_one_clients_reactivate(client, operator, world):
+async def test_only_lab_clients_graduate_and_only_one_clients_reactivate(
+    client: httpx.AsyncClient, operator: User, world: World
+) -> None:
     prospect = await world.tenant("Prospect", status="prospect")
     for action in ("graduate", "reactivate-lab"):
         r = await client.post(f"{API}/clients/{prospect.id}/{action}", headers=operator.headers)
@@ -129,7 +143,9 @@ async def test_only_lab_clients_graduate_and_only_one_clients_reactivate(client,
     assert r.status_code == 422
 
 
-async def test_roles_and_tenants(client, operator, tenant_a, tenant_b, sql):
+async def test_roles_and_tenants(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, tenant_b: Tenant, sql: asyncpg.Connection
+) -> None:
     for tenant in (tenant_a, tenant_b):
         for member in (tenant_a.member, tenant_b.member):
             for action in ("graduate", "reactivate-lab"):
@@ -146,7 +162,9 @@ async def test_roles_and_tenants(client, operator, tenant_a, tenant_b, sql):
     assert (await client.get(f"{API}/clients/{tenant_a.id}/lifecycle")).status_code == 401
 
 
-async def test_racing_graduations_one_wins_the_other_gets_409(client, operator, tenant_a, sql):
+async def test_racing_graduations_one_wins_the_other_gets_409(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection
+) -> None:
     import asyncio
 
     responses = await asyncio.gather(

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import Tenant, User
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright_api = pytest.importorskip(
     "playwright.async_api", reason="playwright is not installed (pip install -e '.[dev]')"
@@ -53,7 +55,9 @@ async def page(live_server: str) -> AsyncIterator[tuple[Any, list[str], list[str
             await browser.close()
 
 
-async def test_swagger_ui_runs_an_operation_with_a_dev_token(page, live_server, operator, tenant_a) -> None:
+async def test_swagger_ui_runs_an_operation_with_a_dev_token(
+    page, live_server: str, operator: User, tenant_a: Tenant
+) -> None:
     tab, refused, errors = page
     expect = playwright_api.expect
     await tab.goto(f"{live_server}/docs")
@@ -76,7 +80,7 @@ async def test_swagger_ui_runs_an_operation_with_a_dev_token(page, live_server, 
     assert errors == []
 
 
-async def test_redoc_renders_the_api(page, live_server) -> None:
+async def test_redoc_renders_the_api(page, live_server: str) -> None:
     tab, refused, errors = page
     expect = playwright_api.expect
     await tab.goto(f"{live_server}/redoc")

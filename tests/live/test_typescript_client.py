@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import Tenant, User
+
 NODE_PROJECT = Path(__file__).resolve().parents[1] / "typescript"
 OPENAPI = NODE_PROJECT.parents[1] / "openapi" / "openapi.json"
 BIN = NODE_PROJECT / "node_modules" / ".bin"
@@ -58,7 +60,9 @@ def test_openapi_lints_clean_with_redocly_recommended(node_modules: None) -> Non
     assert report["totals"]["errors"] == 0 and report["totals"]["warnings"] == 0, problems
 
 
-async def test_generated_client_talks_to_a_live_server(compiled_client: Path, live_server, operator, tenant_a) -> None:
+async def test_generated_client_talks_to_a_live_server(
+    compiled_client: Path, live_server: str, operator: User, tenant_a: Tenant
+) -> None:
     process = await asyncio.create_subprocess_exec(
         "node",
         str(compiled_client),

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
+import httpx
 import jwt
+from fastapi import FastAPI
 from livekit import api
 
 from services.core.jobs import registered_handlers
+from services.core.settings import Settings
 from services.core.worker import Worker
+from tests.conftest import Tenant, User
 from tests.meetings.conftest import KEY, SECRET
 
 URL = "/api/v1/meetings"
@@ -18,15 +23,15 @@ async def run_jobs(app: Any) -> None:
     await Worker(app.state.job_context, registered_handlers()).run_pending()
 
 
-async def start(client, user, tenant, **body: Any) -> dict[str, Any]:
+async def start(client: httpx.AsyncClient, user: User, tenant: Tenant, **body: Any) -> dict[str, Any]:
     response = await client.post(URL, json={"client_id": str(tenant.id), **body}, headers=user.headers)
     assert response.status_code == 201, response.text
     return response.json()
 
 
 async def test_operator_starts_a_hub_meeting_and_the_room_is_created_by_a_job(
-    app, client, operator, tenant_a, twirp, sql
-):
+    app: FastAPI, client: httpx.AsyncClient, operator: User, tenant_a: Tenant, twirp, sql: asyncpg.Connection
+) -> None:
     fake, _ = twirp
     fake.add("livekit.RoomService/CreateRoom", api.Room(sid="RM_1", name="x"))
     meeting = await start(client, operator, tenant_a, title="Point mensuel")
@@ -39,7 +44,9 @@ async def test_operator_starts_a_hub_meeting_and_the_room_is_created_by_a_job(
     assert await sql.fetchval("select count(*) from audit_log where action = 'meeting.started'") == 1
 
 
-async def test_members_start_simple_meetings_for_their_own_client_only(client, tenant_a, tenant_b, sql):
+async def test_members_start_simple_meetings_for_their_own_client_only(
+    client: httpx.AsyncClient, tenant_a: Tenant, tenant_b: Tenant, sql: asyncpg.Connection
+) -> None:
     meeting = await start(client, tenant_a.member, tenant_a)
     assert (meeting["kind"], meeting["dashboard"]) == ("simple", "lab")
     one = await start(client, tenant_b.member, tenant_b)
@@ -51,7 +58,9 @@ async def test_members_start_simple_meetings_for_their_own_client_only(client, t
     assert await sql.fetchval("select count(*) from meetings") == 2
 
 
-async def test_join_tokens_by_role_and_only_for_the_clients_people(client, operator, tenant_a, tenant_b, settings):
+async def test_join_tokens_by_role_and_only_for_the_clients_people(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, tenant_b: Tenant, settings: Settings
+) -> None:
     meeting = await start(client, operator, tenant_a)
     for user, admin in ((operator, True), (tenant_a.member, None)):
         response = await client.post(f"{URL}/{meeting['id']}/token", headers=user.headers)
@@ -68,7 +77,9 @@ async def test_join_tokens_by_role_and_only_for_the_clients_people(client, opera
     assert denied.status_code == 404
 
 
-async def test_list_and_detail_are_per_client(client, operator, tenant_a, tenant_b):
+async def test_list_and_detail_are_per_client(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     a = await start(client, operator, tenant_a)
     await start(client, operator, tenant_a)
     await start(client, operator, tenant_b)
@@ -91,7 +102,15 @@ async def test_list_and_detail_are_per_client(client, operator, tenant_a, tenant
     assert forged.status_code == 422
 
 
-async def test_recording_needs_consent_and_the_operator(app, client, operator, tenant_a, tenant_b, twirp, sql):
+async def test_recording_needs_consent_and_the_operator(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    operator: User,
+    tenant_a: Tenant,
+    tenant_b: Tenant,
+    twirp,
+    sql: asyncpg.Connection,
+) -> None:
     fake, _ = twirp
     meeting = await start(client, operator, tenant_a)
     fake.add("livekit.RoomService/CreateRoom", api.Room(sid="RM_1", name=meeting["room_name"]))
@@ -133,13 +152,15 @@ async def test_recording_needs_consent_and_the_operator(app, client, operator, t
     assert api.StopEgressRequest.FromString(fake.called("livekit.Egress/StopEgress")[0].body).egress_id == "EG_1"
 
 
-async def test_simple_meetings_are_never_recorded(client, tenant_a, operator):
+async def test_simple_meetings_are_never_recorded(client: httpx.AsyncClient, tenant_a: Tenant, operator: User) -> None:
     meeting = await start(client, tenant_a.member, tenant_a)
     consent = await client.post(f"{URL}/{meeting['id']}/consent", json={"agreed_by": "x"}, headers=operator.headers)
     assert consent.status_code == 422
 
 
-async def test_recording_without_egress_storage_answers_503_naming_it(client, operator, tenant_a, settings, app):
+async def test_recording_without_egress_storage_answers_503_naming_it(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, settings: Settings, app: FastAPI
+) -> None:
     app.state.settings = settings.model_copy(update={"livekit_egress_s3_endpoint": None})
     meeting = await start(client, operator, tenant_a)
     consent = await client.post(f"{URL}/{meeting['id']}/consent", json={"agreed_by": "Alice"}, headers=operator.headers)
@@ -150,8 +171,13 @@ async def test_recording_without_egress_storage_answers_503_naming_it(client, op
 
 
 async def test_without_livekit_no_meeting_starts_and_the_setting_is_named(
-    app, client, operator, tenant_a, settings, sql
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    operator: User,
+    tenant_a: Tenant,
+    settings: Settings,
+    sql: asyncpg.Connection,
+) -> None:
     app.state.settings = settings.model_copy(update={"livekit_api_secret": None})
     response = await client.post(URL, json={"client_id": str(tenant_a.id)}, headers=operator.headers)
     assert response.status_code == 503

@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import asyncpg
+import httpx
+from fastapi import FastAPI
 from pydantic import SecretStr
 
+from services.core.settings import Settings
+from tests.conftest import Tenant, User
 from tests.meetings.conftest import deliver, egress_ended, room_event, signed
 
 
-async def meeting_of(sql, operator, tenant) -> tuple[str, str]:
+async def meeting_of(sql: asyncpg.Connection, operator: User, tenant: Tenant) -> tuple[str, str]:
     meeting_id = await sql.fetchval(
         "insert into meetings (client_id, dashboard, kind, room_name, created_by)"
         " values ($1, 'hub', 'full', 'foxeo-' || gen_random_uuid(), $2) returning id",
@@ -21,7 +26,7 @@ async def meeting_of(sql, operator, tenant) -> tuple[str, str]:
     return str(meeting_id), f"foxeo-{meeting_id}"
 
 
-def participant(event: str, event_id: str, room: str, user, role: str) -> str:
+def participant(event: str, event_id: str, room: str, user: User, role: str) -> str:
     body = json.loads(room_event(event, event_id, room))
     body["participant"] = {
         "sid": f"PA_{event_id}",
@@ -34,7 +39,9 @@ def participant(event: str, event_id: str, room: str, user, role: str) -> str:
     return json.dumps(body)
 
 
-async def test_room_and_attendance_events(client, sql, operator, tenant_a):
+async def test_room_and_attendance_events(
+    client: httpx.AsyncClient, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
+) -> None:
     meeting_id, room = await meeting_of(sql, operator, tenant_a)
     assert (await deliver(client, room_event("room_started", "EV_1", room))).json() == {
         "received": True,
@@ -58,7 +65,9 @@ async def test_room_and_attendance_events(client, sql, operator, tenant_a):
     assert "meeting.live" in actions and "meeting.ended" in actions
 
 
-async def test_a_duplicated_webhook_is_applied_once(client, sql, operator, tenant_a):
+async def test_a_duplicated_webhook_is_applied_once(
+    client: httpx.AsyncClient, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
+) -> None:
     _, room = await meeting_of(sql, operator, tenant_a)
     body = participant("participant_joined", "EV_1", room, tenant_a.member, "member")
     first = await deliver(client, body)
@@ -68,7 +77,9 @@ async def test_a_duplicated_webhook_is_applied_once(client, sql, operator, tenan
     assert await sql.fetchval("select count(*) from webhook_events") == 1
 
 
-async def test_egress_ended_twice_gives_one_recording_update_and_one_job(client, sql, operator, tenant_a):
+async def test_egress_ended_twice_gives_one_recording_update_and_one_job(
+    client: httpx.AsyncClient, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
+) -> None:
     meeting_id, room = await meeting_of(sql, operator, tenant_a)
     await sql.execute(
         "insert into meeting_recordings (client_id, meeting_id, egress_id, status, storage_path, phase,"
@@ -92,7 +103,9 @@ async def test_egress_ended_twice_gives_one_recording_update_and_one_job(client,
     assert await sql.fetchval("select transcription_status from meetings") == "pending"
 
 
-async def test_forged_or_replayed_webhooks_are_refused_and_change_nothing(client, sql, operator, tenant_a):
+async def test_forged_or_replayed_webhooks_are_refused_and_change_nothing(
+    client: httpx.AsyncClient, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
+) -> None:
     _, room = await meeting_of(sql, operator, tenant_a)
     body = room_event("room_started", "EV_1", room)
     cases = {
@@ -111,7 +124,9 @@ async def test_forged_or_replayed_webhooks_are_refused_and_change_nothing(client
     assert await sql.fetchval("select status from meetings") == "scheduled"
 
 
-async def test_not_configured_answers_503_naming_the_secret(app, client, settings):
+async def test_not_configured_answers_503_naming_the_secret(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings
+) -> None:
     from integrations.livekit import LiveKitClient
 
     app.state.job_context.resources.provide(LiveKitClient, LiveKitClient(settings.livekit_url, "devkey", None))

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
 import httpx
 import pytest
 import respx
+from fastapi import FastAPI
 
 from services.core.settings import Settings
+from tests.conftest import Tenant, User
 from tests.factories import create_user
 
 
-async def test_embedded_invite_creates_the_user_and_a_working_dev_token(client, operator, tenant_a, sql):
+async def test_embedded_invite_creates_the_user_and_a_working_dev_token(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection
+) -> None:
     r = await client.post(
         f"/api/v1/clients/{tenant_a.id}/members",
         headers=operator.headers,
@@ -32,7 +37,9 @@ async def test_embedded_invite_creates_the_user_and_a_working_dev_token(client, 
     assert await sql.fetchval("select action from audit_log order by id desc limit 1") == "member.invited"
 
 
-async def test_list_members_by_operator_and_by_a_member_of_that_client_only(client, operator, tenant_a, tenant_b):
+async def test_list_members_by_operator_and_by_a_member_of_that_client_only(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     r = await client.get(f"/api/v1/clients/{tenant_a.id}/members", headers=tenant_a.member.headers)
     assert r.status_code == 200 and [m["user_id"] for m in r.json()] == [str(tenant_a.member.id)]
     assert (await client.get(f"/api/v1/clients/{tenant_a.id}/members", headers=operator.headers)).status_code == 200
@@ -40,7 +47,9 @@ async def test_list_members_by_operator_and_by_a_member_of_that_client_only(clie
     assert other.status_code == 404
 
 
-async def test_removing_a_member_revokes_access_on_the_next_request(client, operator, tenant_a, sql):
+async def test_removing_a_member_revokes_access_on_the_next_request(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection
+) -> None:
     member = tenant_a.member
     assert (await client.get(f"/api/v1/clients/{tenant_a.id}", headers=member.headers)).status_code == 200
     r = await client.delete(f"/api/v1/clients/{tenant_a.id}/members/{member.id}", headers=operator.headers)
@@ -50,7 +59,9 @@ async def test_removing_a_member_revokes_access_on_the_next_request(client, oper
     assert again.status_code == 404
 
 
-async def test_members_cannot_invite_or_remove(client, tenant_a, tenant_b, sql):
+async def test_members_cannot_invite_or_remove(
+    client: httpx.AsyncClient, tenant_a: Tenant, tenant_b: Tenant, sql: asyncpg.Connection
+) -> None:
     r = await client.post(
         f"/api/v1/clients/{tenant_a.id}/members", headers=tenant_a.member.headers, json={"email": "friend@example.com"}
     )
@@ -62,7 +73,7 @@ async def test_members_cannot_invite_or_remove(client, tenant_a, tenant_b, sql):
     assert await sql.fetchval("select count(*) from client_members") == 2
 
 
-async def test_invite_into_unknown_client_is_404_and_bad_email_422(client, operator):
+async def test_invite_into_unknown_client_is_404_and_bad_email_422(client: httpx.AsyncClient, operator: User) -> None:
     r = await client.post(
         f"/api/v1/clients/{uuid.uuid4()}/members", headers=operator.headers, json={"email": "x@example.com"}
     )
@@ -83,14 +94,16 @@ def supabase_settings(settings: Settings) -> Settings:
     )
 
 
-async def _run_jobs(app) -> None:
+async def _run_jobs(app: FastAPI) -> None:
     from services.core.jobs import registered_handlers
     from services.core.worker import Worker
 
     await Worker(app.state.job_context, registered_handlers()).run_pending()
 
 
-async def test_supabase_invite_goes_through_the_admin_api(supabase_settings, operator, tenant_a, sql):
+async def test_supabase_invite_goes_through_the_admin_api(
+    supabase_settings: Settings, operator: User, tenant_a: Tenant, sql: asyncpg.Connection
+) -> None:
     from api.app import create_app
 
     invited_id = uuid.uuid4()
@@ -144,7 +157,9 @@ async def test_supabase_invite_goes_through_the_admin_api(supabase_settings, ope
     assert actions[-2:] == ["member.invited", "member.added"]
 
 
-async def test_supabase_invite_refusal_makes_the_job_dead_with_the_reason(supabase_settings, operator, tenant_a, sql):
+async def test_supabase_invite_refusal_makes_the_job_dead_with_the_reason(
+    supabase_settings: Settings, operator: User, tenant_a: Tenant, sql: asyncpg.Connection
+) -> None:
     """Was: a 502 from the request. The refusal now arrives in the job, which goes dead at once
     (retrying cannot help) with GoTrue's message as its last error; no membership is created."""
     from api.app import create_app
@@ -169,7 +184,9 @@ async def test_supabase_invite_refusal_makes_the_job_dead_with_the_reason(supaba
     assert await sql.fetchval("select count(*) from client_members") == 1
 
 
-async def test_supabase_without_a_secret_key_refuses_the_invite_with_a_503(supabase_settings, operator, tenant_a, sql):
+async def test_supabase_without_a_secret_key_refuses_the_invite_with_a_503(
+    supabase_settings: Settings, operator: User, tenant_a: Tenant, sql: asyncpg.Connection
+) -> None:
     from api.app import create_app
 
     app = create_app(supabase_settings.model_copy(update={"supabase_secret_key": None}))

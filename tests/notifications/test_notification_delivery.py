@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import pytest
 
 PARIS_NIGHT = datetime(2025, 1, 15, 22, 30, tzinfo=UTC)  # 23:30 in Paris (UTC+1 in winter)
@@ -15,7 +16,7 @@ QUIET = {"enabled": True}  # the defaults otherwise: 22:00–08:00, Europe/Paris
 
 
 @pytest.fixture
-def delivery(sql):
+def delivery(sql: asyncpg.Connection):
     """`await delivery(prefs, quiet, source, priority, now)` → (priority, sound, badge), or None."""
 
     async def delivery_(
@@ -53,20 +54,20 @@ async def quiet_at(delivery: Any, quiet: Any, now: datetime) -> bool:
         ("13:00", "14:00", "14:30", False),
     ],
 )
-async def test_quiet_hours_window_wraps_midnight(delivery, start, end, local, expected):
+async def test_quiet_hours_window_wraps_midnight(delivery, start, end, local, expected) -> None:
     quiet = {"enabled": True, "start": start, "end": end, "time_zone": "UTC"}
     hour, minute = map(int, local.split(":"))
     assert await quiet_at(delivery, quiet, datetime(2025, 6, 1, hour, minute, 30, tzinfo=UTC)) is expected
 
 
-async def test_quiet_hours_use_the_users_time_zone_and_are_off_by_default(delivery):
+async def test_quiet_hours_use_the_users_time_zone_and_are_off_by_default(delivery) -> None:
     assert await quiet_at(delivery, {"enabled": True, "time_zone": "Europe/Paris"}, PARIS_NIGHT)
     assert not await quiet_at(delivery, {"enabled": True, "time_zone": "America/New_York"}, PARIS_NIGHT)  # 17:30
     assert not await quiet_at(delivery, None, PARIS_NIGHT)
     assert not await quiet_at(delivery, {"enabled": False}, PARIS_NIGHT)
 
 
-async def test_sound_is_muted_in_quiet_hours_except_high_priority(delivery):
+async def test_sound_is_muted_in_quiet_hours_except_high_priority(delivery) -> None:
     assert (await delivery(None, QUIET, "chat", None, PARIS_DAY))[1] is True
     muted = await delivery(None, QUIET, "chat", None, PARIS_NIGHT)
     assert muted == ("normal", False, True)
@@ -74,13 +75,13 @@ async def test_sound_is_muted_in_quiet_hours_except_high_priority(delivery):
     assert (await delivery(None, QUIET, "validation_hub", None, PARIS_NIGHT))[1] is True  # its default is high
 
 
-async def test_disabled_source_creates_nothing_and_flags_follow_the_source(delivery):
+async def test_disabled_source_creates_nothing_and_flags_follow_the_source(delivery) -> None:
     prefs = {"chat": {"enabled": False}, "system": {"badge": False, "sound": True}}
     assert await delivery(prefs, None, "chat", "high", PARIS_DAY) is None
     assert await delivery(prefs, None, "system", None, PARIS_DAY) == ("low", True, False)
 
 
-async def test_malformed_stored_preferences_fall_back_to_defaults(delivery):
+async def test_malformed_stored_preferences_fall_back_to_defaults(delivery) -> None:
     malformed = {"chat": {"enabled": "maybe"}, "validation_hub": 3, "system": {"colour": "red"}}
     assert await delivery(malformed, None, "chat", None, PARIS_DAY) == ("normal", True, True)
     assert await delivery(malformed, None, "validation_hub", None, PARIS_DAY) == ("high", True, True)

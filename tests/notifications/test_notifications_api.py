@@ -5,14 +5,19 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import asyncpg
+import httpx
 import pytest
+from fastapi import FastAPI
 
 from services.notifications import service
 from services.notifications.errors import NotificationNotFound
+from tests.conftest import Tenant
+from tests.notifications.conftest import OpenSession
 
 
 @pytest.fixture
-async def inbox(app, tenant_a, tenant_b):
+async def inbox(app: FastAPI, tenant_a: Tenant, tenant_b: Tenant):
     """Five notifications for tenant A's member (3 chat, 1 validation, 1 system), one for B's."""
     async with app.state.db.service_session() as session:
         for i in range(3):
@@ -25,7 +30,7 @@ async def inbox(app, tenant_a, tenant_b):
     return tenant_a.member
 
 
-async def test_list_filters_and_keyset(client, inbox, sql):
+async def test_list_filters_and_keyset(client: httpx.AsyncClient, inbox, sql: asyncpg.Connection) -> None:
     await sql.execute("update notifications set badge = false where source = 'system'")
     r = await client.get("/api/v1/notifications?limit=2", headers=inbox.headers)
     page = r.json()
@@ -42,7 +47,7 @@ async def test_list_filters_and_keyset(client, inbox, sql):
     assert (await client.get("/api/v1/notifications?cursor=xx", headers=inbox.headers)).status_code == 422
 
 
-async def test_summary_and_mark_read(client, inbox, sql):
+async def test_summary_and_mark_read(client: httpx.AsyncClient, inbox, sql: asyncpg.Connection) -> None:
     await sql.execute("update notifications set badge = false where source = 'system'")
     summary = (await client.get("/api/v1/notifications/summary", headers=inbox.headers)).json()
     assert summary == {"chat": 3, "validation_hub": 1, "system": 0, "total": 4}
@@ -59,7 +64,9 @@ async def test_summary_and_mark_read(client, inbox, sql):
     assert await sql.fetchval("select count(*) from audit_log where action like 'notification%read%'") == 3
 
 
-async def test_anonymous_401_and_someone_elses_notification_404(client, inbox, tenant_b, sql):
+async def test_anonymous_401_and_someone_elses_notification_404(
+    client: httpx.AsyncClient, inbox, tenant_b: Tenant, sql: asyncpg.Connection
+) -> None:
     theirs = await sql.fetchval("select id from notifications where user_id = $1", tenant_b.member.id)
     assert (await client.get("/api/v1/notifications")).status_code == 401
     assert (await client.get("/api/v1/notifications/summary")).status_code == 401
@@ -73,7 +80,7 @@ async def test_anonymous_401_and_someone_elses_notification_404(client, inbox, t
     assert await sql.fetchval("select read_at from notifications where id = $1", theirs) is None
 
 
-async def test_malformed_or_out_of_range_cursors_are_422_not_500(client, inbox):
+async def test_malformed_or_out_of_range_cursors_are_422_not_500(client: httpx.AsyncClient, inbox) -> None:
     from services.core.pagination import encode_cursor
 
     a_uuid = str(uuid.uuid4())
@@ -88,7 +95,9 @@ async def test_malformed_or_out_of_range_cursors_are_422_not_500(client, inbox):
         assert r.status_code == 422 and r.json()["field"] == "cursor", (values, r.text)
 
 
-async def test_marking_read_twice_at_once_audits_once(app, user_session, inbox, sql):
+async def test_marking_read_twice_at_once_audits_once(
+    app: FastAPI, user_session: OpenSession, inbox, sql: asyncpg.Connection
+) -> None:
     """The second call waits for the first's row lock, then finds the notification already read."""
     note = await sql.fetchval("select id from notifications where user_id = $1 limit 1", inbox.id)
     async with user_session(inbox) as first:
@@ -103,7 +112,9 @@ async def test_marking_read_twice_at_once_audits_once(app, user_session, inbox, 
     assert await sql.fetchval("select count(*) from audit_log where action = 'notification.read'") == 1
 
 
-async def test_marking_read_a_notification_purged_meanwhile_is_404(app, user_session, inbox, sql):
+async def test_marking_read_a_notification_purged_meanwhile_is_404(
+    app: FastAPI, user_session: OpenSession, inbox, sql: asyncpg.Connection
+) -> None:
     note = await sql.fetchval("select id from notifications where user_id = $1 limit 1", inbox.id)
     async with app.state.db.service_session() as purge:
         await purge.execute("delete from notifications where id = $1", note)  # the retention job, uncommitted
@@ -115,7 +126,7 @@ async def test_marking_read_a_notification_purged_meanwhile_is_404(app, user_ses
                 await racing
 
 
-async def test_post_routes_refuse_anonymous(client, inbox, sql):
+async def test_post_routes_refuse_anonymous(client: httpx.AsyncClient, inbox, sql: asyncpg.Connection) -> None:
     note = await sql.fetchval("select id from notifications where user_id = $1 limit 1", inbox.id)
     assert (await client.post("/api/v1/notifications/read")).status_code == 401
     assert (await client.post(f"/api/v1/notifications/{note}/read")).status_code == 401

@@ -5,13 +5,19 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pytest
+from fastapi import FastAPI
 
 from services.notifications import jobs, service
 from services.notifications.errors import InvalidNotification, NotifyForbidden
+from tests.conftest import Tenant, User, World
+from tests.notifications.conftest import OpenSession
 
 
-async def test_member_notifies_operators_about_their_own_client_only(user_session, operator, tenant_a, tenant_b, sql):
+async def test_member_notifies_operators_about_their_own_client_only(
+    user_session: OpenSession, operator: User, tenant_a: Tenant, tenant_b: Tenant, sql: asyncpg.Connection
+) -> None:
     async with user_session(tenant_a.member) as session:
         ids = await service.notify_operators(
             session, source="validation_hub", title="Soumission", client_id=tenant_a.id, link="/validations/1"
@@ -33,7 +39,9 @@ async def test_member_notifies_operators_about_their_own_client_only(user_sessio
     assert await sql.fetchval("select count(*) from notifications") == 1
 
 
-async def test_operator_notifies_members_and_the_actor_is_skipped(user_session, operator, world, tenant_a, sql):
+async def test_operator_notifies_members_and_the_actor_is_skipped(
+    user_session: OpenSession, operator: User, world: World, tenant_a: Tenant, sql: asyncpg.Connection
+) -> None:
     colleague = await world.user()
     await sql.execute(
         "insert into client_members (client_id, user_id, email) values ($1, $2, $3)",
@@ -51,7 +59,9 @@ async def test_operator_notifies_members_and_the_actor_is_skipped(user_session, 
     ]
 
 
-async def test_preferences_decide_creation_and_flags(user_session, operator, tenant_a, sql):
+async def test_preferences_decide_creation_and_flags(
+    user_session: OpenSession, operator: User, tenant_a: Tenant, sql: asyncpg.Connection
+) -> None:
     now, hour = datetime.now(UTC), timedelta(hours=1)  # quiet hours around now, whatever the time
     await sql.execute(
         "insert into profiles (user_id, notification_prefs, quiet_hours) values ($1, $2::jsonb, $3::jsonb)",
@@ -71,7 +81,9 @@ async def test_preferences_decide_creation_and_flags(user_session, operator, ten
     assert (rows["urgent"]["sound"], rows["urgent"]["priority"]) == (True, "high")
 
 
-async def test_user_without_profile_gets_the_defaults(user_session, operator, tenant_a, sql):
+async def test_user_without_profile_gets_the_defaults(
+    user_session: OpenSession, operator: User, tenant_a: Tenant, sql: asyncpg.Connection
+) -> None:
     await sql.execute("delete from profiles where user_id = $1", tenant_a.member.id)
     async with user_session(operator) as session:
         await service.notify(session, user_ids=[tenant_a.member.id], source="system", title="x")
@@ -79,7 +91,9 @@ async def test_user_without_profile_gets_the_defaults(user_session, operator, te
     assert tuple(row) == ("low", False, True)
 
 
-async def test_input_is_checked_and_cleaned(user_session, operator, tenant_a, sql):
+async def test_input_is_checked_and_cleaned(
+    user_session: OpenSession, operator: User, tenant_a: Tenant, sql: asyncpg.Connection
+) -> None:
     async with user_session(operator) as session:
         with pytest.raises(InvalidNotification):
             await service.notify(session, user_ids=[tenant_a.member.id], source="chat", title=" \x00 ")
@@ -95,7 +109,9 @@ async def test_input_is_checked_and_cleaned(user_session, operator, tenant_a, sq
     assert await sql.fetchval("select count(*) from audit_log where action = 'notifications.created'") == 1
 
 
-async def test_service_session_may_notify_anyone_and_retention_purges_old_read(app, operator, tenant_a, sql):
+async def test_service_session_may_notify_anyone_and_retention_purges_old_read(
+    app: FastAPI, operator: User, tenant_a: Tenant, sql: asyncpg.Connection
+) -> None:
     async with app.state.db.service_session() as session:
         ids = await service.notify(
             session, user_ids=[tenant_a.member.id, operator.id], source="system", title="Maintenance"
@@ -110,7 +126,9 @@ async def test_service_session_may_notify_anyone_and_retention_purges_old_read(a
     assert purged == "system"
 
 
-async def test_links_that_leave_the_app_are_refused(user_session, operator, tenant_a, sql):
+async def test_links_that_leave_the_app_are_refused(
+    user_session: OpenSession, operator: User, tenant_a: Tenant, sql: asyncpg.Connection
+) -> None:
     """`//host` and `/\\host` look like app paths but browsers open another site."""
     async with user_session(operator) as session:
         for link in ("//evil.example.com/login", "/\\evil.example.com", "http://plain.example.com"):

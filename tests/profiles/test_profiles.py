@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncpg
+import httpx
 import pytest
 
+from tests.conftest import Tenant, User
 
-async def test_profile_is_created_on_first_call_with_defaults(client, tenant_a, sql):
+
+async def test_profile_is_created_on_first_call_with_defaults(
+    client: httpx.AsyncClient, tenant_a: Tenant, sql: asyncpg.Connection
+) -> None:
     assert await sql.fetchval("select count(*) from profiles") == 0
     r = await client.get("/api/v1/me", headers=tenant_a.member.headers)
     assert r.status_code == 200, r.text
@@ -16,12 +22,16 @@ async def test_profile_is_created_on_first_call_with_defaults(client, tenant_a, 
     assert await sql.fetchval("select count(*) from profiles") == 1
 
 
-async def test_profile_row_exists_after_any_first_authenticated_call(client, tenant_a, sql):
+async def test_profile_row_exists_after_any_first_authenticated_call(
+    client: httpx.AsyncClient, tenant_a: Tenant, sql: asyncpg.Connection
+) -> None:
     assert (await client.get(f"/api/v1/clients/{tenant_a.id}", headers=tenant_a.member.headers)).status_code == 200
     assert await sql.fetchval("select count(*) from profiles where user_id = $1", tenant_a.member.id) == 1
 
 
-async def test_patch_merges_nested_preferences(client, tenant_a, sql):
+async def test_patch_merges_nested_preferences(
+    client: httpx.AsyncClient, tenant_a: Tenant, sql: asyncpg.Connection
+) -> None:
     r = await client.patch(
         "/api/v1/me",
         headers=tenant_a.member.headers,
@@ -53,7 +63,9 @@ async def test_patch_merges_nested_preferences(client, tenant_a, sql):
         ({"locale": "french"}, "locale"),
     ],
 )
-async def test_invalid_preferences_are_422_and_nothing_changes(client, tenant_a, sql, body, field):
+async def test_invalid_preferences_are_422_and_nothing_changes(
+    client: httpx.AsyncClient, tenant_a: Tenant, sql: asyncpg.Connection, body, field
+) -> None:
     assert (await client.get("/api/v1/me", headers=tenant_a.member.headers)).status_code == 200
     r = await client.patch("/api/v1/me", headers=tenant_a.member.headers, json=body)
     assert r.status_code == 422, r.text
@@ -61,12 +73,16 @@ async def test_invalid_preferences_are_422_and_nothing_changes(client, tenant_a,
     assert await sql.fetchval("select theme from profiles") == "system"
 
 
-async def test_quiet_hours_start_equal_to_end_after_merge_is_refused(client, tenant_a):
+async def test_quiet_hours_start_equal_to_end_after_merge_is_refused(
+    client: httpx.AsyncClient, tenant_a: Tenant
+) -> None:
     r = await client.patch("/api/v1/me", headers=tenant_a.member.headers, json={"quiet_hours": {"start": "08:00"}})
     assert r.status_code == 422 and "differ" in r.json()["detail"]
 
 
-async def test_users_never_see_each_others_profile(client, tenant_a, tenant_b, sql):
+async def test_users_never_see_each_others_profile(
+    client: httpx.AsyncClient, tenant_a: Tenant, tenant_b: Tenant, sql: asyncpg.Connection
+) -> None:
     assert (
         await client.patch("/api/v1/me", headers=tenant_b.member.headers, json={"display_name": "Paul"})
     ).status_code == 200
@@ -83,7 +99,9 @@ async def test_users_never_see_each_others_profile(client, tenant_a, tenant_b, s
         ("onboarding", '{"tooltips_seen": "all"}'),
     ],
 )
-async def test_preferences_written_around_the_api_read_as_defaults(client, tenant_a, sql, column, stored):
+async def test_preferences_written_around_the_api_read_as_defaults(
+    client: httpx.AsyncClient, tenant_a: Tenant, sql: asyncpg.Connection, column, stored
+) -> None:
     """supabase-js can update the row under RLS: a shape the API would refuse is no 500 on /me."""
     await sql.execute("insert into profiles (user_id) values ($1)", tenant_a.member.id)
     await sql.execute(f"update profiles set {column} = $2::jsonb where user_id = $1", tenant_a.member.id, stored)
@@ -112,14 +130,16 @@ async def test_preferences_written_around_the_api_read_as_defaults(client, tenan
         ({"onboarding": {"first_launch_done": 1}}, "onboarding.first_launch_done"),
     ],
 )
-async def test_null_or_lax_values_in_preferences_are_422_naming_the_field(client, operator, sql, body, field):
+async def test_null_or_lax_values_in_preferences_are_422_naming_the_field(
+    client: httpx.AsyncClient, operator: User, sql: asyncpg.Connection, body, field
+) -> None:
     r = await client.patch("/api/v1/me", headers=operator.headers, json=body)
     assert r.status_code == 422, r.text
     assert any(e["field"] == field for e in r.json()["errors"]), r.json()
     assert await sql.fetchval("select count(*) from audit_log") == 0
 
 
-def test_a_merged_document_that_does_not_validate_is_a_422_naming_the_field():
+def test_a_merged_document_that_does_not_validate_is_a_422_naming_the_field() -> None:
     from services.core.errors import Unprocessable
     from services.profiles.schemas import QuietHours
     from services.profiles.service import _validated

@@ -3,18 +3,26 @@ evolutions and lifecycle tests share (each of their conftest.py imports them).""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
+import asyncpg
+import httpx
 import pytest
+
+from tests.conftest import User
 
 API = "/api/v1"
 
 
 class Projects:
-    def __init__(self, http: Any, operator: Any) -> None:
+    def __init__(self, http: httpx.AsyncClient, operator: User) -> None:
         self.http, self.operator = http, operator
 
-    async def project(self, client_id, *, steps=("Cadrage", "Identité", "Offre"), **fields) -> dict:
+    async def project(
+        self, client_id: UUID | str, *, steps: Sequence[str] = ("Cadrage", "Identité", "Offre"), **fields: Any
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "client_id": str(client_id),
             "name": "Projet",
@@ -24,9 +32,10 @@ class Projects:
         }
         r = await self.http.post(f"{API}/projects", json=body, headers=self.operator.headers)
         assert r.status_code == 201, r.text
-        return r.json()
+        created: dict[str, Any] = r.json()
+        return created
 
-    async def template(self, *, steps=("Vision", "Marché", "Offre"), **fields) -> dict:
+    async def template(self, *, steps: Sequence[str] = ("Vision", "Marché", "Offre"), **fields: Any) -> dict[str, Any]:
         body = {
             "name": "Parcours création",
             "description": "De l'idée au business",
@@ -35,9 +44,12 @@ class Projects:
         }
         r = await self.http.post(f"{API}/journey-templates", json=body, headers=self.operator.headers)
         assert r.status_code == 201, r.text
-        return r.json()
+        created: dict[str, Any] = r.json()
+        return created
 
-    async def journey(self, client_id, template_id=None, **fields) -> dict:
+    async def journey(
+        self, client_id: UUID | str, template_id: UUID | str | None = None, **fields: Any
+    ) -> dict[str, Any]:
         template_id = template_id or (await self.template())["id"]
         r = await self.http.post(
             f"{API}/clients/{client_id}/journeys",
@@ -45,16 +57,17 @@ class Projects:
             json={"template_id": str(template_id), **fields},
         )
         assert r.status_code == 201, r.text
-        return r.json()
+        created: dict[str, Any] = r.json()
+        return created
 
 
 @pytest.fixture
-def pj(client, operator) -> Projects:
+def pj(client: httpx.AsyncClient, operator: User) -> Projects:
     return Projects(client, operator)
 
 
 @pytest.fixture
-async def reachable_operator(sql, operator):
+async def reachable_operator(sql: asyncpg.Connection, operator: User) -> User:
     """The operator as Supabase Auth knows them (app_metadata.role), so notify_operators finds them."""
     await sql.execute("""update auth.users set raw_app_meta_data = '{"role": "operator"}' where id = $1""", operator.id)
     return operator

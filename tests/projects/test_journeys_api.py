@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
+import httpx
+
+from tests.conftest import Tenant, User, World
+from tests.projects.kit import Projects
+
 API = "/api/v1"
 
 
-async def test_template_edits_never_rewrite_running_journeys(client, operator, tenant_a, pj):
+async def test_template_edits_never_rewrite_running_journeys(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, pj: Projects
+) -> None:
     template = await pj.template(steps=("Vision", "Marché"))
     assert template["version"] == 1
     journey = await pj.journey(tenant_a.id, template["id"], start_date="2026-01-05")
@@ -30,7 +38,9 @@ async def test_template_edits_never_rewrite_running_journeys(client, operator, t
     assert [s["title"] for s in running["steps"]] == ["Vision", "Marché"]
 
 
-async def test_one_open_journey_per_lab_client(client, operator, tenant_a, tenant_b, world, pj):
+async def test_one_open_journey_per_lab_client(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, tenant_b: Tenant, world: World, pj: Projects
+) -> None:
     template = await pj.template()
     await pj.journey(tenant_a.id, template["id"])
     r = await client.post(
@@ -52,7 +62,9 @@ async def test_one_open_journey_per_lab_client(client, operator, tenant_a, tenan
     assert r.status_code == 404
 
 
-async def test_archived_template_cannot_start_a_journey(client, operator, tenant_a, pj):
+async def test_archived_template_cannot_start_a_journey(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, pj: Projects
+) -> None:
     template = await pj.template()
     r = await client.post(f"{API}/journey-templates/{template['id']}/archive", headers=operator.headers)
     assert r.status_code == 200 and r.json()["archived_at"]
@@ -70,7 +82,7 @@ async def test_archived_template_cannot_start_a_journey(client, operator, tenant
     assert [t["id"] for t in listed] == [template["id"]]
 
 
-async def test_invalid_template_is_422(client, operator, sql):
+async def test_invalid_template_is_422(client: httpx.AsyncClient, operator: User, sql: asyncpg.Connection) -> None:
     for body, field in (
         ({"name": "X", "steps": []}, "steps"),
         ({"name": "X", "steps": [{"title": "A", "duration_days": 0}]}, "steps"),
@@ -81,7 +93,9 @@ async def test_invalid_template_is_422(client, operator, sql):
     assert await sql.fetchval("select count(*) from journey_templates") == 0
 
 
-async def test_lab_home_shows_progress_current_step_role_and_next(client, operator, tenant_a, tenant_b, pj):
+async def test_lab_home_shows_progress_current_step_role_and_next(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, tenant_b: Tenant, pj: Projects
+) -> None:
     r = await client.get(f"{API}/clients/{tenant_a.id}/lab-home", headers=tenant_a.member.headers)
     assert r.status_code == 200
     assert r.json()["journey"] is None and r.json()["current_step"] is None and r.json()["progress"]["total"] == 0
@@ -113,7 +127,9 @@ async def test_lab_home_shows_progress_current_step_role_and_next(client, operat
     assert r.status_code == 200 and r.json()["current_step"]["title"] == "Marché"
 
 
-async def test_tasks_are_the_operators(client, operator, tenant_a, sql, pj):
+async def test_tasks_are_the_operators(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection, pj: Projects
+) -> None:
     project = await pj.project(tenant_a.id)
     base = f"{API}/projects/{project['id']}/tasks"
     r = await client.post(
@@ -146,7 +162,9 @@ async def test_tasks_are_the_operators(client, operator, tenant_a, sql, pj):
     assert actions == ["project_task.created", "project_task.created", "project_task.updated", "project_task.deleted"]
 
 
-async def test_comments_notify_the_other_side_and_fill_the_timeline(client, reachable_operator, tenant_a, sql, pj):
+async def test_comments_notify_the_other_side_and_fill_the_timeline(
+    client: httpx.AsyncClient, reachable_operator: User, tenant_a: Tenant, sql: asyncpg.Connection, pj: Projects
+) -> None:
     operator = reachable_operator
     project = await pj.project(tenant_a.id)
     step = project["steps"][1]["id"]
@@ -191,7 +209,9 @@ async def test_comments_notify_the_other_side_and_fill_the_timeline(client, reac
     assert len(everything["items"]) == 4  # both projects' creation and the two comments
 
 
-async def test_racing_journey_starts_open_only_one(client, operator, tenant_a, sql, pj):
+async def test_racing_journey_starts_open_only_one(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection, pj: Projects
+) -> None:
     import asyncio
 
     template = await pj.template()

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
+import httpx
+
+from tests.conftest import Tenant, User
+from tests.projects.kit import Projects
+
 API = "/api/v1"
 
 
@@ -37,20 +43,22 @@ def routes(project_id, step_id, task_id, template_id, client_id):
     ]
 
 
-async def _arranged(client, operator, tenant, pj):
+async def _arranged(client: httpx.AsyncClient, operator: User, tenant: Tenant, pj: Projects):
     project = await pj.project(tenant.id)
     template = await pj.template()
     r = await client.post(f"{API}/projects/{project['id']}/tasks", headers=operator.headers, json={"title": "T"})
     return project["id"], project["steps"][0]["id"], r.json()["id"], template["id"]
 
 
-async def test_anonymous_gets_401_everywhere(client, tenant_a):
+async def test_anonymous_gets_401_everywhere(client: httpx.AsyncClient, tenant_a: Tenant) -> None:
     for method, path, body, _ in routes(uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), tenant_a.id):
         r = await client.request(method, path, json=body)
         assert r.status_code == 401, (method, path)
 
 
-async def test_member_of_another_client_sees_and_touches_nothing(client, operator, tenant_a, tenant_b, sql, pj):
+async def test_member_of_another_client_sees_and_touches_nothing(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, tenant_b: Tenant, sql: asyncpg.Connection, pj: Projects
+) -> None:
     project, step, task, template = await _arranged(client, operator, tenant_a, pj)
     before = await sql.fetchval("select count(*) from audit_log")
     for method, path, body, _ in routes(project, step, task, template, tenant_a.id):
@@ -65,7 +73,9 @@ async def test_member_of_another_client_sees_and_touches_nothing(client, operato
     assert await sql.fetchval("select count(*) from timeline_events where actor_id = $1", tenant_b.member.id) == 0
 
 
-async def test_member_reads_and_comments_but_cannot_edit(client, operator, tenant_a, sql, pj):
+async def test_member_reads_and_comments_but_cannot_edit(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection, pj: Projects
+) -> None:
     project, step, task, template = await _arranged(client, operator, tenant_a, pj)
     before = await sql.fetchval("select count(*) from audit_log")
     for method, path, body, expected in routes(project, step, task, template, tenant_a.id):
@@ -80,7 +90,9 @@ async def test_member_reads_and_comments_but_cannot_edit(client, operator, tenan
     assert actions == ["project.commented"]
 
 
-async def test_member_can_read_own_project_and_timeline(client, tenant_a, pj):
+async def test_member_can_read_own_project_and_timeline(
+    client: httpx.AsyncClient, tenant_a: Tenant, pj: Projects
+) -> None:
     project = await pj.project(tenant_a.id)
     r = await client.get(f"{API}/projects/{project['id']}", headers=tenant_a.member.headers)
     assert r.status_code == 200 and len(r.json()["steps"]) == 3

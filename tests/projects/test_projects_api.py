@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
+import httpx
 import pytest
+
+from tests.conftest import Tenant, User
+from tests.projects.kit import Projects
 
 API = "/api/v1"
 
 
-async def test_create_read_update_with_audit_and_timeline(client, operator, tenant_a, sql, pj):
+async def test_create_read_update_with_audit_and_timeline(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection, pj: Projects
+) -> None:
     project = await pj.project(
         tenant_a.id,
         name="Site vitrine",
@@ -47,7 +54,9 @@ async def test_create_read_update_with_audit_and_timeline(client, operator, tena
     assert kinds == ["project_created"] + ["project_status_changed"] * 3
 
 
-async def test_cancelled_is_final_and_closed_projects_refuse_step_edits(client, operator, tenant_a, pj):
+async def test_cancelled_is_final_and_closed_projects_refuse_step_edits(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, pj: Projects
+) -> None:
     project = await pj.project(tenant_a.id)
     r = await client.patch(f"{API}/projects/{project['id']}", headers=operator.headers, json={"status": "cancelled"})
     assert r.status_code == 200
@@ -57,7 +66,9 @@ async def test_cancelled_is_final_and_closed_projects_refuse_step_edits(client, 
     assert r.status_code == 409 and r.json()["code"] == "project_closed"
 
 
-async def test_positions_stay_dense_through_insert_remove_and_reorder(client, operator, tenant_a, sql, pj):
+async def test_positions_stay_dense_through_insert_remove_and_reorder(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection, pj: Projects
+) -> None:
     project = await pj.project(tenant_a.id, steps=("A", "B", "C"))
     base = f"{API}/projects/{project['id']}"
 
@@ -94,7 +105,9 @@ async def test_positions_stay_dense_through_insert_remove_and_reorder(client, op
     assert await titles() == ["End", "C", "B", "A", "Start"]
 
 
-async def test_progress_is_derived_from_steps_set_by_hand(client, operator, tenant_a, pj):
+async def test_progress_is_derived_from_steps_set_by_hand(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, pj: Projects
+) -> None:
     project = await pj.project(tenant_a.id, steps=("A", "B", "C"))
     base = f"{API}/projects/{project['id']}"
     a, b, _ = (s["id"] for s in project["steps"])
@@ -115,7 +128,9 @@ async def test_progress_is_derived_from_steps_set_by_hand(client, operator, tena
     assert r.status_code == 422  # only the Validation Hub submits
 
 
-async def test_list_filters_and_keyset_pagination(client, operator, tenant_a, tenant_b, pj):
+async def test_list_filters_and_keyset_pagination(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, tenant_b: Tenant, pj: Projects
+) -> None:
     for i in range(5):
         await pj.project(tenant_a.id, name=f"A{i}", steps=())
     await pj.project(tenant_b.id, name="B0", kind="evolution", steps=())
@@ -145,7 +160,9 @@ async def test_list_filters_and_keyset_pagination(client, operator, tenant_a, te
         ({"name": "X", "unknown": 1}, "unknown"),
     ],
 )
-async def test_invalid_project_input_is_422_and_writes_nothing(client, operator, tenant_a, sql, body, field):
+async def test_invalid_project_input_is_422_and_writes_nothing(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection, body, field
+) -> None:
     r = await client.post(f"{API}/projects", headers=operator.headers, json={"client_id": str(tenant_a.id), **body})
     assert r.status_code == 422, r.text
     assert any(e["field"].startswith(field) for e in r.json()["errors"])
@@ -153,7 +170,9 @@ async def test_invalid_project_input_is_422_and_writes_nothing(client, operator,
     assert await sql.fetchval("select count(*) from audit_log") == 0
 
 
-async def test_null_for_a_required_field_is_422(client, operator, tenant_a, pj):
+async def test_null_for_a_required_field_is_422(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, pj: Projects
+) -> None:
     project = await pj.project(tenant_a.id)
     r = await client.patch(f"{API}/projects/{project['id']}", headers=operator.headers, json={"name": None})
     assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["name"]
@@ -170,7 +189,9 @@ async def test_null_for_a_required_field_is_422(client, operator, tenant_a, pj):
     assert r.status_code == 422 and r.json()["field"] == "due_date"
 
 
-async def test_archived_or_unknown_client_and_journey_kind_rules(client, operator, tenant_a, tenant_b, sql):
+async def test_archived_or_unknown_client_and_journey_kind_rules(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, tenant_b: Tenant, sql: asyncpg.Connection
+) -> None:
     r = await client.post(
         f"{API}/projects", headers=operator.headers, json={"client_id": str(uuid.uuid4()), "name": "X"}
     )
@@ -188,7 +209,9 @@ async def test_archived_or_unknown_client_and_journey_kind_rules(client, operato
     assert r.status_code == 409
 
 
-async def test_step_of_another_project_is_404(client, operator, tenant_a, pj):
+async def test_step_of_another_project_is_404(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, pj: Projects
+) -> None:
     one = await pj.project(tenant_a.id)
     other = await pj.project(tenant_a.id)
     step = other["steps"][0]["id"]

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import base64
 
+import asyncpg
+import httpx
 import orjson
 import pytest
+
+from tests.conftest import Tenant, User
+from tests.projects.kit import Projects
 
 API = "/api/v1"
 
@@ -16,14 +21,18 @@ def _cursor(*values) -> str:
 
 
 @pytest.mark.parametrize("value", ["abc", [1], 2**63, 1.5, True, None])
-async def test_a_timeline_cursor_that_is_not_ours_is_422(client, operator, tenant_a, pj, value):
+async def test_a_timeline_cursor_that_is_not_ours_is_422(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, pj: Projects, value
+) -> None:
     project = await pj.project(tenant_a.id)
     for path in (f"{API}/projects/{project['id']}/timeline", f"{API}/clients/{tenant_a.id}/timeline"):
         r = await client.get(path, params={"cursor": _cursor(value)}, headers=operator.headers)
         assert r.status_code == 422 and r.json()["field"] == "cursor", (path, value, r.text)
 
 
-async def test_a_journey_whose_dates_overflow_the_calendar_is_422(client, operator, tenant_a, sql, pj):
+async def test_a_journey_whose_dates_overflow_the_calendar_is_422(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection, pj: Projects
+) -> None:
     template = await pj.template(steps=("A", "B"))
     r = await client.post(
         f"{API}/clients/{tenant_a.id}/journeys",
@@ -34,7 +43,9 @@ async def test_a_journey_whose_dates_overflow_the_calendar_is_422(client, operat
     assert await sql.fetchval("select count(*) from projects") == 0
 
 
-async def test_a_journey_created_directly_still_respects_one_open_journey(client, operator, tenant_a, sql, pj):
+async def test_a_journey_created_directly_still_respects_one_open_journey(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection, pj: Projects
+) -> None:
     await pj.journey(tenant_a.id)
     r = await client.post(
         f"{API}/projects",
@@ -51,7 +62,9 @@ async def test_a_journey_created_directly_still_respects_one_open_journey(client
     assert r.status_code == 201  # other kinds are not limited
 
 
-async def test_reopening_a_journey_while_another_is_open_is_409(client, operator, tenant_a, pj):
+async def test_reopening_a_journey_while_another_is_open_is_409(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, pj: Projects
+) -> None:
     first = await pj.journey(tenant_a.id)
     r = await client.patch(f"{API}/projects/{first['id']}", headers=operator.headers, json={"status": "done"})
     assert r.status_code == 200
@@ -74,7 +87,7 @@ async def test_reopening_a_journey_while_another_is_open_is_409(client, operator
         (["x"], "2c5ea4c0-4067-11e9-8bad-9b1deb4d3b7d"),
     ],
 )
-async def test_forged_keyset_cursors_are_422_on_every_list(client, operator, values):
+async def test_forged_keyset_cursors_are_422_on_every_list(client: httpx.AsyncClient, operator: User, values) -> None:
     for path in ("/projects", "/validations", "/validations/queue", "/evolutions"):
         r = await client.get(f"{API}{path}", params={"cursor": _cursor(*values)}, headers=operator.headers)
         assert r.status_code == 422 and r.json()["field"] == "cursor", (path, values, r.text)

@@ -6,14 +6,24 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Protocol
 
 import asyncpg
 import pytest
 
+from tests.conftest import User
 
-def claims_for(user: Any) -> dict[str, Any]:
+AsUser = Callable[[User], AbstractAsyncContextManager[asyncpg.Connection]]
+
+
+class Denied(Protocol):
+    """`await denied(conn, statement, *args)`: True when RLS refuses the write."""
+
+    async def __call__(self, conn: asyncpg.Connection, statement: str, *args: object) -> bool: ...
+
+
+def claims_for(user: User) -> dict[str, Any]:
     app_metadata = {"provider": "email", **({"role": "operator"} if user.operator else {})}
     return {
         "sub": str(user.id),
@@ -26,11 +36,11 @@ def claims_for(user: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def as_user(database_url: str) -> Callable[[Any], Any]:
+def as_user(database_url: str) -> AsUser:
     """`async with as_user(user) as conn:` a transaction under RLS as that user, rolled back after."""
 
     @asynccontextmanager
-    async def open_as(user: Any) -> AsyncIterator[asyncpg.Connection]:
+    async def open_as(user: User) -> AsyncIterator[asyncpg.Connection]:
         conn = await asyncpg.connect(database_url)
         try:
             tx = conn.transaction()
@@ -47,18 +57,19 @@ def as_user(database_url: str) -> Callable[[Any], Any]:
     return open_as
 
 
-async def _denied(conn: asyncpg.Connection, statement: str, *args: Any) -> bool:
+async def _denied(conn: asyncpg.Connection, statement: str, *args: object) -> bool:
     """True when RLS refuses the write: an error, or no row touched."""
     try:
         async with conn.transaction():  # a savepoint: the outer transaction survives the error
             result = await conn.execute(statement, *args)
     except (asyncpg.InsufficientPrivilegeError, asyncpg.CheckViolationError, asyncpg.ForeignKeyViolationError):
         return True
-    return result.split()[-1] == "0"
+    status: str = result
+    return status.split()[-1] == "0"
 
 
 @pytest.fixture
-def denied() -> Callable[..., Any]:
+def denied() -> Denied:
     return _denied
 
 

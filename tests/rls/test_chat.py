@@ -6,9 +6,12 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
+from tests.conftest import Tenant, User
+from tests.rls.conftest import AsUser, Denied
+
 
 @pytest.fixture
-async def chats(sql, tenant_a, tenant_b, operator):
+async def chats(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant, operator: User):
     """A direct conversation per client with one message from its member and a read position."""
     out = {}
     for tenant in (tenant_a, tenant_b):
@@ -32,14 +35,18 @@ async def chats(sql, tenant_a, tenant_b, operator):
 
 @pytest.mark.isolates("chat_conversations", "chat_messages", "chat_reads")
 @pytest.mark.parametrize("table", ["chat_conversations", "chat_messages", "chat_reads"])
-async def test_member_sees_only_own_client_rows(chats, as_user, operator, tenant_a, table):
+async def test_member_sees_only_own_client_rows(
+    chats, as_user: AsUser, operator: User, tenant_a: Tenant, table
+) -> None:
     async with as_user(tenant_a.member) as conn:
         assert {r[0] for r in await conn.fetch(f"select client_id from public.{table}")} == {tenant_a.id}
     async with as_user(operator) as conn:
         assert await conn.fetchval(f"select count(*) from public.{table}") == 2
 
 
-async def test_member_cannot_write_into_another_client(chats, as_user, denied, tenant_a, tenant_b):
+async def test_member_cannot_write_into_another_client(
+    chats, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     conv_b, message_b = chats[tenant_b.id]
     async with as_user(tenant_a.member) as conn:
         assert await denied(conn, "insert into public.chat_conversations (client_id) values ($1)", tenant_b.id)
@@ -61,7 +68,9 @@ async def test_member_cannot_write_into_another_client(chats, as_user, denied, t
         assert await denied(conn, "update public.chat_conversations set title = 'x' where client_id = $1", tenant_b.id)
 
 
-async def test_member_edits_only_own_messages_and_never_deletes_rows(chats, sql, as_user, denied, operator, tenant_a):
+async def test_member_edits_only_own_messages_and_never_deletes_rows(
+    chats, sql: asyncpg.Connection, as_user: AsUser, denied: Denied, operator: User, tenant_a: Tenant
+) -> None:
     conversation, own = chats[tenant_a.id]
     from_operator = await sql.fetchval(
         "insert into chat_messages (conversation_id, author_id, body) values ($1, $2, 'from mikl') returning id",
@@ -83,7 +92,9 @@ async def test_member_edits_only_own_messages_and_never_deletes_rows(chats, sql,
                 )
 
 
-async def test_inserted_messages_get_server_assigned_fields(chats, as_user, denied, operator, tenant_a):
+async def test_inserted_messages_get_server_assigned_fields(
+    chats, as_user: AsUser, denied: Denied, operator: User, tenant_a: Tenant
+) -> None:
     conversation, _ = chats[tenant_a.id]
     async with as_user(tenant_a.member) as conn:
         assert await denied(
@@ -109,7 +120,7 @@ async def test_inserted_messages_get_server_assigned_fields(chats, as_user, deni
         assert tuple(row) == (2, tenant_a.id, "member", "ab")
 
 
-async def test_chat_tables_are_published_to_realtime(sql):
+async def test_chat_tables_are_published_to_realtime(sql: asyncpg.Connection) -> None:
     published = {
         r[0] for r in await sql.fetch("select tablename from pg_publication_tables where pubname = 'supabase_realtime'")
     }
@@ -117,8 +128,8 @@ async def test_chat_tables_are_published_to_realtime(sql):
 
 
 async def test_a_read_position_stays_on_a_conversation_of_its_own_client(
-    chats, as_user, denied, operator, tenant_a, tenant_b
-):
+    chats, as_user: AsUser, denied: Denied, operator: User, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     """Tagging the row with one's own client_id must not let it point at another client's conversation."""
     conv_a, _ = chats[tenant_a.id]
     conv_b, _ = chats[tenant_b.id]

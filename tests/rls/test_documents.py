@@ -9,6 +9,9 @@ import uuid
 import asyncpg
 import pytest
 
+from tests.conftest import Tenant, User
+from tests.rls.conftest import AsUser, Denied
+
 SHA = "0" * 64
 
 
@@ -18,7 +21,7 @@ def path(client_id, document_id, version=1, name="f.pdf"):
 
 
 async def _document(
-    sql,
+    sql: asyncpg.Connection,
     client_id,
     *,
     source="operator",
@@ -53,7 +56,7 @@ async def _document(
 
 
 @pytest.fixture
-async def library(sql, tenant_a, tenant_b):
+async def library(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant):
     out = {}
     for tenant in (tenant_a, tenant_b):
         out[tenant.id] = {
@@ -77,7 +80,9 @@ async def library(sql, tenant_a, tenant_b):
 
 
 @pytest.mark.isolates("documents", "document_versions", "document_uploads")
-async def test_member_sees_only_their_clients_shared_documents(library, as_user, operator, tenant_a):
+async def test_member_sees_only_their_clients_shared_documents(
+    library, as_user: AsUser, operator: User, tenant_a: Tenant
+) -> None:
     mine = library[tenant_a.id]
     async with as_user(tenant_a.member) as conn:
         assert {r[0] for r in await conn.fetch("select id from documents")} == {
@@ -94,7 +99,9 @@ async def test_member_sees_only_their_clients_shared_documents(library, as_user,
         assert await conn.fetchval("select count(*) from document_uploads") == 2
 
 
-async def test_member_cannot_write_into_another_client(library, as_user, denied, tenant_a, tenant_b):
+async def test_member_cannot_write_into_another_client(
+    library, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     theirs = library[tenant_b.id]
     member = tenant_a.member
     async with as_user(member) as conn:
@@ -157,7 +164,9 @@ async def test_member_cannot_write_into_another_client(library, as_user, denied,
         )
 
 
-async def test_member_cannot_forge_operator_decisions_in_their_own_client(library, as_user, denied, tenant_a):
+async def test_member_cannot_forge_operator_decisions_in_their_own_client(
+    library, as_user: AsUser, denied: Denied, tenant_a: Tenant
+) -> None:
     mine = library[tenant_a.id]
     member = tenant_a.member
     insert = (
@@ -203,7 +212,9 @@ async def test_member_cannot_forge_operator_decisions_in_their_own_client(librar
         )
 
 
-async def test_lab_documents_are_read_only_once_the_client_is_on_one(library, sql, as_user, denied, tenant_a):
+async def test_lab_documents_are_read_only_once_the_client_is_on_one(
+    library, sql: asyncpg.Connection, as_user: AsUser, denied: Denied, tenant_a: Tenant
+) -> None:
     mine = library[tenant_a.id]
     await sql.execute("update client_configs set dashboard_type = 'one' where client_id = $1", tenant_a.id)
     async with as_user(tenant_a.member) as conn:
@@ -211,7 +222,9 @@ async def test_lab_documents_are_read_only_once_the_client_is_on_one(library, sq
         assert await conn.fetchval("select count(*) from documents where phase = 'lab'") == 3
 
 
-async def test_next_version_number_is_only_told_for_visible_documents(library, as_user, tenant_a, tenant_b):
+async def test_next_version_number_is_only_told_for_visible_documents(
+    library, as_user: AsUser, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     async with as_user(tenant_a.member) as conn:
         assert await conn.fetchval("select private.next_document_version($1)", library[tenant_a.id]["own"]) == 2
         assert await conn.fetchval("select private.next_document_version($1)", library[tenant_b.id]["own"]) is None
@@ -230,8 +243,8 @@ VERSION = (
 
 
 async def test_an_upload_row_can_only_name_a_new_object_of_its_own_document(
-    library, sql, as_user, denied, tenant_a, tenant_b
-):
+    library, sql: asyncpg.Connection, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     """Cancelling, refusing and sweeping an upload delete the object its row names: a member must not be
     able to make a row name an existing version's object, or another client's."""
     mine, theirs = library[tenant_a.id], library[tenant_b.id]
@@ -271,11 +284,13 @@ async def test_an_upload_row_can_only_name_a_new_object_of_its_own_document(
     assert await sql.fetchval("select count(*) from document_uploads") == 2
 
 
-async def test_a_member_adds_versions_only_where_the_service_would(library, sql, as_user, denied, tenant_a):
+async def test_a_member_adds_versions_only_where_the_service_would(
+    library, sql: asyncpg.Connection, as_user: AsUser, denied: Denied, tenant_a: Tenant
+) -> None:
     mine = library[tenant_a.id]
     member = tenant_a.member
 
-    async def add(conn, key, version=2):
+    async def add(conn: asyncpg.Connection, key, version=2):
         return await denied(
             conn, VERSION, mine[key], tenant_a.id, version, path(tenant_a.id, mine[key], version), SHA, member.id
         )
@@ -304,7 +319,9 @@ async def test_a_member_adds_versions_only_where_the_service_would(library, sql,
         assert await add(conn, "own", 3)  # Lab history is read-only
 
 
-async def test_a_member_cannot_bend_a_documents_own_fields(library, sql, as_user, denied, tenant_a, tenant_b):
+async def test_a_member_cannot_bend_a_documents_own_fields(
+    library, sql: asyncpg.Connection, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     mine = library[tenant_a.id]
     member = tenant_a.member
     other_version = await sql.fetchval("select current_version_id from documents where id = $1", mine["shared"])
@@ -333,7 +350,7 @@ async def test_a_member_cannot_bend_a_documents_own_fields(library, sql, as_user
         assert not await denied(conn, "update documents set archived_at = null where id = $1", mine["own"])
 
 
-async def _confirm_error(conn, upload_id, document=None):
+async def _confirm_error(conn: asyncpg.Connection, upload_id, document=None):
     """The SQLSTATE and detail private.confirm_document_upload answers, in a savepoint."""
     try:
         async with conn.transaction():
@@ -346,8 +363,8 @@ async def _confirm_error(conn, upload_id, document=None):
 
 
 async def test_confirming_through_sql_is_held_to_rls_and_the_documents_state(
-    library, sql, as_user, operator, tenant_a, tenant_b
-):
+    library, sql: asyncpg.Connection, as_user: AsUser, operator: User, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     """The one-statement confirm runs as the caller: another client's pending upload does not exist for a
     member, and a version never lands on a document archived since the service checked it."""
     theirs = library[tenant_b.id]["upload"]

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import asyncpg
 import pytest
+
+from tests.conftest import Tenant, User
+from tests.rls.conftest import AsUser, Denied
 
 
 @pytest.fixture
-async def arranged(sql, tenant_a, tenant_b):
+async def arranged(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant):
     ids = {}
     for tenant in (tenant_a, tenant_b):
         evolution = await sql.fetchval(
@@ -31,8 +35,8 @@ async def arranged(sql, tenant_a, tenant_b):
 @pytest.mark.isolates("evolution_requests", "evolution_events")
 @pytest.mark.parametrize("table", ["evolution_requests", "evolution_events"])
 async def test_member_sees_only_own_rows_and_cannot_change_them(
-    arranged, as_user, denied, tenant_a, tenant_b, operator, table
-):
+    arranged, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant, operator: User, table
+) -> None:
     async with as_user(tenant_a.member) as conn:
         assert {r[0] for r in await conn.fetch(f"select client_id from public.{table}")} == {tenant_a.id}
         for tenant in (tenant_a, tenant_b):
@@ -44,7 +48,9 @@ async def test_member_sees_only_own_rows_and_cannot_change_them(
         assert await conn.fetchval(f"select count(distinct client_id) from public.{table}") == 2
 
 
-async def test_member_inserts_only_fresh_requests_for_their_client(arranged, as_user, denied, tenant_a, tenant_b):
+async def test_member_inserts_only_fresh_requests_for_their_client(
+    arranged, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     me = tenant_a.member.id
     insert = "insert into public.evolution_requests (client_id, title, requested_by, status) values ($1, 'x', $2, $3)"
     async with as_user(tenant_a.member) as conn:
@@ -61,7 +67,9 @@ async def test_member_inserts_only_fresh_requests_for_their_client(arranged, as_
         assert not await denied(conn, insert, tenant_a.id, me, "requested")
 
 
-async def test_member_history_rows_are_only_their_own_request_events(arranged, as_user, denied, tenant_a, tenant_b):
+async def test_member_history_rows_are_only_their_own_request_events(
+    arranged, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     me = tenant_a.member.id
     insert = (
         "insert into public.evolution_events (evolution_id, client_id, from_status, to_status, actor_id,"
@@ -74,7 +82,9 @@ async def test_member_history_rows_are_only_their_own_request_events(arranged, a
         assert not await denied(conn, insert, arranged[tenant_a.id], tenant_a.id, None, "requested", me)
 
 
-async def test_member_requests_and_history_are_written_now(arranged, as_user, denied, sql, tenant_b):
+async def test_member_requests_and_history_are_written_now(
+    arranged, as_user: AsUser, denied: Denied, sql: asyncpg.Connection, tenant_b: Tenant
+) -> None:
     """Requests and history rows cannot be backdated, nor history forged on a request moving along."""
     insert = "insert into public.evolution_requests (client_id, title, requested_by) values ($1, 'x', $2)"
     me, evolution = tenant_b.member.id, arranged[tenant_b.id]

@@ -11,9 +11,12 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from tests.conftest import Tenant, User
+from tests.rls.conftest import AsUser, Denied
+
 
 @pytest.fixture
-async def arranged(sql, tenant_a, tenant_b, operator):
+async def arranged(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant, operator: User):
     for tenant in (tenant_a, tenant_b):
         await sql.execute("insert into client_crm_profiles (client_id, notes) values ($1, 'private')", tenant.id)
         await sql.execute("insert into profiles (user_id) values ($1)", tenant.member.id)
@@ -35,7 +38,7 @@ TENANT_TABLES = {
 
 @pytest.mark.isolates(*TENANT_TABLES)
 @pytest.mark.parametrize("table, column", TENANT_TABLES.items())
-async def test_member_sees_only_own_client_rows(arranged, as_user, table, column):
+async def test_member_sees_only_own_client_rows(arranged, as_user: AsUser, table, column) -> None:
     tenant_a, _ = arranged
     async with as_user(tenant_a.member) as conn:
         visible = {r[0] for r in await conn.fetch(f"select {column} from public.{table}")}
@@ -43,7 +46,9 @@ async def test_member_sees_only_own_client_rows(arranged, as_user, table, column
 
 
 @pytest.mark.parametrize("table, column", TENANT_TABLES.items())
-async def test_member_cannot_update_or_delete_any_rows(arranged, as_user, denied, table, column):
+async def test_member_cannot_update_or_delete_any_rows(
+    arranged, as_user: AsUser, denied: Denied, table, column
+) -> None:
     tenant_a, tenant_b = arranged
     async with as_user(tenant_a.member) as conn:
         for tenant in (tenant_b, tenant_a):  # not even their own: only the operator manages these
@@ -51,7 +56,7 @@ async def test_member_cannot_update_or_delete_any_rows(arranged, as_user, denied
         assert await denied(conn, f"update public.{table} set {column} = {column} where {column} = $1", tenant_b.id)
 
 
-async def test_member_cannot_insert_into_another_client(arranged, as_user, denied):
+async def test_member_cannot_insert_into_another_client(arranged, as_user: AsUser, denied: Denied) -> None:
     tenant_a, tenant_b = arranged
     async with as_user(tenant_a.member) as conn:
         assert await denied(conn, "insert into public.clients (company_name) values ('intruder')")
@@ -65,7 +70,9 @@ async def test_member_cannot_insert_into_another_client(arranged, as_user, denie
 
 
 @pytest.mark.isolates("client_crm_profiles", "audit_log")
-async def test_crm_profiles_and_audit_are_operator_only(arranged, as_user, denied, operator):
+async def test_crm_profiles_and_audit_are_operator_only(
+    arranged, as_user: AsUser, denied: Denied, operator: User
+) -> None:
     tenant_a, _ = arranged
     async with as_user(tenant_a.member) as conn:
         assert await conn.fetchval("select count(*) from public.client_crm_profiles") == 0
@@ -80,14 +87,14 @@ async def test_crm_profiles_and_audit_are_operator_only(arranged, as_user, denie
 
 
 @pytest.mark.isolates("profiles")
-async def test_profiles_are_private_to_their_user(arranged, as_user, denied):
+async def test_profiles_are_private_to_their_user(arranged, as_user: AsUser, denied: Denied) -> None:
     tenant_a, tenant_b = arranged
     async with as_user(tenant_a.member) as conn:
         assert [r[0] for r in await conn.fetch("select user_id from public.profiles")] == [tenant_a.member.id]
         assert await denied(conn, "update public.profiles set theme = 'dark' where user_id = $1", tenant_b.member.id)
 
 
-async def test_audit_entries_are_written_with_the_real_actor(arranged, as_user):
+async def test_audit_entries_are_written_with_the_real_actor(arranged, as_user: AsUser) -> None:
     tenant_a, _ = arranged
     async with as_user(tenant_a.member) as conn:
         await conn.execute("select private.write_audit($1, 'x.done', 'x', null, null, null, null)", tenant_a.id)
@@ -97,7 +104,7 @@ async def test_audit_entries_are_written_with_the_real_actor(arranged, as_user):
         assert (actor["actor_id"], actor["actor_role"]) == (tenant_a.member.id, "member")
 
 
-async def test_private_helpers_have_a_fixed_search_path(sql):
+async def test_private_helpers_have_a_fixed_search_path(sql: asyncpg.Connection) -> None:
     mutable = await sql.fetch(
         "select p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
         " where n.nspname in ('public', 'private') and p.prokind = 'f'"
@@ -106,7 +113,7 @@ async def test_private_helpers_have_a_fixed_search_path(sql):
     assert [r[0] for r in mutable] == []
 
 
-async def test_every_public_table_has_rls_enabled(sql):
+async def test_every_public_table_has_rls_enabled(sql: asyncpg.Connection) -> None:
     without = await sql.fetch(
         "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
         " where n.nspname = 'public' and c.relkind = 'r' and not c.relrowsecurity"
@@ -114,7 +121,7 @@ async def test_every_public_table_has_rls_enabled(sql):
     assert [r[0] for r in without] == []
 
 
-async def test_every_tenant_table_has_an_isolation_test(sql):
+async def test_every_tenant_table_has_an_isolation_test(sql: asyncpg.Connection) -> None:
     """A table with a client_id column is a tenant table: a test marked `isolates(<table>)` must check
     it as a user under RLS (it takes `as_user`) and really touch it (its code or parameters name it)."""
     tables = {
@@ -156,7 +163,7 @@ def _module(tmp_path: Path, name: str, body: str) -> Path:
     return path
 
 
-def test_the_isolation_guard_wants_a_marked_test_that_uses_the_table(tmp_path):
+def test_the_isolation_guard_wants_a_marked_test_that_uses_the_table(tmp_path: Path) -> None:
     mention = _module(tmp_path, "mention", "# chat_messages\nasync def test_x(as_user):\n    'chat_messages'\n")
     assert isolation_tests([mention]) == {}
     no_rls = _module(
@@ -182,7 +189,7 @@ def test_the_isolation_guard_wants_a_marked_test_that_uses_the_table(tmp_path):
         "update public.profiles set avatar_url = 'javascript:alert(1)'",
     ],
 )
-async def test_own_profile_written_in_sql_keeps_its_shape(arranged, as_user, statement):
+async def test_own_profile_written_in_sql_keeps_its_shape(arranged, as_user: AsUser, statement) -> None:
     """The profiles_self_update policy lets supabase-js write the row: the table guards its shape."""
     tenant_a, _ = arranged
     async with as_user(tenant_a.member) as conn:

@@ -4,11 +4,15 @@ enqueues through private.enqueue_job only."""
 
 from __future__ import annotations
 
+import asyncpg
 import pytest
+
+from tests.conftest import Tenant, User
+from tests.rls.conftest import AsUser, Denied
 
 
 @pytest.fixture
-async def queued(sql, tenant_a, tenant_b):
+async def queued(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant):
     for tenant in (tenant_a, tenant_b):
         await sql.execute(
             "select private.enqueue_job('tests.record', '{\"secret\": 1}'::jsonb, null, null, $1, null)", tenant.id
@@ -17,7 +21,7 @@ async def queued(sql, tenant_a, tenant_b):
 
 
 @pytest.mark.isolates("jobs")
-async def test_members_see_no_job_and_cannot_write_jobs(queued, as_user, denied):
+async def test_members_see_no_job_and_cannot_write_jobs(queued, as_user: AsUser, denied: Denied) -> None:
     tenant_a, tenant_b = queued
     async with as_user(tenant_a.member) as conn:
         assert await conn.fetchval("select count(*) from public.jobs") == 0
@@ -27,7 +31,9 @@ async def test_members_see_no_job_and_cannot_write_jobs(queued, as_user, denied)
         assert await denied(conn, "insert into public.jobs (kind, client_id) values ('tests.record', $1)", tenant_a.id)
 
 
-async def test_the_operator_reads_and_may_requeue_jobs_but_not_insert_or_delete(queued, as_user, denied, operator):
+async def test_the_operator_reads_and_may_requeue_jobs_but_not_insert_or_delete(
+    queued, as_user: AsUser, denied: Denied, operator: User
+) -> None:
     async with as_user(operator) as conn:
         assert await conn.fetchval("select count(*) from public.jobs") == 2
         assert await conn.execute("update public.jobs set run_after = now()") == "UPDATE 2"
@@ -35,7 +41,9 @@ async def test_the_operator_reads_and_may_requeue_jobs_but_not_insert_or_delete(
         assert await denied(conn, "insert into public.jobs (kind) values ('tests.record')")
 
 
-async def test_a_member_request_enqueues_through_the_function_only(queued, as_user, sql):
+async def test_a_member_request_enqueues_through_the_function_only(
+    queued, as_user: AsUser, sql: asyncpg.Connection
+) -> None:
     tenant_a, _ = queued
     async with as_user(tenant_a.member) as conn:
         job_id = await conn.fetchval(
@@ -47,7 +55,7 @@ async def test_a_member_request_enqueues_through_the_function_only(queued, as_us
         assert await conn.fetchval("select client_id from public.jobs where id = $1", job_id) == tenant_a.id
 
 
-async def test_anonymous_cannot_enqueue(sql):
+async def test_anonymous_cannot_enqueue(sql: asyncpg.Connection) -> None:
     import asyncpg
 
     async with sql.transaction():

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncpg
 import pytest
+
+from tests.conftest import Tenant, User
+from tests.rls.conftest import AsUser, Denied
 
 
 @pytest.fixture
-async def arranged(sql, tenant_a, tenant_b):
+async def arranged(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant) -> None:
     for tenant in (tenant_a, tenant_b):
         await sql.execute(
             "insert into client_lifecycle_events (client_id, kind, from_status, to_status, lab_cycle)"
@@ -16,7 +20,9 @@ async def arranged(sql, tenant_a, tenant_b):
 
 
 @pytest.mark.isolates("client_lifecycle_events")
-async def test_member_reads_only_own_events_and_writes_none(arranged, as_user, denied, tenant_a, tenant_b, operator):
+async def test_member_reads_only_own_events_and_writes_none(
+    arranged, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant, operator: User
+) -> None:
     async with as_user(tenant_a.member) as conn:
         assert {r[0] for r in await conn.fetch("select client_id from public.client_lifecycle_events")} == {tenant_a.id}
         for tenant in (tenant_a, tenant_b):
@@ -34,7 +40,9 @@ async def test_member_reads_only_own_events_and_writes_none(arranged, as_user, d
         assert await conn.fetchval("select count(*) from public.client_lifecycle_events") == 2
 
 
-async def test_member_cannot_switch_elio_lab_on(arranged, as_user, denied, sql, tenant_a):
+async def test_member_cannot_switch_elio_lab_on(
+    arranged, as_user: AsUser, denied: Denied, sql: asyncpg.Connection, tenant_a: Tenant
+) -> None:
     await sql.execute("update client_configs set elio_lab_enabled = false where client_id = $1", tenant_a.id)
     async with as_user(tenant_a.member) as conn:
         assert await conn.fetchval("select elio_lab_enabled from public.client_configs") is False

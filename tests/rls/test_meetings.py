@@ -4,11 +4,15 @@ starts only simple meetings as themselves, and never sees recordings, transcript
 
 from __future__ import annotations
 
+import asyncpg
 import pytest
+
+from tests.conftest import Tenant, User
+from tests.rls.conftest import AsUser, Denied
 
 
 @pytest.fixture
-async def arranged(sql, tenant_a, tenant_b, operator):
+async def arranged(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant, operator: User) -> None:
     for tenant in (tenant_a, tenant_b):
         meeting = await sql.fetchval(
             "insert into meetings (id, client_id, dashboard, kind, room_name, created_by)"
@@ -46,7 +50,7 @@ async def arranged(sql, tenant_a, tenant_b, operator):
 
 
 @pytest.mark.isolates("meetings", "meeting_participants", "meeting_recordings", "transcripts", "transcript_segments")
-async def test_member_sees_own_meetings_and_attendance_only(arranged, as_user, tenant_a):
+async def test_member_sees_own_meetings_and_attendance_only(arranged, as_user: AsUser, tenant_a: Tenant) -> None:
     async with as_user(tenant_a.member) as conn:
         for table in ("meetings", "meeting_participants"):
             assert {r[0] for r in await conn.fetch(f"select client_id from public.{table}")} == {tenant_a.id}
@@ -54,7 +58,9 @@ async def test_member_sees_own_meetings_and_attendance_only(arranged, as_user, t
             assert await conn.fetchval(f"select count(*) from public.{table}") == 0, table
 
 
-async def test_member_writes_nothing_but_their_own_simple_meeting(arranged, as_user, denied, tenant_a, tenant_b):
+async def test_member_writes_nothing_but_their_own_simple_meeting(
+    arranged, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     async with as_user(tenant_a.member) as conn:
         for tenant in (tenant_a, tenant_b):
             for table in ("meetings", "meeting_participants", "meeting_recordings", "transcripts"):
@@ -80,7 +86,7 @@ async def test_member_writes_nothing_but_their_own_simple_meeting(arranged, as_u
         )
 
 
-async def test_operator_reads_everything(arranged, as_user, operator):
+async def test_operator_reads_everything(arranged, as_user: AsUser, operator: User) -> None:
     async with as_user(operator) as conn:
         for table in ("meetings", "meeting_participants", "meeting_recordings", "transcripts", "transcript_segments"):
             assert await conn.fetchval(f"select count(*) from public.{table}") == 2, table

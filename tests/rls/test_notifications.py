@@ -8,6 +8,9 @@ import json
 import asyncpg
 import pytest
 
+from tests.conftest import Tenant, User
+from tests.rls.conftest import AsUser, Denied
+
 
 def _row(user_id, client_id=None, title="x"):
     return json.dumps(
@@ -26,14 +29,14 @@ def _row(user_id, client_id=None, title="x"):
 
 
 @pytest.fixture
-async def notes(sql, tenant_a, tenant_b):
+async def notes(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant):
     for tenant in (tenant_a, tenant_b):
         await sql.execute("select private.create_notifications($1::jsonb)", _row(tenant.member.id, tenant.id))
     return tenant_a, tenant_b
 
 
 @pytest.mark.isolates("notifications")
-async def test_users_see_and_mark_only_their_own(notes, as_user, denied, operator):
+async def test_users_see_and_mark_only_their_own(notes, as_user: AsUser, denied: Denied, operator: User) -> None:
     tenant_a, tenant_b = notes
     async with as_user(tenant_a.member) as conn:
         visible = [r[0] for r in await conn.fetch("select user_id from public.notifications")]
@@ -53,7 +56,7 @@ async def test_users_see_and_mark_only_their_own(notes, as_user, denied, operato
         assert await conn.fetchval("select count(*) from public.notifications") == 0
 
 
-async def test_create_notifications_refuses_recipients_out_of_reach(notes, as_user, operator):
+async def test_create_notifications_refuses_recipients_out_of_reach(notes, as_user: AsUser, operator: User) -> None:
     tenant_a, tenant_b = notes
     async with as_user(tenant_a.member) as conn:
         for recipient, client in (
@@ -72,7 +75,9 @@ async def test_create_notifications_refuses_recipients_out_of_reach(notes, as_us
         await conn.execute("select private.create_notifications($1::jsonb)", _row(tenant_b.member.id))
 
 
-async def test_member_may_notify_the_operator_about_their_client(sql, notes, as_user, operator):
+async def test_member_may_notify_the_operator_about_their_client(
+    sql: asyncpg.Connection, notes, as_user: AsUser, operator: User
+) -> None:
     tenant_a, _ = notes
     await sql.execute('update auth.users set raw_app_meta_data = \'{"role": "operator"}\' where id = $1', operator.id)
     async with as_user(tenant_a.member) as conn:
@@ -86,7 +91,7 @@ async def test_member_may_notify_the_operator_about_their_client(sql, notes, as_
         )
 
 
-async def test_anonymous_role_cannot_use_the_helpers(sql, notes):
+async def test_anonymous_role_cannot_use_the_helpers(sql: asyncpg.Connection, notes) -> None:
     conn = sql
     async with conn.transaction():
         await conn.execute("set local role anon")
@@ -99,8 +104,8 @@ async def test_anonymous_role_cannot_use_the_helpers(sql, notes):
 
 
 async def test_client_members_are_listed_only_to_the_operator_and_that_clients_members(
-    sql, as_user, operator, tenant_a, tenant_b
-):
+    sql: asyncpg.Connection, as_user: AsUser, operator: User, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     async with as_user(tenant_a.member) as conn:
         assert await conn.fetchval("select private.client_member_ids($1)", tenant_a.id) == [tenant_a.member.id]
         with pytest.raises(asyncpg.InsufficientPrivilegeError):

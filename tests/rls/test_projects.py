@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
 import pytest
 
+from tests.conftest import Tenant, User
+from tests.rls.conftest import AsUser, Denied
 
-async def arrange_projects(sql, tenant):
+
+async def arrange_projects(sql: asyncpg.Connection, tenant: Tenant):
     project = await sql.fetchval(
         "insert into projects (client_id, kind, phase, name, status) values ($1, 'journey', 'lab', 'P', 'active')"
         " returning id",
@@ -32,7 +36,7 @@ async def arrange_projects(sql, tenant):
 
 
 @pytest.fixture
-async def arranged(sql, tenant_a, tenant_b):
+async def arranged(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant):
     await sql.execute("insert into journey_templates (name, steps) values ('T', '[]')")
     return {tenant.id: await arrange_projects(sql, tenant) for tenant in (tenant_a, tenant_b)}
 
@@ -43,14 +47,16 @@ OPERATOR_ONLY = ["project_tasks", "journey_templates"]
 
 @pytest.mark.isolates(*TABLES)
 @pytest.mark.parametrize("table", TABLES)
-async def test_member_sees_only_own_client_rows(arranged, as_user, tenant_a, table):
+async def test_member_sees_only_own_client_rows(arranged, as_user: AsUser, tenant_a: Tenant, table) -> None:
     async with as_user(tenant_a.member) as conn:
         assert {r[0] for r in await conn.fetch(f"select client_id from public.{table}")} == {tenant_a.id}
 
 
 @pytest.mark.isolates(*OPERATOR_ONLY)
 @pytest.mark.parametrize("table", OPERATOR_ONLY)
-async def test_operator_only_tables_are_invisible_to_members(arranged, as_user, denied, tenant_a, operator, table):
+async def test_operator_only_tables_are_invisible_to_members(
+    arranged, as_user: AsUser, denied: Denied, tenant_a: Tenant, operator: User, table
+) -> None:
     async with as_user(tenant_a.member) as conn:
         assert await conn.fetchval(f"select count(*) from public.{table}") == 0
         assert await denied(conn, f"delete from public.{table}")
@@ -65,7 +71,9 @@ async def test_operator_only_tables_are_invisible_to_members(arranged, as_user, 
 
 
 @pytest.mark.parametrize("table", [*TABLES, "project_tasks"])
-async def test_member_cannot_update_or_delete_any_rows(arranged, as_user, denied, tenant_a, tenant_b, table):
+async def test_member_cannot_update_or_delete_any_rows(
+    arranged, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant, table
+) -> None:
     async with as_user(tenant_a.member) as conn:
         for tenant in (tenant_b, tenant_a):  # not even their own: the operator edits steps and projects
             assert await denied(conn, f"delete from public.{table} where client_id = $1", tenant.id)
@@ -74,7 +82,9 @@ async def test_member_cannot_update_or_delete_any_rows(arranged, as_user, denied
             )
 
 
-async def test_member_cannot_insert_projects_steps_or_tasks(arranged, as_user, denied, tenant_a, tenant_b):
+async def test_member_cannot_insert_projects_steps_or_tasks(
+    arranged, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     project_a, _ = arranged[tenant_a.id]
     project_b, _ = arranged[tenant_b.id]
     async with as_user(tenant_a.member) as conn:
@@ -105,8 +115,8 @@ async def test_member_cannot_insert_projects_steps_or_tasks(arranged, as_user, d
 
 
 async def test_member_timeline_writes_are_their_own_comments_on_their_own_client(
-    arranged, as_user, denied, tenant_a, tenant_b
-):
+    arranged, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     project_a, _ = arranged[tenant_a.id]
     project_b, _ = arranged[tenant_b.id]
     me = tenant_a.member.id
@@ -123,13 +133,15 @@ async def test_member_timeline_writes_are_their_own_comments_on_their_own_client
         assert not await denied(conn, insert, tenant_a.id, project_a, "comment", me, "member")
 
 
-async def test_operator_sees_every_client(arranged, as_user, operator):
+async def test_operator_sees_every_client(arranged, as_user: AsUser, operator: User) -> None:
     async with as_user(operator) as conn:
         for table in TABLES:
             assert await conn.fetchval(f"select count(distinct client_id) from public.{table}") == 2
 
 
-async def test_a_document_cannot_point_at_another_clients_project(arranged, sql, tenant_a, tenant_b):
+async def test_a_document_cannot_point_at_another_clients_project(
+    arranged, sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     import asyncpg
 
     project_b, _ = arranged[tenant_b.id]
@@ -151,8 +163,8 @@ async def test_a_document_cannot_point_at_another_clients_project(arranged, sql,
 
 
 async def test_member_timeline_writes_cannot_be_backdated_nor_point_at_a_foreign_step(
-    arranged, as_user, denied, tenant_a, tenant_b, sql
-):
+    arranged, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant, sql: asyncpg.Connection
+) -> None:
     project_a, step_a = arranged[tenant_a.id]
     _, step_b = arranged[tenant_b.id]
     other_project = await sql.fetchval(

@@ -8,8 +8,11 @@ import uuid
 import asyncpg
 import pytest
 
+from tests.conftest import Tenant, User
+from tests.rls.conftest import AsUser, Denied
 
-async def arrange(sql, tenant):
+
+async def arrange(sql: asyncpg.Connection, tenant: Tenant):
     project = await sql.fetchval(
         "insert into projects (client_id, kind, phase, name, status) values ($1, 'journey', 'lab', 'P', 'active')"
         " returning id",
@@ -43,15 +46,15 @@ async def arrange(sql, tenant):
 
 
 @pytest.fixture
-async def arranged(sql, tenant_a, tenant_b):
+async def arranged(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant):
     return {tenant.id: await arrange(sql, tenant) for tenant in (tenant_a, tenant_b)}
 
 
 @pytest.mark.isolates("validation_requests", "validation_rounds")
 @pytest.mark.parametrize("table", ["validation_requests", "validation_rounds"])
 async def test_member_sees_only_own_client_rows_and_writes_none(
-    arranged, as_user, denied, tenant_a, tenant_b, operator, table
-):
+    arranged, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant, operator: User, table
+) -> None:
     async with as_user(tenant_a.member) as conn:
         assert {r[0] for r in await conn.fetch(f"select client_id from public.{table}")} == {tenant_a.id}
         for tenant in (tenant_a, tenant_b):
@@ -63,7 +66,9 @@ async def test_member_sees_only_own_client_rows_and_writes_none(
         assert await conn.fetchval(f"select count(distinct client_id) from public.{table}") == 2
 
 
-async def test_member_cannot_decide_nor_forge_a_request(arranged, as_user, denied, tenant_a, tenant_b):
+async def test_member_cannot_decide_nor_forge_a_request(
+    arranged, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     project, steps, request = arranged[tenant_a.id]
     async with as_user(tenant_a.member) as conn:
         assert await denied(conn, "update public.validation_requests set status = 'approved' where id = $1", request)
@@ -90,7 +95,9 @@ async def test_member_cannot_decide_nor_forge_a_request(arranged, as_user, denie
         )
 
 
-async def test_submit_step_only_for_the_callers_own_active_steps(arranged, as_user, sql, tenant_a, tenant_b, operator):
+async def test_submit_step_only_for_the_callers_own_active_steps(
+    arranged, as_user: AsUser, sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant, operator: User
+) -> None:
     _, steps_a, _ = arranged[tenant_a.id]
     _, steps_b, _ = arranged[tenant_b.id]
     async with as_user(tenant_a.member) as conn:
@@ -112,7 +119,9 @@ async def test_submit_step_only_for_the_callers_own_active_steps(arranged, as_us
     assert await sql.fetchval("select status from project_steps where id = $1", steps_b[1]) == "todo"
 
 
-async def test_submit_step_attaches_only_the_clients_shared_documents(arranged, as_user, sql, tenant_a, tenant_b):
+async def test_submit_step_attaches_only_the_clients_shared_documents(
+    arranged, as_user: AsUser, sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     _, steps_a, _ = arranged[tenant_a.id]
 
     async def document(client_id, visibility="shared"):

@@ -63,7 +63,7 @@ async def read_all(storage: LocalStorage, path: str) -> bytes:
     return b"".join([chunk async for chunk in storage.stream(path)])
 
 
-async def test_signed_upload_then_download_round_trip(storage, tmp_path):
+async def test_signed_upload_then_download_round_trip(storage, tmp_path: Path) -> None:
     assert isinstance(storage, StorageBackend)
     upload = await storage.create_signed_upload(
         PATH, content_type="application/pdf", max_bytes=len(PDF), expires_in=300
@@ -88,7 +88,7 @@ async def test_signed_upload_then_download_round_trip(storage, tmp_path):
     assert found.content_type == "application/pdf"
 
 
-async def test_expired_links_are_refused(storage, clock):
+async def test_expired_links_are_refused(storage, clock) -> None:
     upload = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=10, expires_in=300)
     download = await storage.create_signed_download(PATH, expires_in=60)
     clock.now += 301
@@ -101,7 +101,7 @@ async def test_expired_links_are_refused(storage, clock):
     assert await storage.info(PATH) is None
 
 
-async def test_tampered_tokens_are_refused(storage):
+async def test_tampered_tokens_are_refused(storage) -> None:
     link = await storage.create_signed_download(PATH, expires_in=60)
     token = token_of(link.url)
     payload, mac = token.split(".")
@@ -130,7 +130,7 @@ async def test_tampered_tokens_are_refused(storage):
     assert refused.value.reason == "missing"
 
 
-async def test_a_key_change_invalidates_links(storage, tmp_path, clock):
+async def test_a_key_change_invalidates_links(storage, tmp_path: Path, clock) -> None:
     link = await storage.create_signed_download(PATH, expires_in=60)
     rotated = LocalStorage(
         tmp_path / "store",
@@ -143,7 +143,7 @@ async def test_a_key_change_invalidates_links(storage, tmp_path, clock):
         await rotated.open_download(PATH, token_of(link.url))
 
 
-async def test_upload_past_the_signed_limit_leaves_nothing(storage, tmp_path):
+async def test_upload_past_the_signed_limit_leaves_nothing(storage, tmp_path: Path) -> None:
     upload = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=1000, expires_in=60)
     with pytest.raises(ObjectTooLarge):
         await storage.receive_upload(PATH, token_of(upload.url), chunks(PDF, 512), content_type=PDF_TYPE)
@@ -151,7 +151,7 @@ async def test_upload_past_the_signed_limit_leaves_nothing(storage, tmp_path):
     assert [p for p in (tmp_path / "store").rglob("*") if p.is_file()] == []
 
 
-async def test_objects_are_never_overwritten(storage):
+async def test_objects_are_never_overwritten(storage) -> None:
     await storage.put(PATH, PDF, content_type="application/pdf")
     upload = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=10**6, expires_in=60)
     with pytest.raises(ObjectExists):
@@ -164,7 +164,7 @@ async def test_objects_are_never_overwritten(storage):
 @pytest.mark.parametrize(
     "bad", ["../escape.pdf", "clients/../../x", "/etc/passwd", "a//b", "a/./b", "a\\b", "a/b\x00c", "", "a/\nb"]
 )
-async def test_paths_cannot_escape_the_bucket(storage, bad):
+async def test_paths_cannot_escape_the_bucket(storage, bad) -> None:
     with pytest.raises(InvalidObjectPath):
         await storage.put(bad, b"x", content_type="text/plain")
     with pytest.raises(InvalidObjectPath):
@@ -173,7 +173,7 @@ async def test_paths_cannot_escape_the_bucket(storage, bad):
         await storage.delete([bad])
 
 
-async def test_delete_removes_objects_metadata_and_empty_folders(storage, tmp_path):
+async def test_delete_removes_objects_metadata_and_empty_folders(storage, tmp_path: Path) -> None:
     other = "clients/c1/documents/d1/v2/brief.pdf"
     await storage.put(PATH, PDF, content_type="application/pdf")
     await storage.put(other, PDF, content_type="application/pdf")
@@ -185,7 +185,7 @@ async def test_delete_removes_objects_metadata_and_empty_folders(storage, tmp_pa
         await read_all(storage, PATH)
 
 
-async def test_folders_are_not_objects(storage):
+async def test_folders_are_not_objects(storage) -> None:
     await storage.put(PATH, PDF, content_type="application/pdf")
     assert await storage.info("clients/c1") is None
     assert await storage.info(f"{PATH}/deeper") is None
@@ -195,7 +195,7 @@ async def test_folders_are_not_objects(storage):
         await storage.open_download("clients/c1", storage.sign("download", "clients/c1", 60))
 
 
-def test_configuration_is_checked(tmp_path):
+def test_configuration_is_checked(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         LocalStorage(tmp_path, bucket="foxeo", signing_key=b"short", public_url="http://x")
     with pytest.raises(ValueError):

@@ -3,8 +3,11 @@ picks its storage backend."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from integrations.storage import LocalStorage, SupabaseStorage
 from services.core.settings import Settings
@@ -20,13 +23,13 @@ def local_path(url: str) -> str:
 
 
 @pytest.fixture
-def storage(app) -> LocalStorage:
+def storage(app: FastAPI) -> LocalStorage:
     backend = app.state.storage
     assert isinstance(backend, LocalStorage)
     return backend
 
 
-async def test_signed_upload_and_download_through_the_api(client, storage, tmp_path):
+async def test_signed_upload_and_download_through_the_api(client: httpx.AsyncClient, storage, tmp_path: Path) -> None:
     upload = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=len(PDF), expires_in=60)
     assert upload.url.startswith("http://127.0.0.1:8000/api/v1/storage/object/upload/sign/foxeo/")
     r = await client.put(local_path(upload.url), content=PDF, headers=upload.headers)
@@ -46,7 +49,7 @@ async def test_signed_upload_and_download_through_the_api(client, storage, tmp_p
     assert r.headers["x-content-type-options"] == "nosniff"
 
 
-async def test_expired_and_tampered_links_are_refused(client, storage):
+async def test_expired_and_tampered_links_are_refused(client: httpx.AsyncClient, storage) -> None:
     await storage.put(PATH, PDF, content_type="application/pdf")
     expired = storage.sign("download", PATH, -1)
     r = await client.get(f"/api/v1/storage/object/sign/foxeo/{PATH}", params={"token": expired})
@@ -69,14 +72,14 @@ async def test_expired_and_tampered_links_are_refused(client, storage):
     assert r.status_code == 401
 
 
-async def test_uploads_past_the_link_limit_are_refused(client, storage):
+async def test_uploads_past_the_link_limit_are_refused(client: httpx.AsyncClient, storage) -> None:
     upload = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=100, expires_in=60)
     r = await client.put(local_path(upload.url), content=PDF, headers=upload.headers)
     assert r.status_code == 413 and r.json()["code"] == "object_too_large"
     assert await storage.info(PATH) is None
 
 
-async def test_other_buckets_and_missing_objects(client, storage):
+async def test_other_buckets_and_missing_objects(client: httpx.AsyncClient, storage) -> None:
     token = storage.sign("download", PATH, 60)
     r = await client.get(f"/api/v1/storage/object/sign/elsewhere/{PATH}", params={"token": token})
     assert r.status_code == 404
@@ -84,11 +87,11 @@ async def test_other_buckets_and_missing_objects(client, storage):
     assert r.status_code == 404 and r.json()["code"] == "object_not_found"
 
 
-def _settings(tmp_path, **extra) -> Settings:
+def _settings(tmp_path: Path, **extra) -> Settings:
     return Settings(FOXEO_DATA_DIR=tmp_path, SUPABASE_JWT_SECRET="s" * 40, **extra)
 
 
-async def test_backend_choice(tmp_path):
+async def test_backend_choice(tmp_path: Path) -> None:
     local = build_storage(_settings(tmp_path))
     assert isinstance(local, LocalStorage) and local.root == tmp_path / "storage"
     assert isinstance(build_storage(_settings(tmp_path, FOXEO_STORAGE_DIR=tmp_path / "files")), LocalStorage)
@@ -116,7 +119,7 @@ async def test_backend_choice(tmp_path):
         build_storage(_settings(tmp_path, FOXEO_STORAGE_BACKEND="supabase"))
 
 
-async def test_jwks_only_projects_get_a_random_local_signing_key(tmp_path):
+async def test_jwks_only_projects_get_a_random_local_signing_key(tmp_path: Path) -> None:
     one = build_storage(Settings(FOXEO_DATA_DIR=tmp_path, SUPABASE_URL="https://p.supabase.co"))
     other = build_storage(Settings(FOXEO_DATA_DIR=tmp_path / "elsewhere", SUPABASE_URL="https://p.supabase.co"))
     assert isinstance(one, LocalStorage) and isinstance(other, LocalStorage)

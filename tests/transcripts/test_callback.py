@@ -5,16 +5,29 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
+import asyncpg
+import httpx
 import pytest
+from fastapi import FastAPI
 
 from services.core.errors import Unauthorized
 from services.transcripts.callback import callback_token, verify_callback_token
+from tests.conftest import Tenant, User
 from tests.meetings.test_meetings import URL, run_jobs
 from tests.transcripts.conftest import DEEPSEEK_URL, LISTEN, SUMMARY, completion, diarized
 from tests.transcripts.test_chain import record_meeting
 
 
-async def test_long_recording_goes_through_the_callback(app, client, operator, tenant_a, twirp, sql, vendors, llm):
+async def test_long_recording_goes_through_the_callback(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    operator: User,
+    tenant_a: Tenant,
+    twirp,
+    sql: asyncpg.Connection,
+    vendors,
+    llm,
+) -> None:
     fake, _ = twirp
     listen = vendors.post(LISTEN).respond(200, json={"request_id": "cb-request-1"})
     vendors.post(DEEPSEEK_URL).respond(200, json=completion(json.dumps(SUMMARY)))
@@ -59,7 +72,16 @@ def test_callback_tokens_are_bound_and_expire() -> None:
             verify_callback_token(bad_key, bad, now=now)
 
 
-async def test_transcripts_are_the_operators_only(app, client, operator, tenant_a, twirp, sql, vendors, llm):
+async def test_transcripts_are_the_operators_only(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    operator: User,
+    tenant_a: Tenant,
+    twirp,
+    sql: asyncpg.Connection,
+    vendors,
+    llm,
+) -> None:
     fake, _ = twirp
     vendors.post(LISTEN).respond(200, json=diarized())
     vendors.post(DEEPSEEK_URL).respond(200, json=completion(json.dumps(SUMMARY)))

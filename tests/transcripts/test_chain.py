@@ -8,10 +8,13 @@ import json
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import httpx
+from fastapi import FastAPI
 from livekit import api
 
 from services.documents.storage import build_storage
+from tests.conftest import Tenant, User
 from tests.meetings.conftest import deliver, egress_ended, room_event
 from tests.meetings.test_meetings import URL, run_jobs, start
 from tests.transcripts.conftest import DEEPSEEK_URL, LISTEN, SUMMARY, completion, diarized
@@ -19,7 +22,16 @@ from tests.transcripts.conftest import DEEPSEEK_URL, LISTEN, SUMMARY, completion
 AUDIO = b"\x00\x00\x00\x18ftypmp42" + b"recorded-meeting" * 64
 
 
-async def record_meeting(app, client, operator, tenant, fake, sql, *, duration_ns: int = 300 * 10**9) -> dict[str, Any]:
+async def record_meeting(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    operator: User,
+    tenant: Tenant,
+    fake,
+    sql: asyncpg.Connection,
+    *,
+    duration_ns: int = 300 * 10**9,
+) -> dict[str, Any]:
     """Start, consent, record, and deliver egress_ended (the egress uploaded AUDIO to the path)."""
     fake.add("livekit.RoomService/CreateRoom", api.Room(sid="RM_1", name="r"))
     fake.add("livekit.Egress/StartRoomCompositeEgress", api.EgressInfo(egress_id="EG_1"))
@@ -42,7 +54,16 @@ async def record_meeting(app, client, operator, tenant, fake, sql, *, duration_n
     return {"meeting": meeting, "recording": recording, "path": path}
 
 
-async def test_full_chain(app, client, operator, tenant_a, twirp, sql, vendors, llm):
+async def test_full_chain(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    operator: User,
+    tenant_a: Tenant,
+    twirp,
+    sql: asyncpg.Connection,
+    vendors,
+    llm,
+) -> None:
     fake, _ = twirp
     listen = vendors.post(LISTEN).respond(200, json=diarized())
     summary = vendors.post(DEEPSEEK_URL).respond(200, json=completion(json.dumps(SUMMARY)))
@@ -126,8 +147,15 @@ async def test_full_chain(app, client, operator, tenant_a, twirp, sql, vendors, 
 
 
 async def test_invalid_summary_is_retried_once_then_kept_flagged(
-    app, client, operator, tenant_a, twirp, sql, vendors, llm
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    operator: User,
+    tenant_a: Tenant,
+    twirp,
+    sql: asyncpg.Connection,
+    vendors,
+    llm,
+) -> None:
     fake, _ = twirp
     vendors.post(LISTEN).respond(200, json=diarized())
     summary = vendors.post(DEEPSEEK_URL).mock(
@@ -146,8 +174,15 @@ async def test_invalid_summary_is_retried_once_then_kept_flagged(
 
 
 async def test_a_refused_transcription_fails_the_meeting_with_its_reason(
-    app, client, operator, tenant_a, twirp, sql, vendors, llm
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    operator: User,
+    tenant_a: Tenant,
+    twirp,
+    sql: asyncpg.Connection,
+    vendors,
+    llm,
+) -> None:
     fake, _ = twirp
     error = {
         "err_code": "Bad Request",
@@ -164,8 +199,15 @@ async def test_a_refused_transcription_fails_the_meeting_with_its_reason(
 
 
 async def test_transient_failures_retry_then_fail_visibly_when_exhausted(
-    app, client, operator, tenant_a, twirp, sql, vendors, llm
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    operator: User,
+    tenant_a: Tenant,
+    twirp,
+    sql: asyncpg.Connection,
+    vendors,
+    llm,
+) -> None:
     fake, _ = twirp
     listen = vendors.post(LISTEN).respond(503, json={"err_code": "Service Unavailable", "err_msg": "busy"})
     done = await record_meeting(app, client, operator, tenant_a, fake, sql)
@@ -182,8 +224,16 @@ async def test_transient_failures_retry_then_fail_visibly_when_exhausted(
 
 
 async def test_lab_action_items_become_journey_steps_or_homework(
-    app, client, operator, tenant_a, tenant_b, twirp, sql, vendors, llm
-):
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    operator: User,
+    tenant_a: Tenant,
+    tenant_b: Tenant,
+    twirp,
+    sql: asyncpg.Connection,
+    vendors,
+    llm,
+) -> None:
     fake, _ = twirp
     vendors.post(LISTEN).respond(200, json=diarized())
     vendors.post(DEEPSEEK_URL).respond(200, json=completion(json.dumps(SUMMARY)))

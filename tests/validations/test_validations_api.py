@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import asyncpg
+import httpx
 import pytest
+
+from tests.conftest import Tenant, User, World
+from tests.projects.kit import Projects
 
 API = "/api/v1"
 
 
-async def submit(client, member, step_id, message="Voici mon travail", **fields):
+async def submit(client: httpx.AsyncClient, member: User, step_id, message="Voici mon travail", **fields):
     r = await client.post(
         f"{API}/validations", headers=member.headers, json={"step_id": str(step_id), "message": message, **fields}
     )
@@ -18,7 +23,9 @@ async def submit(client, member, step_id, message="Voici mon travail", **fields)
     return r.json()
 
 
-async def test_submit_request_changes_resubmit_approve(client, reachable_operator, tenant_a, sql, pj):
+async def test_submit_request_changes_resubmit_approve(
+    client: httpx.AsyncClient, reachable_operator: User, tenant_a: Tenant, sql: asyncpg.Connection, pj: Projects
+) -> None:
     operator = reachable_operator
     journey = await pj.journey(tenant_a.id, (await pj.template(steps=("Vision", "Marché")))["id"])
     vision = journey["steps"][0]
@@ -93,7 +100,9 @@ async def test_submit_request_changes_resubmit_approve(client, reachable_operato
     assert [(v["id"], v["status"]) for v in mine] == [(request["id"], "approved")]
 
 
-async def test_reject_sends_the_step_back_and_a_new_submission_is_a_new_request(client, operator, tenant_a, sql, pj):
+async def test_reject_sends_the_step_back_and_a_new_submission_is_a_new_request(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection, pj: Projects
+) -> None:
     journey = await pj.journey(tenant_a.id)
     step = journey["steps"][0]
     first = await submit(client, tenant_a.member, step["id"])
@@ -109,7 +118,9 @@ async def test_reject_sends_the_step_back_and_a_new_submission_is_a_new_request(
     assert second["id"] != first["id"] and second["current_round"] == 1
 
 
-async def test_what_cannot_be_submitted(client, operator, tenant_a, tenant_b, pj):
+async def test_what_cannot_be_submitted(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, tenant_b: Tenant, pj: Projects
+) -> None:
     journey = await pj.journey(tenant_a.id)
     step = journey["steps"][0]["id"]
     r = await client.post(f"{API}/validations", headers=operator.headers, json={"step_id": step})
@@ -134,7 +145,9 @@ async def test_what_cannot_be_submitted(client, operator, tenant_a, tenant_b, pj
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "message"
 
 
-async def test_a_step_under_validation_is_not_changed_by_hand_nor_removed(client, operator, tenant_a, pj):
+async def test_a_step_under_validation_is_not_changed_by_hand_nor_removed(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, pj: Projects
+) -> None:
     journey = await pj.journey(tenant_a.id)
     step = journey["steps"][0]["id"]
     request = await submit(client, tenant_a.member, step)
@@ -152,7 +165,7 @@ async def test_a_step_under_validation_is_not_changed_by_hand_nor_removed(client
     assert r.status_code == 200
 
 
-async def _documents(sql, client_id, count=1, visibility="shared"):
+async def _documents(sql: asyncpg.Connection, client_id, count=1, visibility="shared"):
     return [
         await sql.fetchval(
             "insert into documents (client_id, title, phase, visibility) values ($1, 'Doc', 'lab', $2) returning id",
@@ -163,7 +176,9 @@ async def _documents(sql, client_id, count=1, visibility="shared"):
     ]
 
 
-async def test_attached_documents_must_be_the_clients_own(client, tenant_a, tenant_b, sql, pj):
+async def test_attached_documents_must_be_the_clients_own(
+    client: httpx.AsyncClient, tenant_a: Tenant, tenant_b: Tenant, sql: asyncpg.Connection, pj: Projects
+) -> None:
     journey = await pj.journey(tenant_a.id)
     step = journey["steps"][0]["id"]
     own = await _documents(sql, tenant_a.id, 2)
@@ -181,7 +196,9 @@ async def test_attached_documents_must_be_the_clients_own(client, tenant_a, tena
     assert request["rounds"][0]["document_ids"] == [str(d) for d in own]
 
 
-async def test_queue_oldest_first_with_filters_counts_and_pages(client, operator, world, tenant_a, sql, pj):
+async def test_queue_oldest_first_with_filters_counts_and_pages(
+    client: httpx.AsyncClient, operator: User, world: World, tenant_a: Tenant, sql: asyncpg.Connection, pj: Projects
+) -> None:
     other = await world.tenant("Gamma")
     a = await pj.journey(tenant_a.id, (await pj.template(steps=("A1", "A2")))["id"])
     b = await pj.journey(other.id, (await pj.template(steps=("B1", "B2")))["id"])
@@ -247,7 +264,9 @@ async def test_queue_oldest_first_with_filters_counts_and_pages(client, operator
 
 
 @pytest.mark.parametrize("second", ["approve", "request-changes", "reject"])
-async def test_racing_decisions_one_wins_the_other_gets_409(client, operator, tenant_a, sql, pj, second):
+async def test_racing_decisions_one_wins_the_other_gets_409(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection, pj: Projects, second
+) -> None:
     journey = await pj.journey(tenant_a.id)
     request = await submit(client, tenant_a.member, journey["steps"][0]["id"])
     url = f"{API}/validations/{request['id']}"
@@ -268,7 +287,9 @@ async def test_racing_decisions_one_wins_the_other_gets_409(client, operator, te
     )
 
 
-async def test_roles_and_tenants(client, operator, tenant_a, tenant_b, sql, pj):
+async def test_roles_and_tenants(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, tenant_b: Tenant, sql: asyncpg.Connection, pj: Projects
+) -> None:
     journey = await pj.journey(tenant_a.id)
     request = await submit(client, tenant_a.member, journey["steps"][0]["id"])
     url = f"{API}/validations/{request['id']}"

@@ -3,19 +3,26 @@ project is reopened the step can be submitted again or moved by hand."""
 
 from __future__ import annotations
 
+import asyncpg
+import httpx
 import pytest
+
+from tests.conftest import Tenant, User
+from tests.projects.kit import Projects
 
 API = "/api/v1"
 
 
-async def _submit(client, member, step_id, **fields):
+async def _submit(client: httpx.AsyncClient, member: User, step_id, **fields):
     r = await client.post(f"{API}/validations", headers=member.headers, json={"step_id": str(step_id), **fields})
     assert r.status_code == 201, r.text
     return r.json()
 
 
 @pytest.mark.parametrize("closing", ["done", "cancelled"])
-async def test_closing_a_project_closes_its_open_requests(client, operator, tenant_a, sql, pj, closing):
+async def test_closing_a_project_closes_its_open_requests(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection, pj: Projects, closing
+) -> None:
     project = await pj.project(tenant_a.id, steps=("A", "B"))
     pending = await _submit(client, tenant_a.member, project["steps"][0]["id"])
     waiting = await _submit(client, tenant_a.member, project["steps"][1]["id"])
@@ -39,7 +46,9 @@ async def test_closing_a_project_closes_its_open_requests(client, operator, tena
     assert r.status_code == 409 and r.json()["code"] == "validation_already_decided"
 
 
-async def test_a_reopened_projects_steps_are_not_stuck_under_validation(client, operator, tenant_a, sql, pj):
+async def test_a_reopened_projects_steps_are_not_stuck_under_validation(
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection, pj: Projects
+) -> None:
     project = await pj.project(tenant_a.id, steps=("A", "B"))
     a, b = (s["id"] for s in project["steps"])
     first = await _submit(client, tenant_a.member, a)
