@@ -3,6 +3,9 @@ edits only their own messages, and cannot forge what the database assigns."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+from uuid import UUID
+
 import asyncpg
 import pytest
 
@@ -10,15 +13,23 @@ from tests.conftest import Tenant, User
 from tests.rls.conftest import AsUser, Denied
 
 
+class Chat(NamedTuple):
+    conversation: UUID
+    message: UUID
+
+
+Chats = dict[UUID, Chat]
+
+
 @pytest.fixture
-async def chats(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant, operator: User):
+async def chats(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant, operator: User) -> Chats:
     """A direct conversation per client with one message from its member and a read position."""
-    out = {}
+    out: Chats = {}
     for tenant in (tenant_a, tenant_b):
-        conversation = await sql.fetchval(
+        conversation: UUID = await sql.fetchval(
             "insert into chat_conversations (client_id) values ($1) returning id", tenant.id
         )
-        message = await sql.fetchval(
+        message: UUID = await sql.fetchval(
             "insert into chat_messages (conversation_id, author_id, body) values ($1, $2, 'hi') returning id",
             conversation,
             tenant.member.id,
@@ -29,14 +40,14 @@ async def chats(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant, ope
             tenant.member.id,
             tenant.id,
         )
-        out[tenant.id] = (conversation, message)
+        out[tenant.id] = Chat(conversation, message)
     return out
 
 
 @pytest.mark.isolates("chat_conversations", "chat_messages", "chat_reads")
 @pytest.mark.parametrize("table", ["chat_conversations", "chat_messages", "chat_reads"])
 async def test_member_sees_only_own_client_rows(
-    chats, as_user: AsUser, operator: User, tenant_a: Tenant, table
+    chats: Chats, as_user: AsUser, operator: User, tenant_a: Tenant, table: str
 ) -> None:
     async with as_user(tenant_a.member) as conn:
         assert {r[0] for r in await conn.fetch(f"select client_id from public.{table}")} == {tenant_a.id}
@@ -45,7 +56,7 @@ async def test_member_sees_only_own_client_rows(
 
 
 async def test_member_cannot_write_into_another_client(
-    chats, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
+    chats: Chats, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
     conv_b, message_b = chats[tenant_b.id]
     async with as_user(tenant_a.member) as conn:
@@ -69,7 +80,7 @@ async def test_member_cannot_write_into_another_client(
 
 
 async def test_member_edits_only_own_messages_and_never_deletes_rows(
-    chats, sql: asyncpg.Connection, as_user: AsUser, denied: Denied, operator: User, tenant_a: Tenant
+    chats: Chats, sql: asyncpg.Connection, as_user: AsUser, denied: Denied, operator: User, tenant_a: Tenant
 ) -> None:
     conversation, own = chats[tenant_a.id]
     from_operator = await sql.fetchval(
@@ -93,7 +104,7 @@ async def test_member_edits_only_own_messages_and_never_deletes_rows(
 
 
 async def test_inserted_messages_get_server_assigned_fields(
-    chats, as_user: AsUser, denied: Denied, operator: User, tenant_a: Tenant
+    chats: Chats, as_user: AsUser, denied: Denied, operator: User, tenant_a: Tenant
 ) -> None:
     conversation, _ = chats[tenant_a.id]
     async with as_user(tenant_a.member) as conn:
@@ -128,7 +139,7 @@ async def test_chat_tables_are_published_to_realtime(sql: asyncpg.Connection) ->
 
 
 async def test_a_read_position_stays_on_a_conversation_of_its_own_client(
-    chats, as_user: AsUser, denied: Denied, operator: User, tenant_a: Tenant, tenant_b: Tenant
+    chats: Chats, as_user: AsUser, denied: Denied, operator: User, tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
     """Tagging the row with one's own client_id must not let it point at another client's conversation."""
     conv_a, _ = chats[tenant_a.id]

@@ -5,6 +5,8 @@ client cannot forge what only the operator decides."""
 from __future__ import annotations
 
 import uuid
+from typing import Literal, TypedDict
+from uuid import UUID
 
 import asyncpg
 import pytest
@@ -15,23 +17,23 @@ from tests.rls.conftest import AsUser, Denied
 SHA = "0" * 64
 
 
-def path(client_id, document_id, version=1, name="f.pdf"):
+def path(client_id: UUID, document_id: UUID, version: int = 1, name: str = "f.pdf") -> str:
     """An object path of the shape every version and upload row must have."""
     return f"clients/{client_id}/documents/{document_id}/v{version}/{name}"
 
 
 async def _document(
     sql: asyncpg.Connection,
-    client_id,
+    client_id: UUID,
     *,
-    source="operator",
-    visibility="shared",
-    document_type="ressource",
-    created_by=None,
-    phase="lab",
-    title="doc",
-):
-    doc = await sql.fetchval(
+    source: str = "operator",
+    visibility: str = "shared",
+    document_type: str = "ressource",
+    created_by: UUID | None = None,
+    phase: str = "lab",
+    title: str = "doc",
+) -> UUID:
+    doc: UUID = await sql.fetchval(
         "insert into documents (client_id, title, source, visibility, document_type, phase, created_by, status)"
         " values ($1, $2, $3, $4, $5, $6, $7, case when $5 in ('livrable', 'devoir') then 'new' end)"
         " returning id",
@@ -55,18 +57,30 @@ async def _document(
     return doc
 
 
+class TenantDocuments(TypedDict):
+    """One client's arranged rows: a document of each kind a member may or may not reach, and a pending
+    upload."""
+
+    shared: UUID
+    internal: UUID
+    own: UUID
+    homework: UUID
+    upload: UUID
+
+
+Library = dict[UUID, TenantDocuments]
+
+
 @pytest.fixture
-async def library(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant):
-    out = {}
+async def library(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant) -> Library:
+    out: Library = {}
     for tenant in (tenant_a, tenant_b):
-        out[tenant.id] = {
-            "shared": await _document(sql, tenant.id),
-            "internal": await _document(sql, tenant.id, visibility="internal", source="orpheus"),
-            "own": await _document(sql, tenant.id, source="client", created_by=tenant.member.id),
-            "homework": await _document(sql, tenant.id, document_type="devoir"),
-        }
+        shared = await _document(sql, tenant.id)
+        internal = await _document(sql, tenant.id, visibility="internal", source="orpheus")
+        own = await _document(sql, tenant.id, source="client", created_by=tenant.member.id)
+        homework = await _document(sql, tenant.id, document_type="devoir")
         pending = uuid.uuid4()
-        out[tenant.id]["upload"] = await sql.fetchval(
+        upload: UUID = await sql.fetchval(
             "insert into document_uploads (client_id, document_id, is_new_document, version, storage_path,"
             " file_name, size_bytes, mime_type, document, created_by, expires_at)"
             " values ($1, $4, true, 1, $2, 'x.pdf', 10, 'application/pdf', '{}', $3,"
@@ -76,12 +90,13 @@ async def library(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant):
             tenant.member.id,
             pending,
         )
+        out[tenant.id] = TenantDocuments(shared=shared, internal=internal, own=own, homework=homework, upload=upload)
     return out
 
 
 @pytest.mark.isolates("documents", "document_versions", "document_uploads")
 async def test_member_sees_only_their_clients_shared_documents(
-    library, as_user: AsUser, operator: User, tenant_a: Tenant
+    library: Library, as_user: AsUser, operator: User, tenant_a: Tenant
 ) -> None:
     mine = library[tenant_a.id]
     async with as_user(tenant_a.member) as conn:
@@ -100,7 +115,7 @@ async def test_member_sees_only_their_clients_shared_documents(
 
 
 async def test_member_cannot_write_into_another_client(
-    library, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
+    library: Library, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
     theirs = library[tenant_b.id]
     member = tenant_a.member
@@ -165,7 +180,7 @@ async def test_member_cannot_write_into_another_client(
 
 
 async def test_member_cannot_forge_operator_decisions_in_their_own_client(
-    library, as_user: AsUser, denied: Denied, tenant_a: Tenant
+    library: Library, as_user: AsUser, denied: Denied, tenant_a: Tenant
 ) -> None:
     mine = library[tenant_a.id]
     member = tenant_a.member
@@ -213,7 +228,7 @@ async def test_member_cannot_forge_operator_decisions_in_their_own_client(
 
 
 async def test_lab_documents_are_read_only_once_the_client_is_on_one(
-    library, sql: asyncpg.Connection, as_user: AsUser, denied: Denied, tenant_a: Tenant
+    library: Library, sql: asyncpg.Connection, as_user: AsUser, denied: Denied, tenant_a: Tenant
 ) -> None:
     mine = library[tenant_a.id]
     await sql.execute("update client_configs set dashboard_type = 'one' where client_id = $1", tenant_a.id)
@@ -223,7 +238,7 @@ async def test_lab_documents_are_read_only_once_the_client_is_on_one(
 
 
 async def test_next_version_number_is_only_told_for_visible_documents(
-    library, as_user: AsUser, tenant_a: Tenant, tenant_b: Tenant
+    library: Library, as_user: AsUser, tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
     async with as_user(tenant_a.member) as conn:
         assert await conn.fetchval("select private.next_document_version($1)", library[tenant_a.id]["own"]) == 2
@@ -243,7 +258,7 @@ VERSION = (
 
 
 async def test_an_upload_row_can_only_name_a_new_object_of_its_own_document(
-    library, sql: asyncpg.Connection, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
+    library: Library, sql: asyncpg.Connection, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
     """Cancelling, refusing and sweeping an upload delete the object its row names: a member must not be
     able to make a row name an existing version's object, or another client's."""
@@ -285,12 +300,12 @@ async def test_an_upload_row_can_only_name_a_new_object_of_its_own_document(
 
 
 async def test_a_member_adds_versions_only_where_the_service_would(
-    library, sql: asyncpg.Connection, as_user: AsUser, denied: Denied, tenant_a: Tenant
+    library: Library, sql: asyncpg.Connection, as_user: AsUser, denied: Denied, tenant_a: Tenant
 ) -> None:
     mine = library[tenant_a.id]
     member = tenant_a.member
 
-    async def add(conn: asyncpg.Connection, key, version=2):
+    async def add(conn: asyncpg.Connection, key: Literal["own", "homework"], version: int = 2) -> bool:
         return await denied(
             conn, VERSION, mine[key], tenant_a.id, version, path(tenant_a.id, mine[key], version), SHA, member.id
         )
@@ -320,7 +335,7 @@ async def test_a_member_adds_versions_only_where_the_service_would(
 
 
 async def test_a_member_cannot_bend_a_documents_own_fields(
-    library, sql: asyncpg.Connection, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
+    library: Library, sql: asyncpg.Connection, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
     mine = library[tenant_a.id]
     member = tenant_a.member
@@ -350,7 +365,9 @@ async def test_a_member_cannot_bend_a_documents_own_fields(
         assert not await denied(conn, "update documents set archived_at = null where id = $1", mine["own"])
 
 
-async def _confirm_error(conn: asyncpg.Connection, upload_id, document=None):
+async def _confirm_error(
+    conn: asyncpg.Connection, upload_id: UUID, document: str | None = None
+) -> tuple[str, str | None] | None:
     """The SQLSTATE and detail private.confirm_document_upload answers, in a savepoint."""
     try:
         async with conn.transaction():
@@ -363,7 +380,7 @@ async def _confirm_error(conn: asyncpg.Connection, upload_id, document=None):
 
 
 async def test_confirming_through_sql_is_held_to_rls_and_the_documents_state(
-    library, sql: asyncpg.Connection, as_user: AsUser, operator: User, tenant_a: Tenant, tenant_b: Tenant
+    library: Library, sql: asyncpg.Connection, as_user: AsUser, operator: User, tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
     """The one-statement confirm runs as the caller: another client's pending upload does not exist for a
     member, and a version never lands on a document archived since the service checked it."""

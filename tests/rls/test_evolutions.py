@@ -4,6 +4,7 @@ only open a fresh request for their own client, in their own name."""
 from __future__ import annotations
 
 from datetime import timedelta
+from uuid import UUID
 
 import asyncpg
 import pytest
@@ -13,10 +14,11 @@ from tests.rls.conftest import AsUser, Denied
 
 
 @pytest.fixture
-async def arranged(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant):
-    ids = {}
+async def arranged(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant) -> dict[UUID, UUID]:
+    """Each client's evolution request, by client id."""
+    ids: dict[UUID, UUID] = {}
     for tenant in (tenant_a, tenant_b):
-        evolution = await sql.fetchval(
+        evolution: UUID = await sql.fetchval(
             "insert into evolution_requests (client_id, title, requested_by) values ($1, 'E', $2) returning id",
             tenant.id,
             tenant.member.id,
@@ -35,7 +37,13 @@ async def arranged(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant):
 @pytest.mark.isolates("evolution_requests", "evolution_events")
 @pytest.mark.parametrize("table", ["evolution_requests", "evolution_events"])
 async def test_member_sees_only_own_rows_and_cannot_change_them(
-    arranged, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant, operator: User, table
+    arranged: dict[UUID, UUID],
+    as_user: AsUser,
+    denied: Denied,
+    tenant_a: Tenant,
+    tenant_b: Tenant,
+    operator: User,
+    table: str,
 ) -> None:
     async with as_user(tenant_a.member) as conn:
         assert {r[0] for r in await conn.fetch(f"select client_id from public.{table}")} == {tenant_a.id}
@@ -49,7 +57,7 @@ async def test_member_sees_only_own_rows_and_cannot_change_them(
 
 
 async def test_member_inserts_only_fresh_requests_for_their_client(
-    arranged, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
+    arranged: dict[UUID, UUID], as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
     me = tenant_a.member.id
     insert = "insert into public.evolution_requests (client_id, title, requested_by, status) values ($1, 'x', $2, $3)"
@@ -68,7 +76,7 @@ async def test_member_inserts_only_fresh_requests_for_their_client(
 
 
 async def test_member_history_rows_are_only_their_own_request_events(
-    arranged, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
+    arranged: dict[UUID, UUID], as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
     me = tenant_a.member.id
     insert = (
@@ -83,7 +91,7 @@ async def test_member_history_rows_are_only_their_own_request_events(
 
 
 async def test_member_requests_and_history_are_written_now(
-    arranged, as_user: AsUser, denied: Denied, sql: asyncpg.Connection, tenant_b: Tenant
+    arranged: dict[UUID, UUID], as_user: AsUser, denied: Denied, sql: asyncpg.Connection, tenant_b: Tenant
 ) -> None:
     """Requests and history rows cannot be backdated, nor history forged on a request moving along."""
     insert = "insert into public.evolution_requests (client_id, title, requested_by) values ($1, 'x', $2)"

@@ -16,7 +16,9 @@ from tests.rls.conftest import AsUser, Denied
 
 
 @pytest.fixture
-async def arranged(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant, operator: User):
+async def arranged(
+    sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant, operator: User
+) -> tuple[Tenant, Tenant]:
     for tenant in (tenant_a, tenant_b):
         await sql.execute("insert into client_crm_profiles (client_id, notes) values ($1, 'private')", tenant.id)
         await sql.execute("insert into profiles (user_id) values ($1)", tenant.member.id)
@@ -38,7 +40,9 @@ TENANT_TABLES = {
 
 @pytest.mark.isolates(*TENANT_TABLES)
 @pytest.mark.parametrize("table, column", TENANT_TABLES.items())
-async def test_member_sees_only_own_client_rows(arranged, as_user: AsUser, table, column) -> None:
+async def test_member_sees_only_own_client_rows(
+    arranged: tuple[Tenant, Tenant], as_user: AsUser, table: str, column: str
+) -> None:
     tenant_a, _ = arranged
     async with as_user(tenant_a.member) as conn:
         visible = {r[0] for r in await conn.fetch(f"select {column} from public.{table}")}
@@ -47,7 +51,7 @@ async def test_member_sees_only_own_client_rows(arranged, as_user: AsUser, table
 
 @pytest.mark.parametrize("table, column", TENANT_TABLES.items())
 async def test_member_cannot_update_or_delete_any_rows(
-    arranged, as_user: AsUser, denied: Denied, table, column
+    arranged: tuple[Tenant, Tenant], as_user: AsUser, denied: Denied, table: str, column: str
 ) -> None:
     tenant_a, tenant_b = arranged
     async with as_user(tenant_a.member) as conn:
@@ -56,7 +60,9 @@ async def test_member_cannot_update_or_delete_any_rows(
         assert await denied(conn, f"update public.{table} set {column} = {column} where {column} = $1", tenant_b.id)
 
 
-async def test_member_cannot_insert_into_another_client(arranged, as_user: AsUser, denied: Denied) -> None:
+async def test_member_cannot_insert_into_another_client(
+    arranged: tuple[Tenant, Tenant], as_user: AsUser, denied: Denied
+) -> None:
     tenant_a, tenant_b = arranged
     async with as_user(tenant_a.member) as conn:
         assert await denied(conn, "insert into public.clients (company_name) values ('intruder')")
@@ -71,7 +77,7 @@ async def test_member_cannot_insert_into_another_client(arranged, as_user: AsUse
 
 @pytest.mark.isolates("client_crm_profiles", "audit_log")
 async def test_crm_profiles_and_audit_are_operator_only(
-    arranged, as_user: AsUser, denied: Denied, operator: User
+    arranged: tuple[Tenant, Tenant], as_user: AsUser, denied: Denied, operator: User
 ) -> None:
     tenant_a, _ = arranged
     async with as_user(tenant_a.member) as conn:
@@ -87,14 +93,16 @@ async def test_crm_profiles_and_audit_are_operator_only(
 
 
 @pytest.mark.isolates("profiles")
-async def test_profiles_are_private_to_their_user(arranged, as_user: AsUser, denied: Denied) -> None:
+async def test_profiles_are_private_to_their_user(
+    arranged: tuple[Tenant, Tenant], as_user: AsUser, denied: Denied
+) -> None:
     tenant_a, tenant_b = arranged
     async with as_user(tenant_a.member) as conn:
         assert [r[0] for r in await conn.fetch("select user_id from public.profiles")] == [tenant_a.member.id]
         assert await denied(conn, "update public.profiles set theme = 'dark' where user_id = $1", tenant_b.member.id)
 
 
-async def test_audit_entries_are_written_with_the_real_actor(arranged, as_user: AsUser) -> None:
+async def test_audit_entries_are_written_with_the_real_actor(arranged: tuple[Tenant, Tenant], as_user: AsUser) -> None:
     tenant_a, _ = arranged
     async with as_user(tenant_a.member) as conn:
         await conn.execute("select private.write_audit($1, 'x.done', 'x', null, null, null, null)", tenant_a.id)
@@ -189,7 +197,9 @@ def test_the_isolation_guard_wants_a_marked_test_that_uses_the_table(tmp_path: P
         "update public.profiles set avatar_url = 'javascript:alert(1)'",
     ],
 )
-async def test_own_profile_written_in_sql_keeps_its_shape(arranged, as_user: AsUser, statement) -> None:
+async def test_own_profile_written_in_sql_keeps_its_shape(
+    arranged: tuple[Tenant, Tenant], as_user: AsUser, statement: str
+) -> None:
     """The profiles_self_update policy lets supabase-js write the row: the table guards its shape."""
     tenant_a, _ = arranged
     async with as_user(tenant_a.member) as conn:

@@ -12,7 +12,7 @@ from tests.rls.conftest import AsUser, Denied
 
 
 @pytest.fixture
-async def queued(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant):
+async def queued(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant) -> tuple[Tenant, Tenant]:
     for tenant in (tenant_a, tenant_b):
         await sql.execute(
             "select private.enqueue_job('tests.record', '{\"secret\": 1}'::jsonb, null, null, $1, null)", tenant.id
@@ -21,7 +21,9 @@ async def queued(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant):
 
 
 @pytest.mark.isolates("jobs")
-async def test_members_see_no_job_and_cannot_write_jobs(queued, as_user: AsUser, denied: Denied) -> None:
+async def test_members_see_no_job_and_cannot_write_jobs(
+    queued: tuple[Tenant, Tenant], as_user: AsUser, denied: Denied
+) -> None:
     tenant_a, tenant_b = queued
     async with as_user(tenant_a.member) as conn:
         assert await conn.fetchval("select count(*) from public.jobs") == 0
@@ -32,7 +34,7 @@ async def test_members_see_no_job_and_cannot_write_jobs(queued, as_user: AsUser,
 
 
 async def test_the_operator_reads_and_may_requeue_jobs_but_not_insert_or_delete(
-    queued, as_user: AsUser, denied: Denied, operator: User
+    queued: tuple[Tenant, Tenant], as_user: AsUser, denied: Denied, operator: User
 ) -> None:
     async with as_user(operator) as conn:
         assert await conn.fetchval("select count(*) from public.jobs") == 2
@@ -42,7 +44,7 @@ async def test_the_operator_reads_and_may_requeue_jobs_but_not_insert_or_delete(
 
 
 async def test_a_member_request_enqueues_through_the_function_only(
-    queued, as_user: AsUser, sql: asyncpg.Connection
+    queued: tuple[Tenant, Tenant], as_user: AsUser, sql: asyncpg.Connection
 ) -> None:
     tenant_a, _ = queued
     async with as_user(tenant_a.member) as conn:

@@ -21,7 +21,7 @@ async def arranged(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant) 
 
 @pytest.mark.isolates("client_lifecycle_events")
 async def test_member_reads_only_own_events_and_writes_none(
-    arranged, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant, operator: User
+    arranged: None, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant, operator: User
 ) -> None:
     async with as_user(tenant_a.member) as conn:
         assert {r[0] for r in await conn.fetch("select client_id from public.client_lifecycle_events")} == {tenant_a.id}
@@ -41,7 +41,7 @@ async def test_member_reads_only_own_events_and_writes_none(
 
 
 async def test_member_cannot_switch_elio_lab_on(
-    arranged, as_user: AsUser, denied: Denied, sql: asyncpg.Connection, tenant_a: Tenant
+    arranged: None, as_user: AsUser, denied: Denied, sql: asyncpg.Connection, tenant_a: Tenant
 ) -> None:
     await sql.execute("update client_configs set elio_lab_enabled = false where client_id = $1", tenant_a.id)
     async with as_user(tenant_a.member) as conn:

@@ -50,7 +50,7 @@ async def arranged(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant, 
 
 
 @pytest.mark.isolates("meetings", "meeting_participants", "meeting_recordings", "transcripts", "transcript_segments")
-async def test_member_sees_own_meetings_and_attendance_only(arranged, as_user: AsUser, tenant_a: Tenant) -> None:
+async def test_member_sees_own_meetings_and_attendance_only(arranged: None, as_user: AsUser, tenant_a: Tenant) -> None:
     async with as_user(tenant_a.member) as conn:
         for table in ("meetings", "meeting_participants"):
             assert {r[0] for r in await conn.fetch(f"select client_id from public.{table}")} == {tenant_a.id}
@@ -59,7 +59,7 @@ async def test_member_sees_own_meetings_and_attendance_only(arranged, as_user: A
 
 
 async def test_member_writes_nothing_but_their_own_simple_meeting(
-    arranged, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
+    arranged: None, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
     async with as_user(tenant_a.member) as conn:
         for tenant in (tenant_a, tenant_b):
@@ -86,7 +86,7 @@ async def test_member_writes_nothing_but_their_own_simple_meeting(
         )
 
 
-async def test_operator_reads_everything(arranged, as_user: AsUser, operator: User) -> None:
+async def test_operator_reads_everything(arranged: None, as_user: AsUser, operator: User) -> None:
     async with as_user(operator) as conn:
         for table in ("meetings", "meeting_participants", "meeting_recordings", "transcripts", "transcript_segments"):
             assert await conn.fetchval(f"select count(*) from public.{table}") == 2, table

@@ -4,6 +4,7 @@ through private.create_notifications, which refuses recipients outside the actor
 from __future__ import annotations
 
 import json
+from uuid import UUID
 
 import asyncpg
 import pytest
@@ -12,7 +13,7 @@ from tests.conftest import Tenant, User
 from tests.rls.conftest import AsUser, Denied
 
 
-def _row(user_id, client_id=None, title="x"):
+def _row(user_id: UUID, client_id: UUID | None = None, title: str = "x") -> str:
     return json.dumps(
         [
             {
@@ -29,14 +30,16 @@ def _row(user_id, client_id=None, title="x"):
 
 
 @pytest.fixture
-async def notes(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant):
+async def notes(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant) -> tuple[Tenant, Tenant]:
     for tenant in (tenant_a, tenant_b):
         await sql.execute("select private.create_notifications($1::jsonb)", _row(tenant.member.id, tenant.id))
     return tenant_a, tenant_b
 
 
 @pytest.mark.isolates("notifications")
-async def test_users_see_and_mark_only_their_own(notes, as_user: AsUser, denied: Denied, operator: User) -> None:
+async def test_users_see_and_mark_only_their_own(
+    notes: tuple[Tenant, Tenant], as_user: AsUser, denied: Denied, operator: User
+) -> None:
     tenant_a, tenant_b = notes
     async with as_user(tenant_a.member) as conn:
         visible = [r[0] for r in await conn.fetch("select user_id from public.notifications")]
@@ -56,7 +59,9 @@ async def test_users_see_and_mark_only_their_own(notes, as_user: AsUser, denied:
         assert await conn.fetchval("select count(*) from public.notifications") == 0
 
 
-async def test_create_notifications_refuses_recipients_out_of_reach(notes, as_user: AsUser, operator: User) -> None:
+async def test_create_notifications_refuses_recipients_out_of_reach(
+    notes: tuple[Tenant, Tenant], as_user: AsUser, operator: User
+) -> None:
     tenant_a, tenant_b = notes
     async with as_user(tenant_a.member) as conn:
         for recipient, client in (
@@ -76,7 +81,7 @@ async def test_create_notifications_refuses_recipients_out_of_reach(notes, as_us
 
 
 async def test_member_may_notify_the_operator_about_their_client(
-    sql: asyncpg.Connection, notes, as_user: AsUser, operator: User
+    sql: asyncpg.Connection, notes: tuple[Tenant, Tenant], as_user: AsUser, operator: User
 ) -> None:
     tenant_a, _ = notes
     await sql.execute('update auth.users set raw_app_meta_data = \'{"role": "operator"}\' where id = $1', operator.id)
@@ -91,7 +96,7 @@ async def test_member_may_notify_the_operator_about_their_client(
         )
 
 
-async def test_anonymous_role_cannot_use_the_helpers(sql: asyncpg.Connection, notes) -> None:
+async def test_anonymous_role_cannot_use_the_helpers(sql: asyncpg.Connection, notes: tuple[Tenant, Tenant]) -> None:
     conn = sql
     async with conn.transaction():
         await conn.execute("set local role anon")

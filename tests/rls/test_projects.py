@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import uuid
+from typing import NamedTuple
+from uuid import UUID
 
 import asyncpg
 import pytest
@@ -12,13 +14,18 @@ from tests.conftest import Tenant, User
 from tests.rls.conftest import AsUser, Denied
 
 
-async def arrange_projects(sql: asyncpg.Connection, tenant: Tenant):
-    project = await sql.fetchval(
+class Arranged(NamedTuple):
+    project: UUID
+    step: UUID
+
+
+async def arrange_projects(sql: asyncpg.Connection, tenant: Tenant) -> Arranged:
+    project: UUID = await sql.fetchval(
         "insert into projects (client_id, kind, phase, name, status) values ($1, 'journey', 'lab', 'P', 'active')"
         " returning id",
         tenant.id,
     )
-    step = await sql.fetchval(
+    step: UUID = await sql.fetchval(
         "insert into project_steps (client_id, project_id, position, title) values ($1, $2, 1, 'S') returning id",
         tenant.id,
         project,
@@ -32,11 +39,11 @@ async def arrange_projects(sql: asyncpg.Connection, tenant: Tenant):
         tenant.id,
         project,
     )
-    return project, step
+    return Arranged(project, step)
 
 
 @pytest.fixture
-async def arranged(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant):
+async def arranged(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant) -> dict[UUID, Arranged]:
     await sql.execute("insert into journey_templates (name, steps) values ('T', '[]')")
     return {tenant.id: await arrange_projects(sql, tenant) for tenant in (tenant_a, tenant_b)}
 
@@ -47,7 +54,9 @@ OPERATOR_ONLY = ["project_tasks", "journey_templates"]
 
 @pytest.mark.isolates(*TABLES)
 @pytest.mark.parametrize("table", TABLES)
-async def test_member_sees_only_own_client_rows(arranged, as_user: AsUser, tenant_a: Tenant, table) -> None:
+async def test_member_sees_only_own_client_rows(
+    arranged: dict[UUID, Arranged], as_user: AsUser, tenant_a: Tenant, table: str
+) -> None:
     async with as_user(tenant_a.member) as conn:
         assert {r[0] for r in await conn.fetch(f"select client_id from public.{table}")} == {tenant_a.id}
 
@@ -55,7 +64,7 @@ async def test_member_sees_only_own_client_rows(arranged, as_user: AsUser, tenan
 @pytest.mark.isolates(*OPERATOR_ONLY)
 @pytest.mark.parametrize("table", OPERATOR_ONLY)
 async def test_operator_only_tables_are_invisible_to_members(
-    arranged, as_user: AsUser, denied: Denied, tenant_a: Tenant, operator: User, table
+    arranged: dict[UUID, Arranged], as_user: AsUser, denied: Denied, tenant_a: Tenant, operator: User, table: str
 ) -> None:
     async with as_user(tenant_a.member) as conn:
         assert await conn.fetchval(f"select count(*) from public.{table}") == 0
@@ -72,7 +81,7 @@ async def test_operator_only_tables_are_invisible_to_members(
 
 @pytest.mark.parametrize("table", [*TABLES, "project_tasks"])
 async def test_member_cannot_update_or_delete_any_rows(
-    arranged, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant, table
+    arranged: dict[UUID, Arranged], as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant, table: str
 ) -> None:
     async with as_user(tenant_a.member) as conn:
         for tenant in (tenant_b, tenant_a):  # not even their own: the operator edits steps and projects
@@ -83,7 +92,7 @@ async def test_member_cannot_update_or_delete_any_rows(
 
 
 async def test_member_cannot_insert_projects_steps_or_tasks(
-    arranged, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
+    arranged: dict[UUID, Arranged], as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
     project_a, _ = arranged[tenant_a.id]
     project_b, _ = arranged[tenant_b.id]
@@ -115,7 +124,7 @@ async def test_member_cannot_insert_projects_steps_or_tasks(
 
 
 async def test_member_timeline_writes_are_their_own_comments_on_their_own_client(
-    arranged, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
+    arranged: dict[UUID, Arranged], as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
     project_a, _ = arranged[tenant_a.id]
     project_b, _ = arranged[tenant_b.id]
@@ -133,14 +142,14 @@ async def test_member_timeline_writes_are_their_own_comments_on_their_own_client
         assert not await denied(conn, insert, tenant_a.id, project_a, "comment", me, "member")
 
 
-async def test_operator_sees_every_client(arranged, as_user: AsUser, operator: User) -> None:
+async def test_operator_sees_every_client(arranged: dict[UUID, Arranged], as_user: AsUser, operator: User) -> None:
     async with as_user(operator) as conn:
         for table in TABLES:
             assert await conn.fetchval(f"select count(distinct client_id) from public.{table}") == 2
 
 
 async def test_a_document_cannot_point_at_another_clients_project(
-    arranged, sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant
+    arranged: dict[UUID, Arranged], sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
     import asyncpg
 
@@ -163,7 +172,12 @@ async def test_a_document_cannot_point_at_another_clients_project(
 
 
 async def test_member_timeline_writes_cannot_be_backdated_nor_point_at_a_foreign_step(
-    arranged, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant, sql: asyncpg.Connection
+    arranged: dict[UUID, Arranged],
+    as_user: AsUser,
+    denied: Denied,
+    tenant_a: Tenant,
+    tenant_b: Tenant,
+    sql: asyncpg.Connection,
 ) -> None:
     project_a, step_a = arranged[tenant_a.id]
     _, step_b = arranged[tenant_b.id]

@@ -4,6 +4,8 @@ write them directly, and submit only their own client's steps through private.su
 from __future__ import annotations
 
 import uuid
+from typing import NamedTuple
+from uuid import UUID
 
 import asyncpg
 import pytest
@@ -12,13 +14,21 @@ from tests.conftest import Tenant, User
 from tests.rls.conftest import AsUser, Denied
 
 
-async def arrange(sql: asyncpg.Connection, tenant: Tenant):
-    project = await sql.fetchval(
+class Arranged(NamedTuple):
+    """A journey project, its two steps, and the validation request submitted for the first."""
+
+    project: UUID
+    steps: list[UUID]
+    request: UUID
+
+
+async def arrange(sql: asyncpg.Connection, tenant: Tenant) -> Arranged:
+    project: UUID = await sql.fetchval(
         "insert into projects (client_id, kind, phase, name, status) values ($1, 'journey', 'lab', 'P', 'active')"
         " returning id",
         tenant.id,
     )
-    steps = [
+    steps: list[UUID] = [
         await sql.fetchval(
             "insert into project_steps (client_id, project_id, position, title) values ($1, $2, $3, 'S') returning id",
             tenant.id,
@@ -27,7 +37,7 @@ async def arrange(sql: asyncpg.Connection, tenant: Tenant):
         )
         for position in (1, 2)
     ]
-    request = await sql.fetchval(
+    request: UUID = await sql.fetchval(
         "insert into validation_requests (client_id, project_id, step_id, submitted_by) values ($1, $2, $3, $4)"
         " returning id",
         tenant.id,
@@ -42,18 +52,24 @@ async def arrange(sql: asyncpg.Connection, tenant: Tenant):
         tenant.member.id,
     )
     await sql.execute("update project_steps set status = 'submitted' where id = $1", steps[0])
-    return project, steps, request
+    return Arranged(project, steps, request)
 
 
 @pytest.fixture
-async def arranged(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant):
+async def arranged(sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant) -> dict[UUID, Arranged]:
     return {tenant.id: await arrange(sql, tenant) for tenant in (tenant_a, tenant_b)}
 
 
 @pytest.mark.isolates("validation_requests", "validation_rounds")
 @pytest.mark.parametrize("table", ["validation_requests", "validation_rounds"])
 async def test_member_sees_only_own_client_rows_and_writes_none(
-    arranged, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant, operator: User, table
+    arranged: dict[UUID, Arranged],
+    as_user: AsUser,
+    denied: Denied,
+    tenant_a: Tenant,
+    tenant_b: Tenant,
+    operator: User,
+    table: str,
 ) -> None:
     async with as_user(tenant_a.member) as conn:
         assert {r[0] for r in await conn.fetch(f"select client_id from public.{table}")} == {tenant_a.id}
@@ -67,7 +83,7 @@ async def test_member_sees_only_own_client_rows_and_writes_none(
 
 
 async def test_member_cannot_decide_nor_forge_a_request(
-    arranged, as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
+    arranged: dict[UUID, Arranged], as_user: AsUser, denied: Denied, tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
     project, steps, request = arranged[tenant_a.id]
     async with as_user(tenant_a.member) as conn:
@@ -96,7 +112,12 @@ async def test_member_cannot_decide_nor_forge_a_request(
 
 
 async def test_submit_step_only_for_the_callers_own_active_steps(
-    arranged, as_user: AsUser, sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant, operator: User
+    arranged: dict[UUID, Arranged],
+    as_user: AsUser,
+    sql: asyncpg.Connection,
+    tenant_a: Tenant,
+    tenant_b: Tenant,
+    operator: User,
 ) -> None:
     _, steps_a, _ = arranged[tenant_a.id]
     _, steps_b, _ = arranged[tenant_b.id]
@@ -120,16 +141,17 @@ async def test_submit_step_only_for_the_callers_own_active_steps(
 
 
 async def test_submit_step_attaches_only_the_clients_shared_documents(
-    arranged, as_user: AsUser, sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant
+    arranged: dict[UUID, Arranged], as_user: AsUser, sql: asyncpg.Connection, tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
     _, steps_a, _ = arranged[tenant_a.id]
 
-    async def document(client_id, visibility="shared"):
-        return await sql.fetchval(
+    async def document(client_id: UUID, visibility: str = "shared") -> UUID:
+        found: UUID = await sql.fetchval(
             "insert into documents (client_id, title, phase, visibility) values ($1, 'Doc', 'lab', $2) returning id",
             client_id,
             visibility,
         )
+        return found
 
     own = await document(tenant_a.id)
     for bad in (await document(tenant_b.id), await document(tenant_a.id, "internal"), uuid.uuid4()):
