@@ -11,6 +11,8 @@ import asyncpg
 import httpx
 import orjson
 
+from tests.conftest import User
+
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n" + b"0" * 3000
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 500
 DIRECT_MAX = 64 * 1024
@@ -34,7 +36,7 @@ class Docs:
 
     async def upload(
         self,
-        user: Any,
+        user: User,
         client_id: UUID,
         *,
         name: str = "brief.pdf",
@@ -55,7 +57,7 @@ class Docs:
 
     async def add_version(
         self,
-        user: Any,
+        user: User,
         document_id: Any,
         *,
         name: str = "brief-v2.pdf",
@@ -72,7 +74,7 @@ class Docs:
 
     async def request(
         self,
-        user: Any,
+        user: User,
         client_id: UUID,
         *,
         data: bytes = PDF,
@@ -90,10 +92,10 @@ class Docs:
             headers["Content-Type"] = content_type
         return await self.http.put(api_path(ticket["upload"]["url"]), content=data, headers=headers)
 
-    async def confirm(self, user: Any, upload_id: Any) -> httpx.Response:
+    async def confirm(self, user: User, upload_id: Any) -> httpx.Response:
         return await self.http.post(f"/api/v1/documents/uploads/{upload_id}/confirm", headers=user.headers)
 
-    async def signed(self, user: Any, client_id: UUID, *, data: bytes = PDF, **extra: Any) -> Any:
+    async def signed(self, user: User, client_id: UUID, *, data: bytes = PDF, **extra: Any) -> Any:
         r = await self.request(user, client_id, data=data, **extra)
         assert r.status_code == 201, r.text
         ticket = r.json()
@@ -102,10 +104,10 @@ class Docs:
         assert r.status_code == 201, r.text
         return r.json()
 
-    async def get(self, user: Any, document_id: Any) -> httpx.Response:
+    async def get(self, user: User, document_id: Any) -> httpx.Response:
         return await self.http.get(f"/api/v1/documents/{document_id}", headers=user.headers)
 
-    async def list(self, user: Any, **params: Any) -> Any:
+    async def list(self, user: User, **params: Any) -> Any:
         r = await self.http.get("/api/v1/documents", headers=user.headers, params=params)
         assert r.status_code == 200, r.text
         return r.json()
@@ -117,7 +119,7 @@ class Docs:
         return {p.relative_to(base).as_posix() for p in base.rglob("*") if p.is_file()}
 
 
-async def row_counts(sql: Any) -> tuple[int, int, int]:
+async def row_counts(sql: asyncpg.Connection) -> tuple[int, int, int]:
     return (
         await sql.fetchval("select count(*) from documents"),
         await sql.fetchval("select count(*) from document_versions"),
@@ -125,12 +127,12 @@ async def row_counts(sql: Any) -> tuple[int, int, int]:
     )
 
 
-async def actions(sql: Any, entity_id: Any) -> list[str]:
+async def actions(sql: asyncpg.Connection, entity_id: object) -> list[str]:
     rows = await sql.fetch("select action from audit_log where entity_id = $1 order by id", str(entity_id))
     return [r["action"] for r in rows]
 
 
-async def as_member(database_url: str, user: Any, statement: str, *args: Any) -> Any:
+async def as_member(database_url: str, user: User, statement: str, *args: Any) -> Any:
     """Run one statement the way supabase-js would with this user's token: `authenticated`, their claims,
     committed. Returns the first column of the first row, or the error Postgres raised."""
     claims = {

@@ -3,7 +3,8 @@ routes), and nothing of client A is ever readable or writable by client B."""
 
 from __future__ import annotations
 
-from uuid import uuid4
+from typing import Any, TypedDict
+from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
@@ -34,7 +35,7 @@ ROUTES = [
 FILE_DECLARATION = {"file_name": "x.pdf", "size_bytes": len(PDF), "mime_type": "application/pdf"}
 
 
-def request_kwargs(method: str, path: str) -> dict:
+def request_kwargs(method: str, path: str) -> dict[str, Any]:
     if path.endswith(("/documents", "/versions")) and method == "POST":
         return {"files": {"file": ("x.pdf", PDF, "application/pdf")}}
     if path.endswith("/uploads") and method == "POST":
@@ -44,8 +45,15 @@ def request_kwargs(method: str, path: str) -> dict:
     return {}
 
 
+class ASide(TypedDict):
+    client: UUID
+    doc: str
+    own: str
+    upload: str
+
+
 @pytest.fixture
-async def a_side(docs: Docs, operator: User, tenant_a: Tenant):
+async def a_side(docs: Docs, operator: User, tenant_a: Tenant) -> ASide:
     """Client A's documents (a homework, a pending upload) that client B's member will go after."""
     homework = await docs.upload(operator, tenant_a.id, document_type="devoir")
     own = await docs.upload(tenant_a.member, tenant_a.id)
@@ -55,7 +63,7 @@ async def a_side(docs: Docs, operator: User, tenant_a: Tenant):
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)
-async def test_anonymous_is_refused(client: httpx.AsyncClient, method, path) -> None:
+async def test_anonymous_is_refused(client: httpx.AsyncClient, method: str, path: str) -> None:
     url = path.format(client=uuid4(), doc=uuid4(), upload=uuid4())
     r = await client.request(method, url, **request_kwargs(method, path))
     assert r.status_code == 401, r.text
@@ -64,7 +72,13 @@ async def test_anonymous_is_refused(client: httpx.AsyncClient, method, path) -> 
 
 @pytest.mark.parametrize(("method", "path"), [r for r in ROUTES if "{" in r[1]])
 async def test_another_clients_member_reaches_nothing(
-    client: httpx.AsyncClient, sql: asyncpg.Connection, docs: Docs, a_side, tenant_b: Tenant, method, path
+    client: httpx.AsyncClient,
+    sql: asyncpg.Connection,
+    docs: Docs,
+    a_side: ASide,
+    tenant_b: Tenant,
+    method: str,
+    path: str,
 ) -> None:
     before = await row_counts(sql), docs.objects()
     for doc in (a_side["doc"], a_side["own"]):
@@ -76,7 +90,7 @@ async def test_another_clients_member_reaches_nothing(
 
 
 async def test_lists_and_counts_hold_only_my_clients(
-    docs: Docs, client: httpx.AsyncClient, a_side, tenant_a: Tenant, tenant_b: Tenant
+    docs: Docs, client: httpx.AsyncClient, a_side: ASide, tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
     assert (await docs.list(tenant_b.member))["items"] == []
     assert (await docs.list(tenant_b.member, client_id=str(tenant_a.id)))["items"] == []
@@ -86,7 +100,7 @@ async def test_lists_and_counts_hold_only_my_clients(
 
 
 async def test_a_member_cannot_confirm_or_cancel_someone_elses_upload(
-    client: httpx.AsyncClient, docs: Docs, world: World, a_side, tenant_a: Tenant, sql: asyncpg.Connection
+    client: httpx.AsyncClient, docs: Docs, world: World, a_side: ASide, tenant_a: Tenant, sql: asyncpg.Connection
 ) -> None:
     colleague = await world.user()
     await sql.execute(
@@ -103,7 +117,7 @@ async def test_a_member_cannot_confirm_or_cancel_someone_elses_upload(
 
 
 async def test_operator_sees_and_manages_every_client(
-    client: httpx.AsyncClient, docs: Docs, a_side, operator: User
+    client: httpx.AsyncClient, docs: Docs, a_side: ASide, operator: User
 ) -> None:
     assert len((await docs.list(operator))["items"]) == 2
     r = await client.patch(f"/api/v1/documents/{a_side['own']}", headers=operator.headers, json={"tags": ["ok"]})

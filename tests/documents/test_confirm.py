@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import asyncpg
 import httpx
@@ -14,14 +15,15 @@ from tests.conftest import Tenant, User
 from tests.documents.kit import PDF, Docs, row_counts
 
 
-async def _version_ticket(client: httpx.AsyncClient, user: User, document_id, data):
+async def _version_ticket(client: httpx.AsyncClient, user: User, document_id: str, data: bytes) -> dict[str, Any]:
     r = await client.post(
         f"/api/v1/documents/{document_id}/uploads",
         headers=user.headers,
         json={"file_name": "v2.pdf", "size_bytes": len(data), "mime_type": "application/pdf"},
     )
     assert r.status_code == 201, r.text
-    return r.json()
+    ticket: dict[str, Any] = r.json()
+    return ticket
 
 
 async def test_confirm_waits_for_locks_only_inside_its_one_statement(

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
 import asyncpg
@@ -21,8 +23,8 @@ from tests.documents.kit import PDF, Docs, actions, api_path, row_counts
 
 
 @pytest.fixture
-async def library(docs: Docs, operator: User, tenant_a: Tenant, tenant_b: Tenant):
-    """A handful of documents over two clients, made through the API."""
+async def library(docs: Docs, operator: User, tenant_a: Tenant, tenant_b: Tenant) -> dict[str, str]:
+    """A handful of documents over two clients, made through the API: their ids by name."""
     soon = (datetime.now(UTC) + timedelta(days=3)).isoformat()
     past = (datetime.now(UTC) - timedelta(days=2)).isoformat()
     made = {
@@ -47,11 +49,11 @@ async def library(docs: Docs, operator: User, tenant_a: Tenant, tenant_b: Tenant
     return {k: v["id"] for k, v in made.items()}
 
 
-def titles(page):
+def titles(page: dict[str, Any]) -> list[str]:
     return sorted(d["title"] for d in page["items"])
 
 
-async def test_filters(docs: Docs, library, operator: User, tenant_a: Tenant) -> None:
+async def test_filters(docs: Docs, library: dict[str, str], operator: User, tenant_a: Tenant) -> None:
     page = await docs.list(operator)
     assert len(page["items"]) == 7 and page["next_cursor"] is None
     for item in page["items"]:  # rendered by Postgres, but exactly the declared model
@@ -71,7 +73,9 @@ async def test_filters(docs: Docs, library, operator: User, tenant_a: Tenant) ->
     assert titles(await docs.list(operator, visibility="internal")) == ["Estimation projet"]
 
 
-async def test_sort_and_keyset_pages(docs: Docs, library, operator: User, client: httpx.AsyncClient) -> None:
+async def test_sort_and_keyset_pages(
+    docs: Docs, library: dict[str, str], operator: User, client: httpx.AsyncClient
+) -> None:
     seen, cursor = [], None
     while True:
         params = {"sort": "title", "limit": 2, **({"cursor": cursor} if cursor else {})}
@@ -92,7 +96,7 @@ async def test_sort_and_keyset_pages(docs: Docs, library, operator: User, client
 
 
 async def test_counts_for_the_filter_chips(
-    client: httpx.AsyncClient, library, operator: User, tenant_a: Tenant
+    client: httpx.AsyncClient, library: dict[str, str], operator: User, tenant_a: Tenant
 ) -> None:
     r = await client.get(
         "/api/v1/documents/counts",
@@ -110,7 +114,7 @@ async def test_counts_for_the_filter_chips(
 
 
 async def test_members_never_see_internal_documents(
-    docs: Docs, client: httpx.AsyncClient, library, tenant_a: Tenant
+    docs: Docs, client: httpx.AsyncClient, library: dict[str, str], tenant_a: Tenant
 ) -> None:
     member = tenant_a.member
     assert "Estimation projet" not in titles(await docs.list(member))
@@ -122,9 +126,14 @@ async def test_members_never_see_internal_documents(
 
 
 async def test_editing_rights(
-    client: httpx.AsyncClient, docs: Docs, sql: asyncpg.Connection, library, operator: User, tenant_a: Tenant
+    client: httpx.AsyncClient,
+    docs: Docs,
+    sql: asyncpg.Connection,
+    library: dict[str, str],
+    operator: User,
+    tenant_a: Tenant,
 ) -> None:
-    def patch(user: User, key, **body):
+    def patch(user: User, key: str, **body: Any) -> Awaitable[httpx.Response]:
         return client.patch(f"/api/v1/documents/{library[key]}", headers=user.headers, json=body)
 
     member = tenant_a.member
@@ -155,10 +164,12 @@ async def test_editing_rights(
     assert "document.updated" in await actions(sql, library["brief"])
 
 
-async def test_homework(client: httpx.AsyncClient, docs: Docs, library, operator: User, tenant_a: Tenant) -> None:
+async def test_homework(
+    client: httpx.AsyncClient, docs: Docs, library: dict[str, str], operator: User, tenant_a: Tenant
+) -> None:
     member, checklist = tenant_a.member, library["checklist"]
 
-    def act(user: User, doc, what):
+    def act(user: User, doc: str, what: str) -> Awaitable[httpx.Response]:
         return client.post(f"/api/v1/documents/{doc}/homework/{what}", headers=user.headers)
 
     r = await client.patch(f"/api/v1/documents/{checklist}", headers=operator.headers, json={"status": "validated"})
@@ -180,7 +191,12 @@ async def test_homework(client: httpx.AsyncClient, docs: Docs, library, operator
 
 
 async def test_archive_and_restore(
-    client: httpx.AsyncClient, docs: Docs, sql: asyncpg.Connection, library, operator: User, tenant_a: Tenant
+    client: httpx.AsyncClient,
+    docs: Docs,
+    sql: asyncpg.Connection,
+    library: dict[str, str],
+    operator: User,
+    tenant_a: Tenant,
 ) -> None:
     member = tenant_a.member
     r = await client.post(f"/api/v1/documents/{library['mine']}/archive", headers=member.headers)
@@ -238,10 +254,10 @@ async def test_hard_delete_keeps_everything_when_storage_fails(
     doc = await docs.upload(operator, tenant_a.id)
 
     class Failing:
-        def __getattr__(self, name):
+        def __getattr__(self, name: str) -> Any:
             return getattr(real, name)
 
-        async def delete(self, paths) -> None:
+        async def delete(self, paths: Sequence[str]) -> None:
             raise TransientError("supabase_storage", "HTTP 503 on DELETE /object/foxeo")
 
     real, app.state.storage = app.state.storage, Failing()

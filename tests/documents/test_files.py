@@ -23,13 +23,13 @@ OOXML = "application/vnd.openxmlformats-officedocument.wordprocessingml.document
         ("a" * 300 + ".pdf", "a" * 251 + ".pdf", "a" * 100 + ".pdf"),
     ],
 )
-def test_names(raw, shown, stored) -> None:
+def test_names(raw: str, shown: str, stored: str) -> None:
     assert display_name(raw) == shown
     assert storage_name(display_name(raw)) == stored
 
 
 @pytest.mark.parametrize("raw", ["", "..", ".", " / ", "\x00\x01", "dir/"])
-def test_names_with_nothing_usable(raw) -> None:
+def test_names_with_nothing_usable(raw: str) -> None:
     with pytest.raises(FileRefused):
         display_name(raw)
 
@@ -64,7 +64,7 @@ def test_mime_types_and_sizes() -> None:
         ("application/x-custom", b"whatever format"),
     ],
 )
-def test_magic_bytes_that_match(mime, head) -> None:
+def test_magic_bytes_that_match(mime: str, head: bytes) -> None:
     check_magic(mime, head)
 
 
@@ -83,6 +83,6 @@ def test_magic_bytes_that_match(mime, head) -> None:
         ("video/mp4", b"not a video"),
     ],
 )
-def test_magic_bytes_that_contradict_the_type(mime, head) -> None:
+def test_magic_bytes_that_contradict_the_type(mime: str, head: bytes) -> None:
     with pytest.raises(FileRefused):
         check_magic(mime, head)

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
+import httpx
 import jwt
 import pytest
 import respx
@@ -24,7 +27,7 @@ async def _no_sleep(_: float) -> None:
 
 
 @pytest.fixture
-async def bucket(app: FastAPI):
+async def bucket(app: FastAPI) -> AsyncIterator[respx.MockRouter]:
     """Supabase Storage as the app's backend, its HTTP API mocked."""
     with respx.mock(base_url=BASE, assert_all_called=True) as mock:
         storage = SupabaseStorage("https://proj.supabase.co", "sb_secret_test", "foxeo", sleep=_no_sleep)
@@ -36,8 +39,8 @@ async def bucket(app: FastAPI):
             await storage.aclose()
 
 
-def sign_upload(mock, path_prefix: str):
-    def answer(request: pytest.FixtureRequest):
+def sign_upload(mock: respx.MockRouter, path_prefix: str) -> respx.Route:
+    def answer(request: httpx.Request) -> httpx.Response:
         name = request.url.path.removeprefix("/storage/v1/object/upload/sign/")
         token = jwt.encode({"url": name, "exp": 4102444800}, "storage-secret-" + "z" * 32, algorithm="HS256")
         return respx.MockResponse(200, json={"url": f"/object/upload/sign/{name}?token={token}", "token": token})
@@ -45,7 +48,7 @@ def sign_upload(mock, path_prefix: str):
     return mock.post(url__startswith=f"{BASE}/object/upload/sign/foxeo/{path_prefix}").mock(side_effect=answer)
 
 
-def info(size: int, content_type: str) -> dict:
+def info(size: int, content_type: str) -> dict[str, Any]:
     return {
         "id": "0b6a9d3c-4c1e-4a55-9c55-111111111111",
         "name": "x",
@@ -62,7 +65,7 @@ def info(size: int, content_type: str) -> dict:
 
 
 async def test_signed_upload_through_supabase(
-    bucket, docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
+    bucket: respx.MockRouter, docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
 ) -> None:
     sign = sign_upload(bucket, f"clients/{tenant_a.id}/documents/")
     r = await docs.request(operator, tenant_a.id, name="Brief.pdf")
@@ -88,7 +91,7 @@ async def test_signed_upload_through_supabase(
 
 
 async def test_a_refused_file_is_deleted_from_the_bucket(
-    bucket, docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
+    bucket: respx.MockRouter, docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
 ) -> None:
     sign_upload(bucket, f"clients/{tenant_a.id}/documents/")
     ticket = (await docs.request(operator, tenant_a.id, name="Brief.pdf")).json()
@@ -103,7 +106,7 @@ async def test_a_refused_file_is_deleted_from_the_bucket(
     assert (documents, versions) == (0, 0)
 
 
-async def test_nothing_uploaded_yet(bucket, docs: Docs, operator: User, tenant_a: Tenant) -> None:
+async def test_nothing_uploaded_yet(bucket: respx.MockRouter, docs: Docs, operator: User, tenant_a: Tenant) -> None:
     sign_upload(bucket, f"clients/{tenant_a.id}/documents/")
     ticket = (await docs.request(operator, tenant_a.id, name="Brief.pdf")).json()
     bucket.get(url__startswith=f"{BASE}/object/info/foxeo/").respond(
@@ -114,7 +117,7 @@ async def test_nothing_uploaded_yet(bucket, docs: Docs, operator: User, tenant_a
 
 
 async def test_storage_outage_is_a_503(
-    bucket, docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
+    bucket: respx.MockRouter, docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
 ) -> None:
     bucket.post(url__startswith=f"{BASE}/object/upload/sign/").respond(503)
     r = await docs.request(operator, tenant_a.id)

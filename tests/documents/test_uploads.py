@@ -3,6 +3,9 @@ downloads, and every refusal leaving no document, version or object behind."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from typing import Any
+
 import asyncpg
 import httpx
 import pytest
@@ -35,7 +38,8 @@ async def test_member_uploads_into_their_own_space(
     one = await docs.upload(tenant_b.member, tenant_b.id, data=PDF)
     assert one["phase"] == "one"
     for field, value in (("visibility", "internal"), ("document_type", "devoir"), ("source", "orpheus")):
-        r = await docs.upload(tenant_a.member, tenant_a.id, expect=403, **{field: value})
+        refused: dict[str, Any] = {field: value}
+        r = await docs.upload(tenant_a.member, tenant_a.id, expect=403, **refused)
         assert r.json()["field"] == field
 
 
@@ -57,7 +61,14 @@ async def test_operator_records_who_produced_a_document(docs: Docs, operator: Us
     ],
 )
 async def test_refused_files_leave_nothing_behind(
-    docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant, name, data, mime, status
+    docs: Docs,
+    sql: asyncpg.Connection,
+    operator: User,
+    tenant_a: Tenant,
+    name: str,
+    data: bytes,
+    mime: str,
+    status: int,
 ) -> None:
     r = await docs.upload(operator, tenant_a.id, name=name, data=data, mime=mime, expect=status)
     problem = r.json()
@@ -121,7 +132,15 @@ async def test_confirm_before_the_bytes_arrive(docs: Docs, operator: User, tenan
     ],
 )
 async def test_confirm_refuses_and_deletes_what_does_not_match(
-    docs: Docs, sql: asyncpg.Connection, operator: User, tenant_a: Tenant, declared, sent, content_type, extra, field
+    docs: Docs,
+    sql: asyncpg.Connection,
+    operator: User,
+    tenant_a: Tenant,
+    declared: bytes,
+    sent: bytes,
+    content_type: str | None,
+    extra: dict[str, Any],
+    field: str,
 ) -> None:
     ticket = (await docs.request(operator, tenant_a.id, data=declared, **extra)).json()
     assert (await docs.put(ticket, sent, content_type)).status_code == 200
@@ -266,7 +285,7 @@ async def test_an_oversized_body_is_refused_before_it_is_read(
     encoded = httpx.Request("POST", "http://x" + url, files={"file": ("big.pdf", big, "application/pdf")})
     body = encoded.read()
 
-    async def chunked():
+    async def chunked() -> AsyncIterator[bytes]:
         for start in range(0, len(body), 8192):
             yield body[start : start + 8192]
 
