@@ -63,7 +63,7 @@ async def read_all(storage: LocalStorage, path: str) -> bytes:
     return b"".join([chunk async for chunk in storage.stream(path)])
 
 
-async def test_signed_upload_then_download_round_trip(storage, tmp_path: Path) -> None:
+async def test_signed_upload_then_download_round_trip(storage: LocalStorage, tmp_path: Path) -> None:
     assert isinstance(storage, StorageBackend)
     upload = await storage.create_signed_upload(
         PATH, content_type="application/pdf", max_bytes=len(PDF), expires_in=300
@@ -88,7 +88,7 @@ async def test_signed_upload_then_download_round_trip(storage, tmp_path: Path) -
     assert found.content_type == "application/pdf"
 
 
-async def test_expired_links_are_refused(storage, clock) -> None:
+async def test_expired_links_are_refused(storage: LocalStorage, clock: Clock) -> None:
     upload = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=10, expires_in=300)
     download = await storage.create_signed_download(PATH, expires_in=60)
     clock.now += 301
@@ -101,13 +101,13 @@ async def test_expired_links_are_refused(storage, clock) -> None:
     assert await storage.info(PATH) is None
 
 
-async def test_tampered_tokens_are_refused(storage) -> None:
+async def test_tampered_tokens_are_refused(storage: LocalStorage) -> None:
     link = await storage.create_signed_download(PATH, expires_in=60)
     token = token_of(link.url)
     payload, mac = token.split(".")
     claims = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    longer = base64.urlsafe_b64encode(orjson.dumps({**claims, "exp": claims["exp"] + 10**6}))
-    longer = longer.decode().rstrip("=")
+    encoded = base64.urlsafe_b64encode(orjson.dumps({**claims, "exp": claims["exp"] + 10**6}))
+    longer = encoded.decode().rstrip("=")
     forged_mac = mac[:-2] + ("AA" if mac[-2:] != "AA" else "BB")
     other = await storage.create_signed_download("clients/c2/documents/d9/v1/x.pdf", expires_in=60)
     upload_token = token_of(
@@ -130,7 +130,7 @@ async def test_tampered_tokens_are_refused(storage) -> None:
     assert refused.value.reason == "missing"
 
 
-async def test_a_key_change_invalidates_links(storage, tmp_path: Path, clock) -> None:
+async def test_a_key_change_invalidates_links(storage: LocalStorage, tmp_path: Path, clock: Clock) -> None:
     link = await storage.create_signed_download(PATH, expires_in=60)
     rotated = LocalStorage(
         tmp_path / "store",
@@ -143,7 +143,7 @@ async def test_a_key_change_invalidates_links(storage, tmp_path: Path, clock) ->
         await rotated.open_download(PATH, token_of(link.url))
 
 
-async def test_upload_past_the_signed_limit_leaves_nothing(storage, tmp_path: Path) -> None:
+async def test_upload_past_the_signed_limit_leaves_nothing(storage: LocalStorage, tmp_path: Path) -> None:
     upload = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=1000, expires_in=60)
     with pytest.raises(ObjectTooLarge):
         await storage.receive_upload(PATH, token_of(upload.url), chunks(PDF, 512), content_type=PDF_TYPE)
@@ -151,7 +151,7 @@ async def test_upload_past_the_signed_limit_leaves_nothing(storage, tmp_path: Pa
     assert [p for p in (tmp_path / "store").rglob("*") if p.is_file()] == []
 
 
-async def test_objects_are_never_overwritten(storage) -> None:
+async def test_objects_are_never_overwritten(storage: LocalStorage) -> None:
     await storage.put(PATH, PDF, content_type="application/pdf")
     upload = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=10**6, expires_in=60)
     with pytest.raises(ObjectExists):
@@ -164,7 +164,7 @@ async def test_objects_are_never_overwritten(storage) -> None:
 @pytest.mark.parametrize(
     "bad", ["../escape.pdf", "clients/../../x", "/etc/passwd", "a//b", "a/./b", "a\\b", "a/b\x00c", "", "a/\nb"]
 )
-async def test_paths_cannot_escape_the_bucket(storage, bad) -> None:
+async def test_paths_cannot_escape_the_bucket(storage: LocalStorage, bad: str) -> None:
     with pytest.raises(InvalidObjectPath):
         await storage.put(bad, b"x", content_type="text/plain")
     with pytest.raises(InvalidObjectPath):
@@ -173,7 +173,7 @@ async def test_paths_cannot_escape_the_bucket(storage, bad) -> None:
         await storage.delete([bad])
 
 
-async def test_delete_removes_objects_metadata_and_empty_folders(storage, tmp_path: Path) -> None:
+async def test_delete_removes_objects_metadata_and_empty_folders(storage: LocalStorage, tmp_path: Path) -> None:
     other = "clients/c1/documents/d1/v2/brief.pdf"
     await storage.put(PATH, PDF, content_type="application/pdf")
     await storage.put(other, PDF, content_type="application/pdf")
@@ -185,7 +185,7 @@ async def test_delete_removes_objects_metadata_and_empty_folders(storage, tmp_pa
         await read_all(storage, PATH)
 
 
-async def test_folders_are_not_objects(storage) -> None:
+async def test_folders_are_not_objects(storage: LocalStorage) -> None:
     await storage.put(PATH, PDF, content_type="application/pdf")
     assert await storage.info("clients/c1") is None
     assert await storage.info(f"{PATH}/deeper") is None

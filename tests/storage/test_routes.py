@@ -4,6 +4,7 @@ picks its storage backend."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -29,7 +30,9 @@ def storage(app: FastAPI) -> LocalStorage:
     return backend
 
 
-async def test_signed_upload_and_download_through_the_api(client: httpx.AsyncClient, storage, tmp_path: Path) -> None:
+async def test_signed_upload_and_download_through_the_api(
+    client: httpx.AsyncClient, storage: LocalStorage, tmp_path: Path
+) -> None:
     upload = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=len(PDF), expires_in=60)
     assert upload.url.startswith("http://127.0.0.1:8000/api/v1/storage/object/upload/sign/foxeo/")
     r = await client.put(local_path(upload.url), content=PDF, headers=upload.headers)
@@ -49,7 +52,7 @@ async def test_signed_upload_and_download_through_the_api(client: httpx.AsyncCli
     assert r.headers["x-content-type-options"] == "nosniff"
 
 
-async def test_expired_and_tampered_links_are_refused(client: httpx.AsyncClient, storage) -> None:
+async def test_expired_and_tampered_links_are_refused(client: httpx.AsyncClient, storage: LocalStorage) -> None:
     await storage.put(PATH, PDF, content_type="application/pdf")
     expired = storage.sign("download", PATH, -1)
     r = await client.get(f"/api/v1/storage/object/sign/foxeo/{PATH}", params={"token": expired})
@@ -72,14 +75,14 @@ async def test_expired_and_tampered_links_are_refused(client: httpx.AsyncClient,
     assert r.status_code == 401
 
 
-async def test_uploads_past_the_link_limit_are_refused(client: httpx.AsyncClient, storage) -> None:
+async def test_uploads_past_the_link_limit_are_refused(client: httpx.AsyncClient, storage: LocalStorage) -> None:
     upload = await storage.create_signed_upload(PATH, content_type="application/pdf", max_bytes=100, expires_in=60)
     r = await client.put(local_path(upload.url), content=PDF, headers=upload.headers)
     assert r.status_code == 413 and r.json()["code"] == "object_too_large"
     assert await storage.info(PATH) is None
 
 
-async def test_other_buckets_and_missing_objects(client: httpx.AsyncClient, storage) -> None:
+async def test_other_buckets_and_missing_objects(client: httpx.AsyncClient, storage: LocalStorage) -> None:
     token = storage.sign("download", PATH, 60)
     r = await client.get(f"/api/v1/storage/object/sign/elsewhere/{PATH}", params={"token": token})
     assert r.status_code == 404
@@ -87,7 +90,7 @@ async def test_other_buckets_and_missing_objects(client: httpx.AsyncClient, stor
     assert r.status_code == 404 and r.json()["code"] == "object_not_found"
 
 
-def _settings(tmp_path: Path, **extra) -> Settings:
+def _settings(tmp_path: Path, **extra: Any) -> Settings:
     return Settings(FOXEO_DATA_DIR=tmp_path, SUPABASE_JWT_SECRET="s" * 40, **extra)
 
 

@@ -5,7 +5,7 @@ InfoRenderer) and of the requests storage3 sends."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -49,7 +49,7 @@ def mock() -> Iterator[respx.MockRouter]:
 
 
 @pytest.fixture
-async def storage():
+async def storage() -> AsyncIterator[SupabaseStorage]:
     backend = make()
     yield backend
     await backend.aclose()
@@ -59,10 +59,13 @@ def form_parts(request: httpx.Request) -> dict[str, tuple[str, bytes]]:
     """A multipart/form-data body as {field name: (content type, bytes)}."""
     head = b"Content-Type: " + request.headers["content-type"].encode() + b"\r\n\r\n"
     message = BytesParser(policy=HTTP).parsebytes(head + request.content)
-    return {
-        part.get_param("name", header="content-disposition"): (part.get_content_type(), part.get_payload(decode=True))
-        for part in message.iter_parts()
-    }
+    parts: dict[str, tuple[str, bytes]] = {}
+    for part in message.iter_parts():
+        # The email API is typed for every kind of message; a form-data part has a str name and bytes.
+        name, payload = part.get_param("name", header="content-disposition"), part.get_payload(decode=True)
+        assert isinstance(name, str) and isinstance(payload, bytes)
+        parts[name] = (part.get_content_type(), payload)
+    return parts
 
 
 def upload_token(exp: int) -> str:
@@ -73,11 +76,11 @@ def upload_token(exp: int) -> str:
     )
 
 
-async def test_is_a_storage_backend(storage) -> None:
+async def test_is_a_storage_backend(storage: SupabaseStorage) -> None:
     assert isinstance(storage, StorageBackend)
 
 
-async def test_secret_key_goes_in_apikey_only_and_a_legacy_key_also_as_bearer(mock) -> None:
+async def test_secret_key_goes_in_apikey_only_and_a_legacy_key_also_as_bearer(mock: respx.MockRouter) -> None:
     route = mock.post(f"/object/sign/foxeo/{PATH}").respond(
         200, json={"signedURL": f"/object/sign/foxeo/{PATH}?token=abc"}
     )
@@ -90,7 +93,7 @@ async def test_secret_key_goes_in_apikey_only_and_a_legacy_key_also_as_bearer(mo
         assert request.headers.get("authorization") == bearer
 
 
-async def test_signed_upload_url(mock, storage) -> None:
+async def test_signed_upload_url(mock: respx.MockRouter, storage: SupabaseStorage) -> None:
     token = upload_token(NOW + 7200)
     route = mock.post(f"/object/upload/sign/foxeo/{PATH}").respond(
         200, json={"url": f"/object/upload/sign/foxeo/{PATH}?token={token}", "token": token}
@@ -104,7 +107,9 @@ async def test_signed_upload_url(mock, storage) -> None:
     assert signed.expires_at == datetime.fromtimestamp(NOW + 7200, UTC)
 
 
-async def test_signed_upload_url_of_an_older_server_without_token_field(mock, storage) -> None:
+async def test_signed_upload_url_of_an_older_server_without_token_field(
+    mock: respx.MockRouter, storage: SupabaseStorage
+) -> None:
     token = upload_token(NOW + 600)
     mock.post(f"/object/upload/sign/foxeo/{PATH}").respond(
         200, json={"url": f"/object/upload/sign/foxeo/{PATH}?token={token}"}
@@ -113,7 +118,9 @@ async def test_signed_upload_url_of_an_older_server_without_token_field(mock, st
     assert signed.token == token and signed.expires_at == datetime.fromtimestamp(NOW + 600, UTC)
 
 
-async def test_signed_download_url_is_absolute_and_names_the_attachment(mock, storage) -> None:
+async def test_signed_download_url_is_absolute_and_names_the_attachment(
+    mock: respx.MockRouter, storage: SupabaseStorage
+) -> None:
     # storage3 sends expiresIn as a string; storage coerces it to the integer its schema names.
     route = mock.post(f"/object/sign/foxeo/{PATH}", json={"expiresIn": "300"}).respond(
         200, json={"signedURL": f"/object/sign/foxeo/{PATH}?token=eyJhbGciOi.abc.def"}
@@ -126,7 +133,7 @@ async def test_signed_download_url_is_absolute_and_names_the_attachment(mock, st
     assert link.expires_at == datetime.fromtimestamp(NOW + 300, UTC)
 
 
-async def test_object_info(mock, storage) -> None:
+async def test_object_info(mock: respx.MockRouter, storage: SupabaseStorage) -> None:
     mock.get(f"/object/info/foxeo/{PATH}").respond(
         200,
         json={
@@ -149,7 +156,7 @@ async def test_object_info(mock, storage) -> None:
     assert info.last_modified == datetime(2026, 1, 25, 10, tzinfo=UTC)
 
 
-async def test_object_info_from_headers_on_older_servers(mock, storage) -> None:
+async def test_object_info_from_headers_on_older_servers(mock: respx.MockRouter, storage: SupabaseStorage) -> None:
     mock.get(f"/object/info/foxeo/{PATH}").respond(
         200, headers={"content-type": "image/png", "content-length": "77", "etag": '"e"'}
     )
@@ -158,12 +165,12 @@ async def test_object_info_from_headers_on_older_servers(mock, storage) -> None:
 
 
 @pytest.mark.parametrize("status", [400, 404])
-async def test_missing_object_info_is_none(mock, storage, status) -> None:
+async def test_missing_object_info_is_none(mock: respx.MockRouter, storage: SupabaseStorage, status: int) -> None:
     mock.get(f"/object/info/foxeo/{PATH}").respond(status, json=NOT_FOUND)
     assert await storage.info(PATH) is None
 
 
-async def test_other_refusals_are_request_errors(mock, storage) -> None:
+async def test_other_refusals_are_request_errors(mock: respx.MockRouter, storage: SupabaseStorage) -> None:
     mock.get(f"/object/info/foxeo/{PATH}").respond(
         400,
         json={"statusCode": "403", "error": "Unauthorized", "message": "new row violates row-level security policy"},
@@ -172,7 +179,7 @@ async def test_other_refusals_are_request_errors(mock, storage) -> None:
         await storage.info(PATH)
 
 
-async def test_stream_reads_the_object(mock, storage) -> None:
+async def test_stream_reads_the_object(mock: respx.MockRouter, storage: SupabaseStorage) -> None:
     body = b"%PDF-1.7\n" + b"z" * 100_000
     mock.get(f"/object/authenticated/foxeo/{PATH}").respond(
         200, content=body, headers={"content-type": "application/pdf"}
@@ -180,13 +187,13 @@ async def test_stream_reads_the_object(mock, storage) -> None:
     assert b"".join([c async for c in storage.stream(PATH, chunk_size=4096)]) == body
 
 
-async def test_stream_of_a_missing_object(mock, storage) -> None:
+async def test_stream_of_a_missing_object(mock: respx.MockRouter, storage: SupabaseStorage) -> None:
     mock.get(f"/object/authenticated/foxeo/{PATH}").respond(400, json=NOT_FOUND)
     with pytest.raises(ObjectNotFound):
         _ = [c async for c in storage.stream(PATH)]
 
 
-async def test_put_creates_without_overwriting(mock, storage) -> None:
+async def test_put_creates_without_overwriting(mock: respx.MockRouter, storage: SupabaseStorage) -> None:
     route = mock.post(f"/object/foxeo/{PATH}").respond(
         200, json={"Id": "0d0b3a34-6f55-4a2b-9e1c-6c9f7f0a1b2c", "Key": f"foxeo/{PATH}"}
     )
@@ -201,7 +208,7 @@ async def test_put_creates_without_overwriting(mock, storage) -> None:
     assert info.size == 8
 
 
-async def test_put_on_an_existing_object(mock, storage) -> None:
+async def test_put_on_an_existing_object(mock: respx.MockRouter, storage: SupabaseStorage) -> None:
     mock.post(f"/object/foxeo/{PATH}").respond(
         400, json={"statusCode": "409", "error": "Duplicate", "message": "The resource already exists"}
     )
@@ -209,7 +216,7 @@ async def test_put_on_an_existing_object(mock, storage) -> None:
         await storage.put(PATH, b"%PDF-1.7", content_type="application/pdf")
 
 
-async def test_delete_sends_exact_names_in_batches(mock, storage) -> None:
+async def test_delete_sends_exact_names_in_batches(mock: respx.MockRouter, storage: SupabaseStorage) -> None:
     names = [f"clients/c1/documents/d1/v{i}/f.pdf" for i in range(1, 1502)]
     route = mock.delete("/object/foxeo").respond(
         200,
@@ -231,7 +238,9 @@ async def test_delete_sends_exact_names_in_batches(mock, storage) -> None:
     assert [len(batch) for batch in sent] == [1000, 501] and [*sent[0], *sent[1]] == names
 
 
-async def test_signing_is_retried_on_503_and_gives_up_as_transient(mock, storage) -> None:
+async def test_signing_is_retried_on_503_and_gives_up_as_transient(
+    mock: respx.MockRouter, storage: SupabaseStorage
+) -> None:
     route = mock.post(f"/object/sign/foxeo/{PATH}")
     signed = {"signedURL": f"/object/sign/foxeo/{PATH}?token=t"}
     route.side_effect = [httpx.Response(503), httpx.Response(200, json=signed)]
@@ -242,7 +251,7 @@ async def test_signing_is_retried_on_503_and_gives_up_as_transient(mock, storage
         await storage.create_signed_download(PATH, expires_in=60)
 
 
-async def test_names_are_url_encoded_and_paths_checked(mock, storage) -> None:
+async def test_names_are_url_encoded_and_paths_checked(mock: respx.MockRouter, storage: SupabaseStorage) -> None:
     route = mock.post("/object/sign/foxeo/clients/c1/a%20b.pdf").respond(
         200, json={"signedURL": "/object/sign/foxeo/clients/c1/a%20b.pdf?token=t"}
     )
@@ -252,7 +261,9 @@ async def test_names_are_url_encoded_and_paths_checked(mock, storage) -> None:
         await storage.info("../other-bucket/x")
 
 
-async def test_paths_the_sdk_would_decode_are_refused_before_sending(mock, storage) -> None:
+async def test_paths_the_sdk_would_decode_are_refused_before_sending(
+    mock: respx.MockRouter, storage: SupabaseStorage
+) -> None:
     with pytest.raises(InvalidObjectPath):
         await storage.create_signed_download("clients/c1/a%20b.pdf", expires_in=60)
     with pytest.raises(InvalidObjectPath):
@@ -260,7 +271,9 @@ async def test_paths_the_sdk_would_decode_are_refused_before_sending(mock, stora
     assert not mock.calls
 
 
-async def test_signing_answers_without_a_usable_url_are_errors_not_links(mock, storage) -> None:
+async def test_signing_answers_without_a_usable_url_are_errors_not_links(
+    mock: respx.MockRouter, storage: SupabaseStorage
+) -> None:
     mock.post(f"/object/sign/foxeo/{PATH}").respond(200, json={"signedURL": None})
     mock.post(f"/object/upload/sign/foxeo/{PATH}").respond(200, json={"url": f"/object/upload/sign/foxeo/{PATH}"})
     with pytest.raises(IntegrationError) as download:
@@ -271,7 +284,9 @@ async def test_signing_answers_without_a_usable_url_are_errors_not_links(mock, s
         assert not isinstance(caught.value, TransientError | RequestError)
 
 
-async def test_an_upload_is_not_resent_after_an_ambiguous_failure_or_a_refusal(mock, storage) -> None:
+async def test_an_upload_is_not_resent_after_an_ambiguous_failure_or_a_refusal(
+    mock: respx.MockRouter, storage: SupabaseStorage
+) -> None:
     route = mock.post(f"/object/foxeo/{PATH}")
     route.return_value = httpx.Response(
         400, json={"statusCode": "413", "error": "Payload too large", "message": "The object exceeded the maximum"}
@@ -303,7 +318,7 @@ async def test_a_rate_limited_upload_waits_as_told_and_is_sent_again() -> None:
     assert waits == [2.0] and route.call_count == 2
 
 
-async def test_removal_is_retried_after_a_timeout(mock, storage) -> None:
+async def test_removal_is_retried_after_a_timeout(mock: respx.MockRouter, storage: SupabaseStorage) -> None:
     route = mock.delete("/object/foxeo")
     route.side_effect = [httpx.ReadTimeout("slow"), httpx.Response(200, json=[])]
     await storage.delete([PATH])
