@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import asyncpg
 import httpx
@@ -13,11 +14,12 @@ from tests.conftest import Tenant, User
 VALID_SIRET = "73282932000074"  # Luhn-valid
 
 
-async def create(client: httpx.AsyncClient, operator: User, **fields):
+async def create(client: httpx.AsyncClient, operator: User, **fields: Any) -> dict[str, Any]:
     body = {"company_name": "Studio Nova", **fields}
     r = await client.post("/api/v1/clients", json=body, headers=operator.headers)
     assert r.status_code == 201, r.text
-    return r.json()
+    created: dict[str, Any] = r.json()
+    return created
 
 
 async def test_create_read_update_archive_restore(
@@ -75,7 +77,7 @@ async def test_create_read_update_archive_restore(
     ],
 )
 async def test_invalid_input_is_422_naming_the_field_and_writes_nothing(
-    client: httpx.AsyncClient, operator: User, sql: asyncpg.Connection, body, field
+    client: httpx.AsyncClient, operator: User, sql: asyncpg.Connection, body: dict[str, Any], field: str
 ) -> None:
     r = await client.post("/api/v1/clients", json=body, headers=operator.headers)
     assert r.status_code == 422, r.text
@@ -99,7 +101,7 @@ async def test_filters_search_and_keyset_pagination(client: httpx.AsyncClient, o
         )
     seen, cursor = [], None
     while True:
-        params = {"limit": 3, "sort": "company_name", **({"cursor": cursor} if cursor else {})}
+        params: dict[str, str | int] = {"limit": 3, "sort": "company_name", **({"cursor": cursor} if cursor else {})}
         page = (await client.get("/api/v1/clients", params=params, headers=operator.headers)).json()
         seen += [c["company_name"] for c in page["items"]]
         cursor = page["next_cursor"]
@@ -107,7 +109,7 @@ async def test_filters_search_and_keyset_pagination(client: httpx.AsyncClient, o
             break
     assert seen == [f"Company {i:02d}" for i in range(7)]
 
-    async def names(**params):
+    async def names(**params: str) -> list[str]:
         r = await client.get("/api/v1/clients", params=params, headers=operator.headers)
         assert r.status_code == 200, r.text
         return sorted(c["company_name"] for c in r.json()["items"])
@@ -159,7 +161,12 @@ async def test_member_reads_only_their_own_client_without_crm(
     ],
 )
 async def test_members_cannot_manage_clients(
-    client: httpx.AsyncClient, tenant_a: Tenant, sql: asyncpg.Connection, method, path, body
+    client: httpx.AsyncClient,
+    tenant_a: Tenant,
+    sql: asyncpg.Connection,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
 ) -> None:
     r = await client.request(method, path.format(id=tenant_a.id), json=body, headers=tenant_a.member.headers)
     assert r.status_code == 403 and r.json()["code"] == "forbidden"
@@ -169,7 +176,7 @@ async def test_members_cannot_manage_clients(
 
 @pytest.mark.parametrize("field", ["company_name", "status", "tags"])
 async def test_clearing_a_required_field_is_422_not_500(
-    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection, field
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection, field: str
 ) -> None:
     r = await client.patch(f"/api/v1/clients/{tenant_a.id}", json={field: None}, headers=operator.headers)
     assert r.status_code == 422 and field in r.json()["detail"]
@@ -184,12 +191,12 @@ async def test_unknown_client_is_404(client: httpx.AsyncClient, operator: User) 
 
 
 @pytest.mark.parametrize("sort", ["-created_at", "created_at", "-updated_at", "company_name", "-company_name"])
-async def test_every_sort_pages_through_every_client_once(client: httpx.AsyncClient, operator: User, sort) -> None:
+async def test_every_sort_pages_through_every_client_once(client: httpx.AsyncClient, operator: User, sort: str) -> None:
     for i in range(5):
         await create(client, operator, company_name=f"Sorted {i}")
     seen, cursor = [], None
     while True:
-        params = {"limit": 2, "sort": sort, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, str | int] = {"limit": 2, "sort": sort, **({"cursor": cursor} if cursor else {})}
         r = await client.get("/api/v1/clients", params=params, headers=operator.headers)
         assert r.status_code == 200, r.text
         seen += [c["id"] for c in r.json()["items"]]
@@ -200,7 +207,7 @@ async def test_every_sort_pages_through_every_client_once(client: httpx.AsyncCli
 
 
 @pytest.mark.parametrize("values", [["abc", "not-a-uuid"], [1, 2], ["2026-01-01T00:00:00", "x"], [None, None]])
-async def test_forged_cursors_are_422(client: httpx.AsyncClient, operator: User, values) -> None:
+async def test_forged_cursors_are_422(client: httpx.AsyncClient, operator: User, values: list[object]) -> None:
     from services.core.pagination import encode_cursor
 
     r = await client.get("/api/v1/clients", params={"cursor": encode_cursor(*values)}, headers=operator.headers)
@@ -239,7 +246,9 @@ async def test_oversized_json_bodies_are_413_before_authentication(client: httpx
 
 
 @pytest.mark.parametrize("params", [{"limit": "0"}, {"sort": "nope"}, {"limit": "²"}, {"limit": "٣"}])
-async def test_invalid_list_parameters_are_422(client: httpx.AsyncClient, operator: User, params) -> None:
+async def test_invalid_list_parameters_are_422(
+    client: httpx.AsyncClient, operator: User, params: dict[str, str]
+) -> None:
     r = await client.get("/api/v1/clients", params=params, headers=operator.headers)
     assert r.status_code == 422 and r.json()["code"] == "validation_error", r.text
 
