@@ -4,6 +4,7 @@ get 403, anonymous callers 401."""
 from __future__ import annotations
 
 import uuid
+from uuid import UUID
 
 import asyncpg
 import httpx
@@ -16,7 +17,7 @@ from tests.jobs.kit import KIND
 
 
 @pytest.fixture
-async def jobs(db: Database, sql: asyncpg.Connection, tenant_a: Tenant):
+async def jobs(db: Database, sql: asyncpg.Connection, tenant_a: Tenant) -> list[UUID | None]:
     async with db.service_session() as session:
         ids = [await queue.enqueue(session, KIND, {"i": i}, client_id=tenant_a.id if i % 2 else None) for i in range(5)]
         await queue.enqueue(session, "tests.other", {"secret": "payload"})
@@ -26,11 +27,11 @@ async def jobs(db: Database, sql: asyncpg.Connection, tenant_a: Tenant):
 
 
 async def test_operator_lists_jobs_newest_first_in_keyset_pages(
-    client: httpx.AsyncClient, operator: User, jobs
+    client: httpx.AsyncClient, operator: User, jobs: list[UUID | None]
 ) -> None:
     seen, cursor = [], None
     while True:
-        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, str | int] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
         r = await client.get("/api/v1/jobs", headers=operator.headers, params=params)
         assert r.status_code == 200, r.text
         seen += [item["id"] for item in r.json()["items"]]
@@ -42,9 +43,9 @@ async def test_operator_lists_jobs_newest_first_in_keyset_pages(
 
 
 async def test_list_filters_by_status_kind_and_client(
-    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, jobs
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, jobs: list[UUID | None]
 ) -> None:
-    async def ids(**params):
+    async def ids(**params: str) -> set[uuid.UUID]:
         r = await client.get("/api/v1/jobs", headers=operator.headers, params=params)
         assert r.status_code == 200, r.text
         return {uuid.UUID(item["id"]) for item in r.json()["items"]}
@@ -59,7 +60,9 @@ async def test_list_filters_by_status_kind_and_client(
     assert forged.status_code == 422
 
 
-async def test_job_detail_shows_payload_and_last_error(client: httpx.AsyncClient, operator: User, jobs) -> None:
+async def test_job_detail_shows_payload_and_last_error(
+    client: httpx.AsyncClient, operator: User, jobs: list[UUID | None]
+) -> None:
     r = await client.get(f"/api/v1/jobs/{jobs[0]}", headers=operator.headers)
     assert r.status_code == 200
     body = r.json()
@@ -69,7 +72,7 @@ async def test_job_detail_shows_payload_and_last_error(client: httpx.AsyncClient
 
 
 async def test_retry_queues_a_dead_job_now_with_attempts_reset_and_is_audited(
-    client: httpx.AsyncClient, operator: User, jobs, sql: asyncpg.Connection
+    client: httpx.AsyncClient, operator: User, jobs: list[UUID | None], sql: asyncpg.Connection
 ) -> None:
     r = await client.post(f"/api/v1/jobs/{jobs[0]}/retry", headers=operator.headers)
     assert r.status_code == 200, r.text
@@ -84,7 +87,7 @@ async def test_retry_queues_a_dead_job_now_with_attempts_reset_and_is_audited(
 
 
 async def test_only_dead_or_failed_jobs_can_be_retried(
-    client: httpx.AsyncClient, operator: User, jobs, sql: asyncpg.Connection
+    client: httpx.AsyncClient, operator: User, jobs: list[UUID | None], sql: asyncpg.Connection
 ) -> None:
     for job_id in (jobs[1], jobs[2]):  # done, queued
         r = await client.post(f"/api/v1/jobs/{job_id}/retry", headers=operator.headers)
@@ -95,7 +98,7 @@ async def test_only_dead_or_failed_jobs_can_be_retried(
 
 
 async def test_members_get_403_and_anonymous_callers_401(
-    client: httpx.AsyncClient, tenant_a: Tenant, jobs, sql: asyncpg.Connection
+    client: httpx.AsyncClient, tenant_a: Tenant, jobs: list[UUID | None], sql: asyncpg.Connection
 ) -> None:
     for method, path in (
         ("GET", "/api/v1/jobs"),

@@ -4,13 +4,17 @@ only at commit; claims never hand a job to two workers; a lease decides whose re
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
 
 import asyncpg
 import pytest
 
 from services.core import queue
 from services.core.db import Database
+from services.core.queue import Job
 from tests.conftest import Tenant, User
 from tests.jobs.kit import KIND, principal_of
 
@@ -72,12 +76,14 @@ async def test_workers_are_woken_at_commit_only(db: Database, database_url: str)
         await listener.close()
 
 
-async def _enqueue(db: Database, n: int, **options) -> list:
+async def _enqueue(db: Database, n: int, **options: Any) -> list[UUID]:
     async with db.service_session() as session:
-        return [await queue.enqueue(session, KIND, {"i": i}, **options) for i in range(n)]
+        ids = [await queue.enqueue(session, KIND, {"i": i}, **options) for i in range(n)]
+    # No idempotency key here, so every enqueue makes a job (None only answers a reused key).
+    return [job_id for job_id in ids if job_id is not None]
 
 
-def _claim(db: Database, owner: str, limit: int = 5, lease: float = 60):
+def _claim(db: Database, owner: str, limit: int = 5, lease: float = 60) -> Awaitable[list[Job]]:
     return queue.claim(db.pool, limit=limit, owner=owner, lease_seconds=lease, default_max_attempts=3, kinds=[KIND])
 
 

@@ -6,20 +6,24 @@ from __future__ import annotations
 import asyncio
 import random
 from datetime import timedelta
+from typing import Any
+from uuid import UUID
 
 import asyncpg
 import pytest
 
 from services.core import queue
 from services.core.db import Database
-from services.core.queue import JobContext, PermanentJobError
+from services.core.queue import Job, JobContext, PermanentJobError
 from services.core.worker import backoff_seconds
 from tests.jobs.kit import KIND, Recorder
 
 
-async def _enqueue(db: Database, n: int = 1, **options) -> list:
+async def _enqueue(db: Database, n: int = 1, **options: Any) -> list[UUID]:
     async with db.service_session() as session:
-        return [await queue.enqueue(session, KIND, {"i": i}, **options) for i in range(n)]
+        ids = [await queue.enqueue(session, KIND, {"i": i}, **options) for i in range(n)]
+    # No idempotency key here, so every enqueue makes a job (None only answers a reused key).
+    return [job_id for job_id in ids if job_id is not None]
 
 
 async def _due_now(sql: asyncpg.Connection) -> None:
@@ -143,7 +147,7 @@ async def test_two_workers_never_run_a_job_twice(ctx: JobContext, recorder: Reco
 async def test_concurrency_is_bounded_per_worker(ctx: JobContext, sql: asyncpg.Connection) -> None:
     running, peak = 0, 0
 
-    async def handler(_ctx, _job) -> None:
+    async def handler(_ctx: JobContext, _job: Job) -> None:
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
@@ -202,7 +206,7 @@ async def test_shutdown_timeout_hands_unfinished_jobs_back(
 
 
 @pytest.mark.parametrize("kind", ["members.invite"])
-def test_module_handlers_are_discovered_by_kind(kind) -> None:
+def test_module_handlers_are_discovered_by_kind(kind: str) -> None:
     from services.core.jobs import registered_handlers
 
     assert kind in registered_handlers()
