@@ -12,12 +12,12 @@ from fastapi import FastAPI
 
 from services.notifications import service
 from services.notifications.errors import NotificationNotFound
-from tests.conftest import Tenant
+from tests.conftest import Tenant, User
 from tests.notifications.conftest import OpenSession
 
 
 @pytest.fixture
-async def inbox(app: FastAPI, tenant_a: Tenant, tenant_b: Tenant):
+async def inbox(app: FastAPI, tenant_a: Tenant, tenant_b: Tenant) -> User:
     """Five notifications for tenant A's member (3 chat, 1 validation, 1 system), one for B's."""
     async with app.state.db.service_session() as session:
         for i in range(3):
@@ -30,7 +30,7 @@ async def inbox(app: FastAPI, tenant_a: Tenant, tenant_b: Tenant):
     return tenant_a.member
 
 
-async def test_list_filters_and_keyset(client: httpx.AsyncClient, inbox, sql: asyncpg.Connection) -> None:
+async def test_list_filters_and_keyset(client: httpx.AsyncClient, inbox: User, sql: asyncpg.Connection) -> None:
     await sql.execute("update notifications set badge = false where source = 'system'")
     r = await client.get("/api/v1/notifications?limit=2", headers=inbox.headers)
     page = r.json()
@@ -47,7 +47,7 @@ async def test_list_filters_and_keyset(client: httpx.AsyncClient, inbox, sql: as
     assert (await client.get("/api/v1/notifications?cursor=xx", headers=inbox.headers)).status_code == 422
 
 
-async def test_summary_and_mark_read(client: httpx.AsyncClient, inbox, sql: asyncpg.Connection) -> None:
+async def test_summary_and_mark_read(client: httpx.AsyncClient, inbox: User, sql: asyncpg.Connection) -> None:
     await sql.execute("update notifications set badge = false where source = 'system'")
     summary = (await client.get("/api/v1/notifications/summary", headers=inbox.headers)).json()
     assert summary == {"chat": 3, "validation_hub": 1, "system": 0, "total": 4}
@@ -65,7 +65,7 @@ async def test_summary_and_mark_read(client: httpx.AsyncClient, inbox, sql: asyn
 
 
 async def test_anonymous_401_and_someone_elses_notification_404(
-    client: httpx.AsyncClient, inbox, tenant_b: Tenant, sql: asyncpg.Connection
+    client: httpx.AsyncClient, inbox: User, tenant_b: Tenant, sql: asyncpg.Connection
 ) -> None:
     theirs = await sql.fetchval("select id from notifications where user_id = $1", tenant_b.member.id)
     assert (await client.get("/api/v1/notifications")).status_code == 401
@@ -80,7 +80,7 @@ async def test_anonymous_401_and_someone_elses_notification_404(
     assert await sql.fetchval("select read_at from notifications where id = $1", theirs) is None
 
 
-async def test_malformed_or_out_of_range_cursors_are_422_not_500(client: httpx.AsyncClient, inbox) -> None:
+async def test_malformed_or_out_of_range_cursors_are_422_not_500(client: httpx.AsyncClient, inbox: User) -> None:
     from services.core.pagination import encode_cursor
 
     a_uuid = str(uuid.uuid4())
@@ -96,7 +96,7 @@ async def test_malformed_or_out_of_range_cursors_are_422_not_500(client: httpx.A
 
 
 async def test_marking_read_twice_at_once_audits_once(
-    app: FastAPI, user_session: OpenSession, inbox, sql: asyncpg.Connection
+    app: FastAPI, user_session: OpenSession, inbox: User, sql: asyncpg.Connection
 ) -> None:
     """The second call waits for the first's row lock, then finds the notification already read."""
     note = await sql.fetchval("select id from notifications where user_id = $1 limit 1", inbox.id)
@@ -113,7 +113,7 @@ async def test_marking_read_twice_at_once_audits_once(
 
 
 async def test_marking_read_a_notification_purged_meanwhile_is_404(
-    app: FastAPI, user_session: OpenSession, inbox, sql: asyncpg.Connection
+    app: FastAPI, user_session: OpenSession, inbox: User, sql: asyncpg.Connection
 ) -> None:
     note = await sql.fetchval("select id from notifications where user_id = $1 limit 1", inbox.id)
     async with app.state.db.service_session() as purge:
@@ -126,7 +126,7 @@ async def test_marking_read_a_notification_purged_meanwhile_is_404(
                 await racing
 
 
-async def test_post_routes_refuse_anonymous(client: httpx.AsyncClient, inbox, sql: asyncpg.Connection) -> None:
+async def test_post_routes_refuse_anonymous(client: httpx.AsyncClient, inbox: User, sql: asyncpg.Connection) -> None:
     note = await sql.fetchval("select id from notifications where user_id = $1 limit 1", inbox.id)
     assert (await client.post("/api/v1/notifications/read")).status_code == 401
     assert (await client.post(f"/api/v1/notifications/{note}/read")).status_code == 401
