@@ -57,7 +57,8 @@ async def fetch_jwks() -> dict[str, Any]:
     async with httpx.AsyncClient() as http:
         response = await http.get(JWKS_URL)
         response.raise_for_status()
-        return response.json()
+        jwks: dict[str, Any] = response.json()
+        return jwks
 
 
 def jwks_verifier(hs256_secret: str | None = None) -> TokenVerifier:
@@ -82,7 +83,7 @@ async def test_hs256_token_is_accepted_and_operator_read_from_app_metadata() -> 
         (claims(sub="not-a-uuid"), "subject"),
     ],
 )
-async def test_hs256_claim_failures_are_unauthorized(bad, message) -> None:
+async def test_hs256_claim_failures_are_unauthorized(bad: dict[str, Any], message: str) -> None:
     verifier = TokenVerifier(hs256_secret=SECRET, jwks=None)
     with pytest.raises(Unauthorized, match=message):
         await verifier.verify(jwt.encode(bad, SECRET, algorithm="HS256"))
@@ -100,7 +101,9 @@ async def test_wrong_secret_and_alg_none_are_refused() -> None:
 
 
 @pytest.mark.parametrize("alg", ["ES256", "RS256"])
-async def test_asymmetric_tokens_verified_through_jwks(alg, ec_key, rsa_key) -> None:
+async def test_asymmetric_tokens_verified_through_jwks(
+    alg: str, ec_key: ec.EllipticCurvePrivateKey, rsa_key: rsa.RSAPrivateKey
+) -> None:
     key = ec_key if alg == "ES256" else rsa_key
     with respx.mock(assert_all_called=True) as mock:
         route = mock.get(JWKS_URL).respond(200, json={"keys": [public_jwk(key, "k1", alg)]})
@@ -111,7 +114,7 @@ async def test_asymmetric_tokens_verified_through_jwks(alg, ec_key, rsa_key) -> 
         assert route.call_count == 1  # cached
 
 
-async def test_unknown_kid_refreshes_the_jwks_once(ec_key) -> None:
+async def test_unknown_kid_refreshes_the_jwks_once(ec_key: ec.EllipticCurvePrivateKey) -> None:
     rotated = ec.generate_private_key(ec.SECP256R1())
     with respx.mock(assert_all_called=True) as mock:
         route = mock.get(JWKS_URL).mock(
@@ -128,7 +131,7 @@ async def test_unknown_kid_refreshes_the_jwks_once(ec_key) -> None:
         assert route.call_count == 2
 
 
-async def test_token_signed_by_another_key_is_refused(ec_key) -> None:
+async def test_token_signed_by_another_key_is_refused(ec_key: ec.EllipticCurvePrivateKey) -> None:
     intruder = ec.generate_private_key(ec.SECP256R1())
     with respx.mock() as mock:
         mock.get(JWKS_URL).respond(200, json={"keys": [public_jwk(ec_key, "k1", "ES256")]})
@@ -140,7 +143,7 @@ async def test_token_signed_by_another_key_is_refused(ec_key) -> None:
             await verifier.verify(jwt.encode(claims(), intruder, algorithm="ES256", headers={"kid": "zz"}))
 
 
-async def test_hs256_refused_when_only_jwks_is_configured(ec_key) -> None:
+async def test_hs256_refused_when_only_jwks_is_configured(ec_key: ec.EllipticCurvePrivateKey) -> None:
     with respx.mock(assert_all_called=False) as mock:
         mock.get(JWKS_URL).respond(200, json={"keys": [public_jwk(ec_key, "k1", "ES256")]})
         verifier = jwks_verifier(hs256_secret=None)
@@ -148,7 +151,7 @@ async def test_hs256_refused_when_only_jwks_is_configured(ec_key) -> None:
             await verifier.verify(jwt.encode(claims(), SECRET, algorithm="HS256"))
 
 
-async def test_algorithm_confusion_rsa_key_with_es256_header_is_refused(rsa_key) -> None:
+async def test_algorithm_confusion_rsa_key_with_es256_header_is_refused(rsa_key: rsa.RSAPrivateKey) -> None:
     with respx.mock() as mock:
         mock.get(JWKS_URL).respond(200, json={"keys": [public_jwk(rsa_key, "k1", "RS256")]})
         verifier = jwks_verifier()
@@ -169,7 +172,7 @@ async def test_api_answers_401_problem_for_bad_tokens(client: httpx.AsyncClient)
     assert r.status_code == 401 and "expired" in r.json()["detail"]
 
 
-async def test_unreachable_jwks_is_503_not_401(ec_key) -> None:
+async def test_unreachable_jwks_is_503_not_401(ec_key: ec.EllipticCurvePrivateKey) -> None:
     with respx.mock(assert_all_called=True) as mock:
         mock.get(JWKS_URL).respond(404, json={"message": "no such project"})
         verifier = jwks_verifier()

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -24,7 +25,7 @@ SECRET = "cli-secret-" + "c" * 40
 
 
 @pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path):
+def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> Iterator[None]:
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("SUPABASE_JWT_SECRET", SECRET)
     monkeypatch.setenv("FOXEO_DATA_DIR", str(tmp_path))
@@ -33,7 +34,9 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path):
     get_settings.cache_clear()
 
 
-def test_migrate_then_token_for_an_operator(cli_env, capsys: pytest.CaptureFixture[str], sql_sync) -> None:
+def test_migrate_then_token_for_an_operator(
+    cli_env: None, capsys: pytest.CaptureFixture[str], sql_sync: Callable[[str], str]
+) -> None:
     assert main(["migrate"]) == 0
     assert "none pending" in capsys.readouterr().out
     assert main(["token", "--email", "Boss@Example.com", "--operator"]) == 0
@@ -43,14 +46,14 @@ def test_migrate_then_token_for_an_operator(cli_env, capsys: pytest.CaptureFixtu
     assert sql_sync(claims["sub"]) == "boss@example.com"
 
 
-def test_openapi_writes_the_document(cli_env, tmp_path: Path) -> None:
+def test_openapi_writes_the_document(cli_env: None, tmp_path: Path) -> None:
     output = tmp_path / "out" / "openapi.json"
     assert main(["openapi", "--output", str(output)]) == 0
     assert json.loads(output.read_text())["info"]["title"] == "Foxeo API"
 
 
 @pytest.fixture
-def sql_sync(database_url: str):
+def sql_sync(database_url: str) -> Callable[[str], str]:
     import asyncio
 
     import asyncpg
@@ -75,7 +78,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait_until(condition, timeout: float) -> bool:
+def _wait_until(condition: Callable[[], bool], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
@@ -100,7 +103,7 @@ def _healthy(port: int) -> bool:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_serve_stops_its_embedded_postgres_on_either_signal(sig) -> None:
+def test_serve_stops_its_embedded_postgres_on_either_signal(sig: signal.Signals) -> None:
     # Not pytest's tmp_path: its parents are closed to the user the embedded server runs as.
     data_dir = Path(tempfile.mkdtemp(prefix="foxeo-serve-"))
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -15,7 +16,7 @@ from tests.conftest import PgServer
 
 
 @pytest.fixture
-async def empty_database(pg_server: PgServer):
+async def empty_database(pg_server: PgServer) -> AsyncIterator[str]:
     name = f"m_{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(pg_server.admin_dsn)
     await conn.execute(f'create database "{name}"')
@@ -26,7 +27,7 @@ async def empty_database(pg_server: PgServer):
     await conn.close()
 
 
-async def test_concurrent_runs_apply_each_migration_once(empty_database) -> None:
+async def test_concurrent_runs_apply_each_migration_once(empty_database: str) -> None:
     results = await asyncio.gather(migrate(empty_database), migrate(empty_database))
     applied = sorted(results, key=len)
     assert applied[0] == [] and applied[1] == [p.stem for p in sorted(MIGRATIONS_DIR.glob("*.sql"))]
@@ -39,7 +40,7 @@ async def test_concurrent_runs_apply_each_migration_once(empty_database) -> None
         await conn.close()
 
 
-async def test_an_edited_applied_migration_is_refused(empty_database, tmp_path: Path) -> None:
+async def test_an_edited_applied_migration_is_refused(empty_database: str, tmp_path: Path) -> None:
     for path in sorted(MIGRATIONS_DIR.glob("*.sql"))[:1]:
         shutil.copy(path, tmp_path / path.name)
     await migrate(empty_database, tmp_path)
@@ -55,7 +56,7 @@ async def test_an_edited_applied_migration_is_refused(empty_database, tmp_path: 
         await conn.close()
 
 
-async def test_a_failing_migration_is_rolled_back_and_not_recorded(empty_database, tmp_path: Path) -> None:
+async def test_a_failing_migration_is_rolled_back_and_not_recorded(empty_database: str, tmp_path: Path) -> None:
     (tmp_path / "0001_ok.sql").write_text("create table public.ok_t (id int);")
     (tmp_path / "0002_bad.sql").write_text("create table public.bad_t (id int); select 1/0;")
     with pytest.raises(asyncpg.DivisionByZeroError):
@@ -68,7 +69,7 @@ async def test_a_failing_migration_is_rolled_back_and_not_recorded(empty_databas
         await conn.close()
 
 
-async def test_bootstrap_gives_plain_postgres_what_supabase_has(empty_database) -> None:
+async def test_bootstrap_gives_plain_postgres_what_supabase_has(empty_database: str) -> None:
     await migrate(empty_database)
     conn = await asyncpg.connect(empty_database)
     try:

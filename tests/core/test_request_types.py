@@ -30,6 +30,7 @@ def _json_bodies() -> list[tuple[str, Any]]:
                 for param in route.dependant.body_params:
                     # Multipart form fields are text by nature; only JSON bodies are checked here.
                     if type(param.field_info) is Body:
+                        assert route.methods is not None  # an APIRoute always has its methods
                         bodies.append((f"{sorted(route.methods)[0]} {route.path}", param.field_info.annotation))
     return bodies
 
@@ -65,7 +66,7 @@ def test_the_guard_sees_the_request_bodies() -> None:
 
 
 @pytest.mark.parametrize("route, annotation", BODIES, ids=[route for route, _ in BODIES])
-def test_request_bodies_use_strict_types(route, annotation) -> None:
+def test_request_bodies_use_strict_types(route: str, annotation: Any) -> None:
     found: list[str] = []
     _lax_fields(TypeAdapter(annotation).core_schema, "body", found)
     assert not found, f"{route}: {found}"
@@ -97,7 +98,7 @@ def test_the_guard_catches_lax_fields() -> None:
         ("services.validations.schemas.ApproveInput", {"round": 1.0}, "round"),
     ],
 )
-def test_lax_coercions_are_refused(model, body, field) -> None:
+def test_lax_coercions_are_refused(model: str, body: dict[str, Any], field: str) -> None:
     module, _, name = model.rpartition(".")
     cls = getattr(__import__(module, fromlist=[name]), name)
     with pytest.raises(ValidationError) as refused:
@@ -137,7 +138,9 @@ def _errors(model: type[BaseModel], body: dict[str, Any]) -> set[tuple[str, tupl
 
 
 @pytest.mark.parametrize("route, model, name, nullable", _null_cases(), ids=[f"{c[0]} {c[2]}" for c in _null_cases()])
-def test_null_is_accepted_exactly_where_the_schema_declares_it(route, model, name, nullable) -> None:
+def test_null_is_accepted_exactly_where_the_schema_declares_it(
+    route: str, model: type[BaseModel], name: str, nullable: bool
+) -> None:
     # Compared with the errors of an empty body: other required fields or a model rule may refuse it.
     refused = bool(_errors(model, {name: None}) - _errors(model, {}))
     assert refused != nullable, f"{route}: {name} is declared {'' if nullable else 'not '}nullable"

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import Any, TypedDict
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import Connection, inspect
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine.interfaces import ReflectedColumn
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.types import TypeEngine
 
 import services
 from services.core.tables import metadata
@@ -24,17 +27,23 @@ def load_all_tables() -> None:
                 raise
 
 
-def type_name(sql_type: object) -> str:
-    return str(sql_type.compile(dialect=postgresql.dialect())).lower()  # type: ignore[attr-defined]
+def type_name(sql_type: TypeEngine[Any]) -> str:
+    # SQLAlchemy leaves its dialect constructors unannotated.
+    return str(sql_type.compile(dialect=postgresql.dialect())).lower()  # type: ignore[no-untyped-call]
+
+
+class ReflectedTable(TypedDict):
+    columns: dict[str, ReflectedColumn]
+    pk: set[str]
 
 
 @pytest.fixture
-async def reflected(database_url: str):
+async def reflected(database_url: str) -> dict[str, ReflectedTable]:
     engine = create_async_engine(database_url.replace("postgresql://", "postgresql+asyncpg://", 1))
     try:
         async with engine.connect() as conn:
 
-            def read(sync_conn):
+            def read(sync_conn: Connection) -> dict[str, ReflectedTable]:
                 inspector = inspect(sync_conn)
                 return {
                     t: {
@@ -49,7 +58,7 @@ async def reflected(database_url: str):
         await engine.dispose()
 
 
-async def test_definitions_match_the_migrated_database(reflected) -> None:
+async def test_definitions_match_the_migrated_database(reflected: dict[str, ReflectedTable]) -> None:
     load_all_tables()
     problems = []
     for table in metadata.tables.values():
