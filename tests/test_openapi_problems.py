@@ -27,19 +27,19 @@ def operations(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return [(f"{method.upper()} {path}", op) for path, ops in spec["paths"].items() for method, op in ops.items()]
 
 
-def test_fastapi_validation_schemas_are_gone(spec) -> None:
+def test_fastapi_validation_schemas_are_gone(spec: dict[str, Any]) -> None:
     assert "HTTPValidationError" not in json.dumps(spec)
     assert "ValidationError" not in spec["components"]["schemas"]
 
 
-def test_every_error_response_is_a_problem(spec) -> None:
+def test_every_error_response_is_a_problem(spec: dict[str, Any]) -> None:
     for name, op in operations(spec):
         for status, response in op["responses"].items():
             if status[0] in "45":
                 assert response["content"] == {"application/problem+json": {"schema": PROBLEM_REF}}, (name, status)
 
 
-def test_routes_document_what_any_body_or_parameter_can_cause(spec) -> None:
+def test_routes_document_what_any_body_or_parameter_can_cause(spec: dict[str, Any]) -> None:
     for name, op in operations(spec):
         expected = set()
         if "requestBody" in op:
@@ -49,7 +49,7 @@ def test_routes_document_what_any_body_or_parameter_can_cause(spec) -> None:
         assert expected <= set(op["responses"]), (name, sorted(expected - set(op["responses"])))
 
 
-def test_problem_schema_documents_field_errors(spec) -> None:
+def test_problem_schema_documents_field_errors(spec: dict[str, Any]) -> None:
     problem = spec["components"]["schemas"]["Problem"]
     assert problem["properties"]["detail"]["type"] == "string"
     errors = problem["properties"]["errors"]["anyOf"][0]
@@ -66,7 +66,7 @@ def assert_is_problem(body: dict[str, Any], status: int, spec: dict[str, Any]) -
         assert set(error) == {"field", "message", "type"}, error
 
 
-async def test_malformed_json_is_a_400_problem(client: httpx.AsyncClient, operator: User, spec) -> None:
+async def test_malformed_json_is_a_400_problem(client: httpx.AsyncClient, operator: User, spec: dict[str, Any]) -> None:
     r = await client.post(
         "/api/v1/clients",
         content=b'{"company_name": ',
@@ -78,7 +78,7 @@ async def test_malformed_json_is_a_400_problem(client: httpx.AsyncClient, operat
     assert_is_problem(r.json(), 400, spec)
 
 
-async def test_invalid_input_is_a_422_problem_naming_the_field(client: httpx.AsyncClient, operator: User, spec) -> None:
+async def test_invalid_input_is_a_422_problem_naming_the_field(client: httpx.AsyncClient, operator: User, spec: dict[str, Any]) -> None:
     r = await client.post("/api/v1/clients", json={"company_name": ""}, headers=operator.headers)
     assert r.status_code == 422
     assert_is_problem(r.json(), 422, spec)
@@ -89,7 +89,7 @@ async def test_invalid_input_is_a_422_problem_naming_the_field(client: httpx.Asy
     assert r.json()["errors"][0]["field"] == "client_id"
 
 
-async def test_oversized_body_is_a_413_problem(client: httpx.AsyncClient, operator: User, spec) -> None:
+async def test_oversized_body_is_a_413_problem(client: httpx.AsyncClient, operator: User, spec: dict[str, Any]) -> None:
     body = b'{"company_name": "' + b"x" * (1024 * 1024) + b'"}'
     r = await client.post(
         "/api/v1/clients", content=body, headers={**operator.headers, "content-type": "application/json"}

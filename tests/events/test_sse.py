@@ -4,11 +4,15 @@ with Last-Event-ID replays from the database, and one LISTEN connection serves e
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 
 from tests.conftest import Tenant, User
 from tests.events.conftest import OpenStream
@@ -16,15 +20,17 @@ from tests.events.conftest import OpenStream
 
 async def _conversation(client: httpx.AsyncClient, user: User, tenant: Tenant) -> str:
     r = await client.put(f"/api/v1/chat/clients/{tenant.id}/conversation", headers=user.headers)
-    return r.json()["id"]
+    conversation_id: str = r.json()["id"]
+    return conversation_id
 
 
-async def _send(client: httpx.AsyncClient, user: User, conversation, body):
+async def _send(client: httpx.AsyncClient, user: User, conversation: str, body: str) -> dict[str, Any]:
     r = await client.post(
         f"/api/v1/chat/conversations/{conversation}/messages", headers=user.headers, json={"body": body}
     )
     assert r.status_code == 201, r.text
-    return r.json()
+    message: dict[str, Any] = r.json()
+    return message
 
 
 async def test_a_committed_message_reaches_the_other_side_and_never_another_client(
@@ -189,12 +195,13 @@ async def test_open_streams_hold_no_request_transaction_nor_pooled_connection(
     from api.deps import get_session
     from api.routers.events import router
 
-    def calls(dependant):
+    def calls(dependant: Dependant) -> Iterator[Callable[..., Any] | None]:
         for dependency in dependant.dependencies:
             yield dependency.call
             yield from calls(dependency)
 
     (route,) = router.routes
+    assert isinstance(route, APIRoute)
     assert get_session not in set(calls(route.dependant))
     streams = [await open_stream(tenant_a.member) for _ in range(app.state.db.pool_size + 2)]
     for stream in streams:
