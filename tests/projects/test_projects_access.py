@@ -4,6 +4,8 @@ the operator's tasks and templates stay the operator's."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
+from uuid import UUID
 
 import asyncpg
 import httpx
@@ -14,7 +16,12 @@ from tests.projects.kit import Projects
 API = "/api/v1"
 
 
-def routes(project_id, step_id, task_id, template_id, client_id):
+Ids = UUID | str
+
+
+def routes(
+    project_id: Ids, step_id: Ids, task_id: Ids, template_id: Ids, client_id: Ids
+) -> list[tuple[str, str, dict[str, Any] | None, int]]:
     """Every projects route as (method, path, body, status for a member of the project's client)."""
     p, s = f"{API}/projects/{project_id}", step_id
     return [
@@ -43,7 +50,10 @@ def routes(project_id, step_id, task_id, template_id, client_id):
     ]
 
 
-async def _arranged(client: httpx.AsyncClient, operator: User, tenant: Tenant, pj: Projects):
+async def _arranged(
+    client: httpx.AsyncClient, operator: User, tenant: Tenant, pj: Projects
+) -> tuple[str, str, str, str]:
+    """The ids of a project, its first step, a task and a journey template."""
     project = await pj.project(tenant.id)
     template = await pj.template()
     r = await client.post(f"{API}/projects/{project['id']}/tasks", headers=operator.headers, json={"title": "T"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import asyncpg
 import httpx
@@ -72,7 +73,7 @@ async def test_positions_stay_dense_through_insert_remove_and_reorder(
     project = await pj.project(tenant_a.id, steps=("A", "B", "C"))
     base = f"{API}/projects/{project['id']}"
 
-    async def titles():
+    async def titles() -> list[str]:
         rows = await sql.fetch(
             "select title, position from project_steps where project_id = $1 order by position",
             uuid.UUID(project["id"]),
@@ -136,7 +137,11 @@ async def test_list_filters_and_keyset_pagination(
     await pj.project(tenant_b.id, name="B0", kind="evolution", steps=())
     seen, cursor = [], None
     while True:
-        params = {"client_id": str(tenant_a.id), "limit": 2, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, str | int] = {
+            "client_id": str(tenant_a.id),
+            "limit": 2,
+            **({"cursor": cursor} if cursor else {}),
+        }
         page = (await client.get(f"{API}/projects", params=params, headers=operator.headers)).json()
         seen += [p["name"] for p in page["items"]]
         cursor = page["next_cursor"]
@@ -161,7 +166,12 @@ async def test_list_filters_and_keyset_pagination(
     ],
 )
 async def test_invalid_project_input_is_422_and_writes_nothing(
-    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection, body, field
+    client: httpx.AsyncClient,
+    operator: User,
+    tenant_a: Tenant,
+    sql: asyncpg.Connection,
+    body: dict[str, Any],
+    field: str,
 ) -> None:
     r = await client.post(f"{API}/projects", headers=operator.headers, json={"client_id": str(tenant_a.id), **body})
     assert r.status_code == 422, r.text

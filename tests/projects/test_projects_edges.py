@@ -16,13 +16,13 @@ from tests.projects.kit import Projects
 API = "/api/v1"
 
 
-def _cursor(*values) -> str:
+def _cursor(*values: object) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(values)).decode().rstrip("=")
 
 
 @pytest.mark.parametrize("value", ["abc", [1], 2**63, 1.5, True, None])
 async def test_a_timeline_cursor_that_is_not_ours_is_422(
-    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, pj: Projects, value
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, pj: Projects, value: object
 ) -> None:
     project = await pj.project(tenant_a.id)
     for path in (f"{API}/projects/{project['id']}/timeline", f"{API}/clients/{tenant_a.id}/timeline"):
@@ -87,7 +87,9 @@ async def test_reopening_a_journey_while_another_is_open_is_409(
         (["x"], "2c5ea4c0-4067-11e9-8bad-9b1deb4d3b7d"),
     ],
 )
-async def test_forged_keyset_cursors_are_422_on_every_list(client: httpx.AsyncClient, operator: User, values) -> None:
+async def test_forged_keyset_cursors_are_422_on_every_list(
+    client: httpx.AsyncClient, operator: User, values: tuple[object, object]
+) -> None:
     for path in ("/projects", "/validations", "/validations/queue", "/evolutions"):
         r = await client.get(f"{API}{path}", params={"cursor": _cursor(*values)}, headers=operator.headers)
         assert r.status_code == 422 and r.json()["field"] == "cursor", (path, values, r.text)
