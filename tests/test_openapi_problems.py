@@ -78,7 +78,9 @@ async def test_malformed_json_is_a_400_problem(client: httpx.AsyncClient, operat
     assert_is_problem(r.json(), 400, spec)
 
 
-async def test_invalid_input_is_a_422_problem_naming_the_field(client: httpx.AsyncClient, operator: User, spec: dict[str, Any]) -> None:
+async def test_invalid_input_is_a_422_problem_naming_the_field(
+    client: httpx.AsyncClient, operator: User, spec: dict[str, Any]
+) -> None:
     r = await client.post("/api/v1/clients", json={"company_name": ""}, headers=operator.headers)
     assert r.status_code == 422
     assert_is_problem(r.json(), 422, spec)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -48,7 +49,7 @@ def _sign(body: bytes, secret: str = SECRET) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _webhook_body(fixture_json: Any, name: str) -> bytes:
+def _webhook_body(fixture_json: Callable[[str], Any], name: str) -> bytes:
     data = fixture_json(name)
     data.pop("_source", None)
     return json.dumps(data).encode()
@@ -190,7 +191,7 @@ BOOKING = {
 # ------------------------------------------------------------------------------------------- signatures
 
 
-def test_valid_signature_verifies_and_parses_created(fixture_json: Any) -> None:
+def test_valid_signature_verifies_and_parses_created(fixture_json: Callable[[str], Any]) -> None:
     body = _webhook_body(fixture_json, "calcom_webhook_booking_created")
     event = verify_and_parse_webhook(body, _sign(body), SECRET)
     assert isinstance(event, BookingCreatedEvent)
@@ -207,14 +208,14 @@ def test_valid_signature_verifies_and_parses_created(fixture_json: Any) -> None:
     assert event.dedupe_key == "BOOKING_CREATED:unique-booking-id:2024-01-01T00:00:00+00:00"
 
 
-def test_signature_is_checked_on_raw_bytes_not_reserialised_json(fixture_json: Any) -> None:
+def test_signature_is_checked_on_raw_bytes_not_reserialised_json(fixture_json: Callable[[str], Any]) -> None:
     raw = json.dumps(fixture_json("calcom_webhook_booking_created"), indent=2).encode()
     verify_webhook_signature(raw, _sign(raw).upper(), SECRET)  # hex case is not significant
     with pytest.raises(WebhookSignatureError):
         verify_webhook_signature(json.dumps(json.loads(raw)).encode(), _sign(raw), SECRET)
 
 
-def test_tampered_body_is_refused(fixture_json: Any) -> None:
+def test_tampered_body_is_refused(fixture_json: Callable[[str], Any]) -> None:
     body = _webhook_body(fixture_json, "calcom_webhook_booking_created")
     signature = _sign(body)
     tampered = body.replace(b"guest@example.com", b"evil@example.com")
@@ -223,7 +224,7 @@ def test_tampered_body_is_refused(fixture_json: Any) -> None:
     assert info.value.vendor == "calcom"
 
 
-def test_wrong_secret_is_refused(fixture_json: Any) -> None:
+def test_wrong_secret_is_refused(fixture_json: Callable[[str], Any]) -> None:
     body = _webhook_body(fixture_json, "calcom_webhook_booking_cancelled")
     with pytest.raises(WebhookSignatureError):
         verify_webhook_signature(body, _sign(body, "another-secret"), SECRET)
@@ -250,7 +251,7 @@ def test_signature_header_name() -> None:
 # ------------------------------------------------------------------------------------------- events
 
 
-def test_cancelled_event(fixture_json: Any) -> None:
+def test_cancelled_event(fixture_json: Callable[[str], Any]) -> None:
     event = parse_webhook(_webhook_body(fixture_json, "calcom_webhook_booking_cancelled"))
     assert isinstance(event, BookingCancelledEvent)
     assert event.payload.uid == "unique-booking-identifier"

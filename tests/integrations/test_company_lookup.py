@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -33,13 +34,15 @@ async def _no_sleep(_: float) -> None:
 
 
 @pytest.fixture
-def insee_siret(fixture_json: Any) -> dict[str, Any]:
-    return fixture_json("insee_sirene_siret_v3_response")["response"]
+def insee_siret(fixture_json: Callable[[str], Any]) -> dict[str, Any]:
+    payload: dict[str, Any] = fixture_json("insee_sirene_siret_v3_response")["response"]
+    return payload
 
 
 @pytest.fixture
-def recherche_siret(fixture_json: Any) -> dict[str, Any]:
-    return fixture_json("recherche_entreprises_search_by_siret")["response"]
+def recherche_siret(fixture_json: Callable[[str], Any]) -> dict[str, Any]:
+    payload: dict[str, Any] = fixture_json("recherche_entreprises_search_by_siret")["response"]
+    return payload
 
 
 # ---------------------------------------------------------------------------------------------- INSEE
@@ -88,7 +91,7 @@ async def test_insee_by_siren_reads_the_head_office(insee_siret: dict[str, Any])
     assert company.address is not None
 
 
-async def test_insee_unknown_siret_is_not_found(fixture_json: Any) -> None:
+async def test_insee_unknown_siret_is_not_found(fixture_json: Callable[[str], Any]) -> None:
     body = fixture_json("insee_sirene_error_404")
     body.pop("_source")
     async with respx.mock(assert_all_called=True) as mock:

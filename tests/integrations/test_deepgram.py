@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -142,8 +143,8 @@ DIARIZED: dict[str, Any] = {
 
 
 @pytest.fixture
-def basic(fixture_json: Any) -> dict[str, Any]:
-    body = fixture_json("deepgram_prerecorded_basic")
+def basic(fixture_json: Callable[[str], Any]) -> dict[str, Any]:
+    body: dict[str, Any] = fixture_json("deepgram_prerecorded_basic")
     body.pop("_source")
     return body
 

@@ -14,23 +14,30 @@ from services.core.jobs import registered_handlers
 from services.core.settings import Settings
 from services.core.worker import Worker
 from tests.conftest import Tenant, User
+from tests.integrations.test_livekit import FakeTwirp
 from tests.meetings.conftest import KEY, SECRET
 
 URL = "/api/v1/meetings"
 
 
-async def run_jobs(app: Any) -> None:
+async def run_jobs(app: FastAPI) -> None:
     await Worker(app.state.job_context, registered_handlers()).run_pending()
 
 
 async def start(client: httpx.AsyncClient, user: User, tenant: Tenant, **body: Any) -> dict[str, Any]:
     response = await client.post(URL, json={"client_id": str(tenant.id), **body}, headers=user.headers)
     assert response.status_code == 201, response.text
-    return response.json()
+    meeting: dict[str, Any] = response.json()
+    return meeting
 
 
 async def test_operator_starts_a_hub_meeting_and_the_room_is_created_by_a_job(
-    app: FastAPI, client: httpx.AsyncClient, operator: User, tenant_a: Tenant, twirp, sql: asyncpg.Connection
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    operator: User,
+    tenant_a: Tenant,
+    twirp: tuple[FakeTwirp, str],
+    sql: asyncpg.Connection,
 ) -> None:
     fake, _ = twirp
     fake.add("livekit.RoomService/CreateRoom", api.Room(sid="RM_1", name="x"))
@@ -108,7 +115,7 @@ async def test_recording_needs_consent_and_the_operator(
     operator: User,
     tenant_a: Tenant,
     tenant_b: Tenant,
-    twirp,
+    twirp: tuple[FakeTwirp, str],
     sql: asyncpg.Connection,
 ) -> None:
     fake, _ = twirp

@@ -39,7 +39,7 @@ def diarized() -> dict[str, Any]:
     """The real basic payload's envelope, re-filled with two French speakers; the second utterance is
     labelled speaker 1 but its last two words were diarized to speaker 0 (a mid-utterance change, as in
     real diarized payloads)."""
-    body = json.loads((FIXTURES / "deepgram_prerecorded_basic.json").read_text())
+    body: dict[str, Any] = json.loads((FIXTURES / "deepgram_prerecorded_basic.json").read_text())
     body.pop("_source")
     first = [_word(w, 0.1 + i * 0.4, 0) for i, w in enumerate(["Bonjour", "Alice."])]
     second = [_word(w, 1.5 + i * 0.4, 1) for i, w in enumerate(["Bonjour,", "on", "lance", "le", "site."])]
@@ -59,7 +59,7 @@ def diarized() -> dict[str, Any]:
 
 def completion(content: str) -> dict[str, Any]:
     recorded = json.loads((FIXTURES / "deepseek_chat_completion.json").read_text())["response"]
-    answer = copy.deepcopy(recorded)
+    answer: dict[str, Any] = copy.deepcopy(recorded)
     answer["model"] = "deepseek-flash"
     answer["choices"][0]["message"]["content"] = content
     return answer

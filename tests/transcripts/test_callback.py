@@ -8,11 +8,13 @@ from urllib.parse import urlsplit
 import asyncpg
 import httpx
 import pytest
+import respx
 from fastapi import FastAPI
 
 from services.core.errors import Unauthorized
 from services.transcripts.callback import callback_token, verify_callback_token
 from tests.conftest import Tenant, User
+from tests.integrations.test_livekit import FakeTwirp
 from tests.meetings.test_meetings import URL, run_jobs
 from tests.transcripts.conftest import DEEPSEEK_URL, LISTEN, SUMMARY, completion, diarized
 from tests.transcripts.test_chain import record_meeting
@@ -23,10 +25,10 @@ async def test_long_recording_goes_through_the_callback(
     client: httpx.AsyncClient,
     operator: User,
     tenant_a: Tenant,
-    twirp,
+    twirp: tuple[FakeTwirp, str],
     sql: asyncpg.Connection,
-    vendors,
-    llm,
+    vendors: respx.MockRouter,
+    llm: None,
 ) -> None:
     fake, _ = twirp
     listen = vendors.post(LISTEN).respond(200, json={"request_id": "cb-request-1"})
@@ -77,10 +79,10 @@ async def test_transcripts_are_the_operators_only(
     client: httpx.AsyncClient,
     operator: User,
     tenant_a: Tenant,
-    twirp,
+    twirp: tuple[FakeTwirp, str],
     sql: asyncpg.Connection,
-    vendors,
-    llm,
+    vendors: respx.MockRouter,
+    llm: None,
 ) -> None:
     fake, _ = twirp
     vendors.post(LISTEN).respond(200, json=diarized())

@@ -10,11 +10,13 @@ from uuid import UUID
 
 import asyncpg
 import httpx
+import respx
 from fastapi import FastAPI
 from livekit import api
 
 from services.documents.storage import build_storage
 from tests.conftest import Tenant, User
+from tests.integrations.test_livekit import FakeTwirp
 from tests.meetings.conftest import deliver, egress_ended, room_event
 from tests.meetings.test_meetings import URL, run_jobs, start
 from tests.transcripts.conftest import DEEPSEEK_URL, LISTEN, SUMMARY, completion, diarized
@@ -27,7 +29,7 @@ async def record_meeting(
     client: httpx.AsyncClient,
     operator: User,
     tenant: Tenant,
-    fake,
+    fake: FakeTwirp,
     sql: asyncpg.Connection,
     *,
     duration_ns: int = 300 * 10**9,
@@ -59,10 +61,10 @@ async def test_full_chain(
     client: httpx.AsyncClient,
     operator: User,
     tenant_a: Tenant,
-    twirp,
+    twirp: tuple[FakeTwirp, str],
     sql: asyncpg.Connection,
-    vendors,
-    llm,
+    vendors: respx.MockRouter,
+    llm: None,
 ) -> None:
     fake, _ = twirp
     listen = vendors.post(LISTEN).respond(200, json=diarized())
@@ -151,10 +153,10 @@ async def test_invalid_summary_is_retried_once_then_kept_flagged(
     client: httpx.AsyncClient,
     operator: User,
     tenant_a: Tenant,
-    twirp,
+    twirp: tuple[FakeTwirp, str],
     sql: asyncpg.Connection,
-    vendors,
-    llm,
+    vendors: respx.MockRouter,
+    llm: None,
 ) -> None:
     fake, _ = twirp
     vendors.post(LISTEN).respond(200, json=diarized())
@@ -178,10 +180,10 @@ async def test_a_refused_transcription_fails_the_meeting_with_its_reason(
     client: httpx.AsyncClient,
     operator: User,
     tenant_a: Tenant,
-    twirp,
+    twirp: tuple[FakeTwirp, str],
     sql: asyncpg.Connection,
-    vendors,
-    llm,
+    vendors: respx.MockRouter,
+    llm: None,
 ) -> None:
     fake, _ = twirp
     error = {
@@ -203,10 +205,10 @@ async def test_transient_failures_retry_then_fail_visibly_when_exhausted(
     client: httpx.AsyncClient,
     operator: User,
     tenant_a: Tenant,
-    twirp,
+    twirp: tuple[FakeTwirp, str],
     sql: asyncpg.Connection,
-    vendors,
-    llm,
+    vendors: respx.MockRouter,
+    llm: None,
 ) -> None:
     fake, _ = twirp
     listen = vendors.post(LISTEN).respond(503, json={"err_code": "Service Unavailable", "err_msg": "busy"})
@@ -229,10 +231,10 @@ async def test_lab_action_items_become_journey_steps_or_homework(
     operator: User,
     tenant_a: Tenant,
     tenant_b: Tenant,
-    twirp,
+    twirp: tuple[FakeTwirp, str],
     sql: asyncpg.Connection,
-    vendors,
-    llm,
+    vendors: respx.MockRouter,
+    llm: None,
 ) -> None:
     fake, _ = twirp
     vendors.post(LISTEN).respond(200, json=diarized())
