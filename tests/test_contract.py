@@ -27,17 +27,19 @@ PUBLIC_TAGS = {"health", "storage", "webhooks"}
 
 
 @pytest.fixture(scope="module")
-def app():
+def app() -> FastAPI:
     return create_app(Settings(SUPABASE_JWT_SECRET="x" * 40, DATABASE_URL="postgresql://unused/db"))
 
 
-def api_routes(app: FastAPI):
+def api_routes(app: FastAPI) -> list[tuple[str, APIRoute]]:
     """Every API route with its full path. Included routers are not copied into `app.routes` (they
     appear there as one entry each): filtering `app.routes` alone found no route at all, and every
     sweep below passed without checking anything."""
-    routes = [
-        (c.path, c.original_route) for c in iter_route_contexts(app.routes) if isinstance(c.original_route, APIRoute)
-    ]
+    routes: list[tuple[str, APIRoute]] = []
+    for c in iter_route_contexts(app.routes):
+        if isinstance(c.original_route, APIRoute):
+            assert c.path is not None  # every API route is served at a path
+            routes.append((c.path, c.original_route))
     assert len(routes) > 50, "the route sweep sees too few routes"
     return routes
 
@@ -53,6 +55,7 @@ def test_every_route_has_a_tag_docstring_and_stable_operation_id(app: FastAPI) -
     for path, route in api_routes(app):
         assert len(route.tags) == 1, path
         assert route.description or route.endpoint.__doc__, f"{path} has no docstring"
+        assert route.methods is not None  # an APIRoute always has its methods
         for method in route.methods:
             operation_id = operations[re.sub(r":\w+}", "}", path)][method.lower()]["operationId"]
             assert re.fullmatch(rf"{route.tags[0]}-[a-z_]+", operation_id), operation_id
@@ -88,6 +91,7 @@ async def _sweep_without_token(app: FastAPI, client: httpx.AsyncClient) -> None:
         if set(route.tags) & PUBLIC_TAGS:
             continue
         path = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), template)
+        assert route.methods is not None  # an APIRoute always has its methods
         for method in route.methods:
             r = await client.request(method, path)
             assert r.status_code == 401, f"{method} {template} -> {r.status_code}"

@@ -19,7 +19,7 @@ async def _delete(sql: asyncpg.Connection, user: User, *, soft: bool) -> None:
         await sql.execute("delete from auth.users where id = $1", user.id)
 
 
-def _assert_refused(r) -> None:
+def _assert_refused(r: httpx.Response) -> None:
     assert r.status_code == 401, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert "no longer exists" in r.json()["detail"]
@@ -28,7 +28,7 @@ def _assert_refused(r) -> None:
 
 @pytest.mark.parametrize("soft", [False, True])
 async def test_a_deleted_operator_cannot_create_clients(
-    client: httpx.AsyncClient, operator: User, sql: asyncpg.Connection, soft
+    client: httpx.AsyncClient, operator: User, sql: asyncpg.Connection, soft: bool
 ) -> None:
     assert (await client.get("/api/v1/me", headers=operator.headers)).status_code == 200  # seen before
     await _delete(sql, operator, soft=soft)
@@ -39,7 +39,7 @@ async def test_a_deleted_operator_cannot_create_clients(
 
 @pytest.mark.parametrize("soft", [False, True])
 async def test_a_deleted_member_cannot_post_in_the_chat(
-    client: httpx.AsyncClient, tenant_a: Tenant, sql: asyncpg.Connection, soft
+    client: httpx.AsyncClient, tenant_a: Tenant, sql: asyncpg.Connection, soft: bool
 ) -> None:
     r = await client.put(f"/api/v1/chat/clients/{tenant_a.id}/conversation", headers=tenant_a.member.headers)
     assert r.status_code == 200, r.text

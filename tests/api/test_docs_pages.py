@@ -10,7 +10,7 @@ import pytest
 
 
 @pytest.mark.parametrize("page", ["/docs", "/redoc"])
-async def test_docs_pages_reference_only_local_assets(client: httpx.AsyncClient, page) -> None:
+async def test_docs_pages_reference_only_local_assets(client: httpx.AsyncClient, page: str) -> None:
     r = await client.get(page)
     assert r.status_code == 200
     assert "default-src 'self'" in r.headers["content-security-policy"]

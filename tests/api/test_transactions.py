@@ -38,12 +38,13 @@ def routes(app: FastAPI) -> None:
     app.add_api_route("/test/refuse", writes_then_refuses, methods=["POST"])
 
 
-async def display_name(sql: asyncpg.Connection, user: User):
-    return await sql.fetchval("select display_name from profiles where user_id = $1", user.id)
+async def display_name(sql: asyncpg.Connection, user: User) -> str | None:
+    name: str | None = await sql.fetchval("select display_name from profiles where user_id = $1", user.id)
+    return name
 
 
 async def test_a_commit_that_rolled_back_is_a_500_not_a_200(
-    client: httpx.AsyncClient, routes, tenant_a: Tenant, sql: asyncpg.Connection
+    client: httpx.AsyncClient, routes: None, tenant_a: Tenant, sql: asyncpg.Connection
 ) -> None:
     r = await client.post("/test/swallow", headers={**tenant_a.member.headers, "X-Request-ID": "tx-1"})
     assert r.status_code == 500, r.text
@@ -52,7 +53,7 @@ async def test_a_commit_that_rolled_back_is_a_500_not_a_200(
 
 
 async def test_an_error_after_a_write_rolls_it_back(
-    client: httpx.AsyncClient, routes, tenant_a: Tenant, sql: asyncpg.Connection
+    client: httpx.AsyncClient, routes: None, tenant_a: Tenant, sql: asyncpg.Connection
 ) -> None:
     r = await client.post("/test/refuse", headers=tenant_a.member.headers)
     assert r.status_code == 409 and r.json()["code"] == "conflict"
@@ -60,7 +61,7 @@ async def test_an_error_after_a_write_rolls_it_back(
 
 
 async def test_an_unexpected_error_is_a_500_problem_with_the_request_id_and_nothing_written(
-    app: FastAPI, routes, tenant_a: Tenant, sql: asyncpg.Connection
+    app: FastAPI, routes: None, tenant_a: Tenant, sql: asyncpg.Connection
 ) -> None:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:

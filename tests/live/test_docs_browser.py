@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.conftest import Tenant, User
+
+if TYPE_CHECKING:  # imported for real below only when installed (importorskip)
+    from playwright.async_api import Page, Route
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright_api = pytest.importorskip(
@@ -32,7 +35,7 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-async def page(live_server: str) -> AsyncIterator[tuple[Any, list[str], list[str]]]:
+async def page(live_server: str) -> AsyncIterator[tuple[Page, list[str], list[str]]]:
     """A page that may only talk to the live server; yields it with the refused URLs and page errors."""
     async with playwright_api.async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -41,7 +44,7 @@ async def page(live_server: str) -> AsyncIterator[tuple[Any, list[str], list[str
             refused: list[str] = []
             errors: list[str] = []
 
-            async def local_only(route: Any) -> None:
+            async def local_only(route: Route) -> None:
                 if route.request.url.startswith(live_server):
                     await route.continue_()
                 else:
@@ -56,7 +59,7 @@ async def page(live_server: str) -> AsyncIterator[tuple[Any, list[str], list[str
 
 
 async def test_swagger_ui_runs_an_operation_with_a_dev_token(
-    page, live_server: str, operator: User, tenant_a: Tenant
+    page: tuple[Page, list[str], list[str]], live_server: str, operator: User, tenant_a: Tenant
 ) -> None:
     tab, refused, errors = page
     expect = playwright_api.expect
@@ -80,7 +83,7 @@ async def test_swagger_ui_runs_an_operation_with_a_dev_token(
     assert errors == []
 
 
-async def test_redoc_renders_the_api(page, live_server: str) -> None:
+async def test_redoc_renders_the_api(page: tuple[Page, list[str], list[str]], live_server: str) -> None:
     tab, refused, errors = page
     expect = playwright_api.expect
     await tab.goto(f"{live_server}/redoc")

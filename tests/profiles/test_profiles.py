@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 import httpx
 import pytest
@@ -64,7 +66,7 @@ async def test_patch_merges_nested_preferences(
     ],
 )
 async def test_invalid_preferences_are_422_and_nothing_changes(
-    client: httpx.AsyncClient, tenant_a: Tenant, sql: asyncpg.Connection, body, field
+    client: httpx.AsyncClient, tenant_a: Tenant, sql: asyncpg.Connection, body: dict[str, Any], field: str
 ) -> None:
     assert (await client.get("/api/v1/me", headers=tenant_a.member.headers)).status_code == 200
     r = await client.patch("/api/v1/me", headers=tenant_a.member.headers, json=body)
@@ -100,18 +102,19 @@ async def test_users_never_see_each_others_profile(
     ],
 )
 async def test_preferences_written_around_the_api_read_as_defaults(
-    client: httpx.AsyncClient, tenant_a: Tenant, sql: asyncpg.Connection, column, stored
+    client: httpx.AsyncClient, tenant_a: Tenant, sql: asyncpg.Connection, column: str, stored: str
 ) -> None:
     """supabase-js can update the row under RLS: a shape the API would refuse is no 500 on /me."""
     await sql.execute("insert into profiles (user_id) values ($1)", tenant_a.member.id)
     await sql.execute(f"update profiles set {column} = $2::jsonb where user_id = $1", tenant_a.member.id, stored)
     r = await client.get("/api/v1/me", headers=tenant_a.member.headers)
     assert r.status_code == 200, r.text
-    defaults = {
+    defaults_by_column: dict[str, dict[str, Any]] = {
         "quiet_hours": {"enabled": False, "start": "22:00", "end": "08:00", "time_zone": "Europe/Paris"},
         "notification_prefs": {"chat": {"enabled": True, "sound": True, "badge": True, "priority": "normal"}},
         "onboarding": {"first_launch_done": False, "tooltips_seen": []},
-    }[column]
+    }
+    defaults = defaults_by_column[column]
     assert defaults.items() <= r.json()[column].items()
     r = await client.patch("/api/v1/me", json={"theme": "dark"}, headers=tenant_a.member.headers)
     assert r.status_code == 200, r.text
@@ -131,7 +134,7 @@ async def test_preferences_written_around_the_api_read_as_defaults(
     ],
 )
 async def test_null_or_lax_values_in_preferences_are_422_naming_the_field(
-    client: httpx.AsyncClient, operator: User, sql: asyncpg.Connection, body, field
+    client: httpx.AsyncClient, operator: User, sql: asyncpg.Connection, body: dict[str, Any], field: str
 ) -> None:
     r = await client.patch("/api/v1/me", headers=operator.headers, json=body)
     assert r.status_code == 422, r.text
