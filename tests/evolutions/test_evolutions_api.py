@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import asyncpg
 import httpx
@@ -13,7 +14,7 @@ from tests.conftest import Tenant, User, World
 API = "/api/v1"
 
 
-async def ask(client: httpx.AsyncClient, tenant: Tenant, **fields):
+async def ask(client: httpx.AsyncClient, tenant: Tenant, **fields: Any) -> dict[str, Any]:
     body = {
         "client_id": str(tenant.id),
         "title": "Export comptable",
@@ -23,15 +24,19 @@ async def ask(client: httpx.AsyncClient, tenant: Tenant, **fields):
     }
     r = await client.post(f"{API}/evolutions", headers=tenant.member.headers, json=body)
     assert r.status_code == 201, r.text
-    return r.json()
+    evolution: dict[str, Any] = r.json()
+    return evolution
 
 
-async def move(client: httpx.AsyncClient, operator: User, evolution_id, status, **fields):
+async def move(
+    client: httpx.AsyncClient, operator: User, evolution_id: str, status: str, **fields: Any
+) -> dict[str, Any]:
     r = await client.post(
         f"{API}/evolutions/{evolution_id}/status", headers=operator.headers, json={"status": status, **fields}
     )
     assert r.status_code == 200, r.text
-    return r.json()
+    moved: dict[str, Any] = r.json()
+    return moved
 
 
 async def test_full_workflow_creates_and_drives_the_evolution_project(
@@ -154,7 +159,7 @@ async def test_operator_edits_and_lists(
     ],
 )
 async def test_invalid_request_is_422_and_writes_nothing(
-    client: httpx.AsyncClient, tenant_b: Tenant, sql: asyncpg.Connection, body, field
+    client: httpx.AsyncClient, tenant_b: Tenant, sql: asyncpg.Connection, body: dict[str, Any], field: str
 ) -> None:
     r = await client.post(
         f"{API}/evolutions", headers=tenant_b.member.headers, json={"client_id": str(tenant_b.id), **body}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from uuid import UUID
 
 import asyncpg
 import httpx
@@ -14,7 +15,7 @@ API = "/api/v1"
 ONE_DEFAULTS = {"home", "documents", "chat", "agenda", "visio", "lab_history", "evolutions"}
 
 
-async def _config(sql: asyncpg.Connection, client_id):
+async def _config(sql: asyncpg.Connection, client_id: UUID) -> asyncpg.Record:
     return await sql.fetchrow(
         "select dashboard_type, active_modules, elio_lab_enabled from client_configs where client_id = $1", client_id
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
+from uuid import UUID
 
 import asyncpg
 import httpx
@@ -15,12 +17,15 @@ from tests.projects.kit import Projects
 API = "/api/v1"
 
 
-async def submit(client: httpx.AsyncClient, member: User, step_id, message="Voici mon travail", **fields):
+async def submit(
+    client: httpx.AsyncClient, member: User, step_id: str | UUID, message: str = "Voici mon travail", **fields: Any
+) -> dict[str, Any]:
     r = await client.post(
         f"{API}/validations", headers=member.headers, json={"step_id": str(step_id), "message": message, **fields}
     )
     assert r.status_code == 201, r.text
-    return r.json()
+    request: dict[str, Any] = r.json()
+    return request
 
 
 async def test_submit_request_changes_resubmit_approve(
@@ -165,8 +170,10 @@ async def test_a_step_under_validation_is_not_changed_by_hand_nor_removed(
     assert r.status_code == 200
 
 
-async def _documents(sql: asyncpg.Connection, client_id, count=1, visibility="shared"):
-    return [
+async def _documents(
+    sql: asyncpg.Connection, client_id: UUID, count: int = 1, visibility: str = "shared"
+) -> list[UUID]:
+    ids: list[UUID] = [
         await sql.fetchval(
             "insert into documents (client_id, title, phase, visibility) values ($1, 'Doc', 'lab', $2) returning id",
             client_id,
@@ -174,6 +181,7 @@ async def _documents(sql: asyncpg.Connection, client_id, count=1, visibility="sh
         )
         for _ in range(count)
     ]
+    return ids
 
 
 async def test_attached_documents_must_be_the_clients_own(
@@ -265,7 +273,7 @@ async def test_queue_oldest_first_with_filters_counts_and_pages(
 
 @pytest.mark.parametrize("second", ["approve", "request-changes", "reject"])
 async def test_racing_decisions_one_wins_the_other_gets_409(
-    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection, pj: Projects, second
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection, pj: Projects, second: str
 ) -> None:
     journey = await pj.journey(tenant_a.id)
     request = await submit(client, tenant_a.member, journey["steps"][0]["id"])

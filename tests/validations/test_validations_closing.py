@@ -3,6 +3,8 @@ project is reopened the step can be submitted again or moved by hand."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 import httpx
 import pytest
@@ -13,15 +15,16 @@ from tests.projects.kit import Projects
 API = "/api/v1"
 
 
-async def _submit(client: httpx.AsyncClient, member: User, step_id, **fields):
+async def _submit(client: httpx.AsyncClient, member: User, step_id: str, **fields: Any) -> dict[str, Any]:
     r = await client.post(f"{API}/validations", headers=member.headers, json={"step_id": str(step_id), **fields})
     assert r.status_code == 201, r.text
-    return r.json()
+    request: dict[str, Any] = r.json()
+    return request
 
 
 @pytest.mark.parametrize("closing", ["done", "cancelled"])
 async def test_closing_a_project_closes_its_open_requests(
-    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection, pj: Projects, closing
+    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection, pj: Projects, closing: str
 ) -> None:
     project = await pj.project(tenant_a.id, steps=("A", "B"))
     pending = await _submit(client, tenant_a.member, project["steps"][0]["id"])
