@@ -20,7 +20,8 @@ from fastapi import FastAPI
 
 from tests.conftest import World
 from tests.contract.routes import api_routes
-from tests.contract.seed import PDF, seed
+from tests.contract.seed import seed
+from tests.documents.kit import PDF
 
 # Path parameter → what it names; the seeded world (tests/contract/seed.py) builds one of each per client.
 TENANT_SCOPED = {
@@ -125,6 +126,10 @@ async def test_every_route_with_a_path_parameter_is_in_the_matrix(app: FastAPI) 
     assert set(BODIES) <= {f"{m} {p}" for m, p in scoped_routes(app)}, "stale BODIES"
 
 
+def _no_body(ids: Ids) -> dict[str, Any]:
+    return {}
+
+
 async def snapshot(sql: asyncpg.Connection) -> dict[str, tuple[int, str | None]]:
     state = {}
     for (table,) in await sql.fetch(_TABLES):
@@ -146,7 +151,7 @@ async def test_no_member_reaches_another_clients_resources(
         for intruder, owner in ((seeded.a.tenant.member, seeded.b), (seeded.b.tenant.member, seeded.a)):
             ids = {**seeded.shared, **owner.ids}
             url = fill(path, ids)
-            body = BODIES.get(f"{method} {path}", lambda _: {})(ids)
+            body = BODIES.get(f"{method} {path}", _no_body)(ids)
             r = await client.request(method, url, headers=intruder.headers, **body)
             assert r.status_code in (403, 404), f"{method} {path} by {intruder.email}: {r.status_code} {r.text}"
         after = await snapshot(sql)

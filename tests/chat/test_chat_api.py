@@ -193,7 +193,7 @@ async def test_attachments_are_shared_documents_of_the_same_client(
 ) -> None:
     conversation = (await open_conversation(tenant_a.member, tenant_a))["id"]
 
-    async def document(tenant: Tenant, visibility="shared"):
+    async def document(tenant: Tenant, visibility: str = "shared") -> str:
         return str(
             await sql.fetchval(
                 "insert into documents (client_id, title, phase, visibility)"
@@ -364,7 +364,7 @@ async def test_every_chat_route_refuses_anonymous(
 
 @pytest.mark.parametrize("body", ["Bonjour\x00 MiKL", "bell\x07", "c1\x85"])
 async def test_control_characters_in_a_message_are_refused_not_stripped(
-    client: httpx.AsyncClient, tenant_a: Tenant, sql: asyncpg.Connection, open_conversation: OpenConversation, body
+    client: httpx.AsyncClient, tenant_a: Tenant, sql: asyncpg.Connection, open_conversation: OpenConversation, body: str
 ) -> None:
     conversation = (await open_conversation(tenant_a.member, tenant_a))["id"]
     url = f"/api/v1/chat/conversations/{conversation}/messages"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import asyncpg
 import httpx
@@ -128,8 +129,8 @@ async def test_dependency_cycles_are_refused(client: httpx.AsyncClient, operator
     assert r.status_code == 422 and "itself" in r.json()["detail"]
 
 
-def _nested(depth: int) -> dict:
-    value: dict = {}
+def _nested(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {}
     for _ in range(depth - 1):
         value = {"k": value}
     return value
@@ -148,7 +149,12 @@ def _nested(depth: int) -> dict:
     ],
 )
 async def test_free_form_json_is_bounded_and_encodable(
-    client: httpx.AsyncClient, operator: User, tenant_a: Tenant, sql: asyncpg.Connection, body, field
+    client: httpx.AsyncClient,
+    operator: User,
+    tenant_a: Tenant,
+    sql: asyncpg.Connection,
+    body: dict[str, Any],
+    field: str,
 ) -> None:
     url = f"/api/v1/clients/{tenant_a.id}/config"
     # httpx's encoder refuses lone surrogates: send the JSON text with them escaped, as a browser would.
