@@ -102,7 +102,7 @@ def fill(path: str, ids: Ids) -> str:
     return _PARAMETER.sub(lambda m: ids[m.group(1)], path)
 
 
-def scoped_routes(app: Any) -> list[tuple[str, str]]:
+def scoped_routes(app: FastAPI) -> list[tuple[str, str]]:
     """(method, path) of every route with a client-owned resource in its path."""
     return sorted(
         (method, route.path)

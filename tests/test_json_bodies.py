@@ -5,7 +5,6 @@ route was never seen answering successfully, so a new list or detail route joins
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -21,7 +20,7 @@ REQUIRED_QUERY = {"/api/v1/meetings": ("client_id",), "/api/v1/transcripts": ("m
 NOT_JSON = {"GET /api/v1/events", "GET /api/v1/storage/object/sign/{bucket}/{path:path}"}
 
 
-def json_get_routes(app: Any) -> list[ServedRoute]:
+def json_get_routes(app: FastAPI) -> list[ServedRoute]:
     return [r for r in api_routes(app) if "GET" in r.methods and f"GET {r.path}" not in NOT_JSON]
 
 

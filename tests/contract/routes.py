@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from fastapi import routing
+from fastapi import FastAPI, routing
 from fastapi.routing import APIRoute
 
 
@@ -26,7 +25,7 @@ class ServedRoute:
         return f"{method} {self.route.path}"
 
 
-def api_routes(app: Any) -> Iterator[ServedRoute]:
+def api_routes(app: FastAPI) -> Iterator[ServedRoute]:
     for context in routing.iter_route_contexts(app.routes):
         if isinstance(context.original_route, APIRoute) and context.path is not None:
             yield ServedRoute(context.path, context.original_route)

@@ -81,7 +81,7 @@ class Arena:
     def ids(self) -> dict[str, str]:
         return {**self.seeded.shared, **self.seeded.a.ids}
 
-    def send(self, case: Any, user: User) -> httpx.Response:
+    def send(self, case: schemathesis.Case[Any], user: User) -> httpx.Response:
         """The request schemathesis would send (its own serialisation), through httpx on the app's loop.
         The user's token is added unless the case's headers are the invalid part (e.g. the bearer token
         left out on purpose): adding it would make the case valid and the check's verdict false."""
@@ -141,7 +141,7 @@ async def arena(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_every_operation_keeps_its_contract(case: Any, arena: Arena) -> None:
+def test_every_operation_keeps_its_contract(case: schemathesis.Case[Any], arena: Arena) -> None:
     user = arena.next_user()
     case.validate_response(arena.send(case, user), checks=CHECKS, headers=user.headers)
     positive = case.meta is None or case.meta.generation.mode == GenerationMode.POSITIVE

@@ -12,6 +12,7 @@ from typing import Any
 import httpx2
 import pytest
 import respx
+from fastapi import FastAPI
 
 from integrations.llm import DeepSeekClient
 from services.transcripts.summary import SummaryModel
@@ -81,7 +82,7 @@ def vendors() -> Iterator[respx.MockRouter]:
 
 
 @pytest.fixture
-async def llm(app: Any, vendors: respx.MockRouter) -> AsyncIterator[None]:
+async def llm(app: FastAPI, vendors: respx.MockRouter) -> AsyncIterator[None]:
     """The summary model talks to the respx router (openai sends through httpx2, see test_llm.py)."""
     async with httpx2.AsyncClient(transport=RespxBridge(vendors)) as http:
         client = DeepSeekClient("ds-key", "deepseek-flash", http_client=http, max_retries=0)
