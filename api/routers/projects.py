@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from api.deps import OperatorSession, Session
-from api.problems import responses
+from api.problems import JSONBytes, responses
 from services.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from services.projects import journeys, service, steps, tasks, timeline
 from services.projects.schemas import (
@@ -49,10 +49,12 @@ async def list_projects(
     phase: Phase | None = Query(None, description="`lab` lists the Lab history"),
     cursor: str | None = Cursor,
     limit: int = Limit,
-) -> Page[ProjectRead]:
+) -> JSONBytes:
     """List projects with their progress, newest first (a member sees their own client's)."""
-    return await service.list_projects(
-        session, client_id=client_id, kind=kind, status=status, phase=phase, cursor=cursor, limit=limit
+    return JSONBytes(
+        await service.list_projects_json(
+            session, client_id=client_id, kind=kind, status=status, phase=phase, cursor=cursor, limit=limit
+        )
     )
 
 

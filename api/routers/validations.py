@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from api.deps import OperatorSession, Session
-from api.problems import responses
+from api.problems import JSONBytes, responses
 from services.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from services.validations import service
 from services.validations.schemas import (
@@ -38,10 +38,18 @@ async def list_validations(
     status: ValidationStatus | None = None,
     cursor: str | None = Query(None, max_length=500),
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
-) -> Page[ValidationRead]:
+) -> JSONBytes:
     """List submissions and their status, newest first (a member sees their own client's)."""
-    return await service.list_validations(
-        session, client_id=client_id, project_id=project_id, step_id=step_id, status=status, cursor=cursor, limit=limit
+    return JSONBytes(
+        await service.list_validations(
+            session,
+            client_id=client_id,
+            project_id=project_id,
+            step_id=step_id,
+            status=status,
+            cursor=cursor,
+            limit=limit,
+        )
     )
 
 
@@ -54,16 +62,18 @@ async def list_validation_queue(
     max_age_hours: int | None = Query(None, ge=0, le=87600, description="Waiting for at most this long"),
     cursor: str | None = Query(None, max_length=500),
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
-) -> Page[ValidationRead]:
+) -> JSONBytes:
     """The queue of pending requests, the longest-waiting first."""
-    return await service.list_queue(
-        session,
-        client_id=client_id,
-        project_id=project_id,
-        min_age_hours=min_age_hours,
-        max_age_hours=max_age_hours,
-        cursor=cursor,
-        limit=limit,
+    return JSONBytes(
+        await service.list_queue(
+            session,
+            client_id=client_id,
+            project_id=project_id,
+            min_age_hours=min_age_hours,
+            max_age_hours=max_age_hours,
+            cursor=cursor,
+            limit=limit,
+        )
     )
 
 

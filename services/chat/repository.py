@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from sqlalchemy import Select, Text, Uuid, bindparam, cast, func, literal, select
+from sqlalchemy import Select, Text, Uuid, bindparam, cast, func, literal, literal_column, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from services.chat.tables import chat_conversations, chat_messages, chat_reads
@@ -117,16 +117,34 @@ async def open_direct(session: UserSession, client_id: UUID) -> UUID:
 
 @shaped
 def _list_messages(*, since: bool, after: bool) -> Select[Any]:
+    """The conversation, gated (private.require_chat_active raises for a member whose chat module is
+    off), left-joined to one page of its messages: no row when the caller cannot see the
+    conversation, one row without json when the page is empty. One round trip for the whole read."""
     statement = select(*MESSAGE_COLUMNS).where(m.conversation_id == bindparam("conversation_id"))
     if since:
         statement = statement.where(m.seq > bindparam("since_seq"))
-    return MESSAGES.json_page(statement, after=after)
+    page = MESSAGES.json_page(statement, after=after).subquery("page")
+    # OFFSET 0 keeps the gate a subquery of its own, so its function runs once, not once per message
+    # (pulled up, it would be evaluated in the outer projection); it is selected because an unused
+    # stable function of a subquery is never evaluated.
+    gate = (
+        select(func.private.require_chat_active(cv.client_id).label("gate"))
+        .where(cv.id == bindparam("conversation_id"))
+        .offset(literal_column("0"))
+        .subquery("gate")
+    )
+    return (
+        select(gate.c.gate, page.c.json, page.c.key_0)
+        .select_from(gate.outerjoin(page, true()))
+        .order_by(page.c.key_0.desc())
+    )
 
 
 async def list_messages_page(
     session: UserSession, conversation_id: UUID, *, cursor: str | None, since_seq: int | None, limit: int
-) -> bytes:
-    """A Page[MessageRead] as JSON bytes, newest first, keyed by `seq` (which new messages never shift)."""
+) -> bytes | None:
+    """A Page[MessageRead] as JSON bytes, newest first, keyed by `seq` (which new messages never
+    shift); None when the caller cannot see the conversation."""
     values = MESSAGES.values(cursor, limit)
     if values.get("after_0", 0) < 0:  # a seq is never negative: a cursor saying so was forged
         raise Unprocessable("cursor is not valid", field="cursor")
@@ -134,7 +152,10 @@ async def list_messages_page(
     if since_seq is not None:
         values["since_seq"] = since_seq
     query = _list_messages(since=since_seq is not None, after=cursor is not None)
-    return MESSAGES.page_json(await query.fetch(session, **values), limit)
+    rows = await query.fetch(session, **values)
+    if not rows:
+        return None
+    return MESSAGES.page_json([row for row in rows if row["json"] is not None], limit)
 
 
 async def send(

@@ -126,12 +126,14 @@ async def list_messages_json(
     session: UserSession, conversation_id: UUID, *, cursor: str | None, since_seq: int | None, limit: int
 ) -> bytes:
     """A Page[MessageRead], newest first. The cursor is a `seq`, which new messages never shift."""
-    await _conversation(session, conversation_id)
     if since_seq is not None:
         since_seq = _seq(since_seq, "since_seq")
-    return await repository.list_messages_page(
-        session, conversation_id, cursor=cursor, since_seq=since_seq, limit=limit
+    page = await _checked(
+        repository.list_messages_page(session, conversation_id, cursor=cursor, since_seq=since_seq, limit=limit)
     )
+    if page is None:
+        raise ConversationNotFound()
+    return page
 
 
 async def post_message(session: UserSession, conversation_id: UUID, data: MessageCreate) -> bytes:

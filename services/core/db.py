@@ -1,9 +1,15 @@
 """Connection pool and the two session types: a user session under RLS and a service session.
 
-Each request is one transaction whose first round trip sets the JWT claims and `role
-authenticated` transaction-locally (what PostgREST does), so RLS policies decide what a user sees.
-The service session has no claims and runs as the connecting role: jobs, webhooks, the CLI.
-The two are distinct types so a service session cannot be passed where a user session is expected.
+A user session's first round trip sets the JWT claims and `role authenticated`, so RLS policies
+decide what a user sees (what PostgREST does). A writing session is one transaction: the settings
+are transaction-local, and it ends with COMMIT or ROLLBACK. A read-only session (GET requests) sets
+them for the connection instead and runs each statement in its own read-only transaction, so it
+needs no BEGIN and no COMMIT: one round trip fewer per read. Each statement of a READ COMMITTED
+transaction already took its own snapshot, so a read sees nothing different.
+
+Connections that carry a user's identity live in their own pool and never serve the service
+session, which has no claims and runs as the connecting role: jobs, webhooks, the CLI. The two
+session types are distinct so a service session cannot be passed where a user session is expected.
 """
 
 from __future__ import annotations
@@ -86,11 +92,14 @@ class _Session:
 class UserSession(_Session):
     """Runs as `authenticated` with the caller's claims: RLS applies."""
 
-    __slots__ = ("principal",)
+    __slots__ = ("principal", "read_only")
 
-    def __init__(self, conn: asyncpg.Connection, principal: Principal, request_id: str | None = None) -> None:
+    def __init__(
+        self, conn: asyncpg.Connection, principal: Principal, request_id: str | None = None, *, read_only: bool = False
+    ) -> None:
         super().__init__(conn, request_id)
         self.principal = principal
+        self.read_only = read_only
 
 
 class ServiceSession(_Session):
@@ -107,11 +116,16 @@ class Database:
         self.dsn = asyncpg_dsn(dsn)
         self.pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
+        self._user_pool: asyncpg.Pool | None = None
         # Users whose profile row this process has already ensured (see private.ensure_profile).
         self._profiled: set[str] = set()
 
     async def open(self) -> None:
-        self._pool = await asyncpg.create_pool(
+        self._pool = await self._create_pool()
+        self._user_pool = await self._create_pool()
+
+    async def _create_pool(self) -> asyncpg.Pool:
+        return await asyncpg.create_pool(
             self.dsn,
             min_size=min(2, self.pool_size),
             max_size=self.pool_size,
@@ -122,9 +136,10 @@ class Database:
         )
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        for pool in (self._user_pool, self._pool):
+            if pool is not None:
+                await pool.close()
+        self._pool = self._user_pool = None
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -132,36 +147,61 @@ class Database:
             raise RuntimeError("database pool is not open")
         return self._pool
 
-    def _setup_sql(self, principal: Principal) -> str:
+    @property
+    def user_pool(self) -> asyncpg.Pool:
+        """Connections that run as `authenticated` with some user's claims: user sessions only."""
+        if self._user_pool is None:
+            raise RuntimeError("database pool is not open")
+        return self._user_pool
+
+    def _setup_sql(self, principal: Principal, *, read_only: bool) -> str:
+        claims = sql_literal(principal.claims_json)
+        if read_only:
+            # Session-level settings, overwritten by the next user of the connection before anything
+            # runs; a write attempted by a read (a GET) fails instead of committing half-way.
+            sql = (
+                f"select set_config('request.jwt.claims', {claims}, false); set role authenticated;"
+                " set default_transaction_read_only = on;"
+            )
+        else:
+            sql = (
+                f"begin read write; select set_config('request.jwt.claims', {claims}, true);"
+                " set local role authenticated;"
+            )
         # The user check runs on every request: a signed token outlives a deleted user.
-        sql = (
-            "begin; select set_config('request.jwt.claims', "
-            f"{sql_literal(principal.claims_json)}, true); set local role authenticated;"
-            " select private.require_current_user();"
-        )
-        if principal.subject not in self._profiled:
+        sql += " select private.require_current_user();"
+        if principal.subject not in self._profiled:  # never read_only (see begin_user_session)
             sql += " select private.ensure_profile();"
         return sql
 
-    async def begin_user_session(self, principal: Principal, request_id: str | None = None) -> UserSession:
-        """Acquire a connection and open the user's transaction; pair with `end_user_session`."""
-        conn = await self.pool.acquire()
+    async def begin_user_session(
+        self, principal: Principal, request_id: str | None = None, *, read_only: bool = False
+    ) -> UserSession:
+        """Acquire a connection and set up the user's session (and open their transaction unless
+        `read_only`); pair with `end_user_session`."""
+        # A user's first request writes their profile row, so it runs as a transaction.
+        read_only = read_only and principal.subject in self._profiled
+        conn = await self.user_pool.acquire()
         try:
-            # One round trip: begin + claims + role + user check (+ the profile on first sight).
-            await conn.execute(self._setup_sql(principal))
+            # One round trip: (begin +) claims + role + user check (+ the profile on first sight), as
+            # one implicit transaction for a read, so a failing check leaves no setting behind.
+            await conn.execute(self._setup_sql(principal, read_only=read_only))
         except BaseException as exc:
-            await self.pool.release(conn)
+            await self.user_pool.release(conn)
             if isinstance(exc, asyncpg.PostgresError) and exc.sqlstate == USER_GONE:
                 raise Unauthorized("the user of this token no longer exists") from None
             raise
         self._profiled.add(principal.subject)
-        return UserSession(conn, principal, request_id)
+        return UserSession(conn, principal, request_id, read_only=read_only)
 
     async def end_user_session(self, session: UserSession, *, commit: bool) -> None:
+        if session.read_only:  # every statement has ended its own transaction
+            await self.user_pool.release(session.conn)
+            return
         try:
             status = await session.conn.execute("commit" if commit else "rollback")
         finally:
-            await self.pool.release(session.conn)
+            await self.user_pool.release(session.conn)
         if commit and status != "COMMIT":
             # PostgreSQL answers COMMIT of a transaction a swallowed error aborted with ROLLBACK, not
             # an error: without this check a handler that caught a database error would answer 2xx

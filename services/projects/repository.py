@@ -77,24 +77,36 @@ PROJECTS_KEYSET = Keyset(p.created_at, p.id, kinds=(datetime, UUID), descending=
 # ---------------------------------------------------------------- projects
 
 
+# A page of projects as the API shows them (ProjectRead), rendered as JSON by Postgres.
+_total, _validated = cast(_progress.c.total, Integer), cast(_progress.c.validated, Integer)
+_PROJECT_READ = select(
+    *PROJECT_COLUMNS,
+    func.json_build_object(
+        "total",
+        _total,
+        "validated",
+        _validated,
+        "percent",
+        case((_total > 0, _validated * 100 // _total), else_=0),
+    ).label("progress"),
+).select_from(projects.join(_progress, true()))
+
+
 @shaped
 def _list_projects(*, client_id: bool, kind: bool, status: bool, phase: bool, after: bool) -> Select[Any]:
-    statement = _WITH_PROGRESS
+    statement = _PROJECT_READ
     for name, present in (("client_id", client_id), ("kind", kind), ("status", status), ("phase", phase)):
         if present:
             statement = statement.where(p[name] == bindparam(name))
-    return PROJECTS_KEYSET.apply(statement, after=after)
+    return PROJECTS_KEYSET.json_page(statement, after=after)
 
 
-async def list_projects(
-    session: AnySession, *, filters: dict[str, Any], cursor: str | None, limit: int
-) -> tuple[list[asyncpg.Record], str | None]:
-    """A page of projects, newest first, and the next cursor; `filters` holds the columns to match."""
+async def list_projects_page(session: AnySession, *, filters: dict[str, Any], cursor: str | None, limit: int) -> bytes:
+    """A Page[ProjectRead] as JSON bytes, newest first; `filters` holds the columns to match."""
     present = {name: value for name, value in filters.items() if value is not None}
     query = _list_projects(after=cursor is not None, **{name: name in present for name in filters})
     rows = await query.fetch(session, **PROJECTS_KEYSET.values(cursor, limit), **present)
-    page, next_cursor = next_page(rows, limit, lambda row: (row["created_at"], row["id"]))
-    return list(page), next_cursor
+    return PROJECTS_KEYSET.page_json(rows, limit)
 
 
 _GET_PROJECT = compiled(_WITH_PROGRESS.where(p.id == bindparam("id")))

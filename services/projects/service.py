@@ -15,7 +15,6 @@ from services.clients import service as clients
 from services.clients.schemas import ClientRead
 from services.core.db import AnySession, UserSession
 from services.core.errors import Unprocessable
-from services.core.pagination import Page
 from services.projects import repository
 from services.projects.errors import (
     JourneyNotAllowed,
@@ -118,7 +117,7 @@ async def get_project(session: UserSession, project_id: UUID) -> ProjectDetail:
     return ProjectDetail(**project.model_dump(), steps=steps)
 
 
-async def list_projects(
+async def list_projects_json(
     session: UserSession,
     *,
     client_id: UUID | None,
@@ -127,11 +126,10 @@ async def list_projects(
     phase: str | None,
     cursor: str | None,
     limit: int,
-) -> Page[ProjectRead]:
-    """RLS keeps a member to their own clients' projects."""
+) -> bytes:
+    """A Page[ProjectRead] as JSON bytes; RLS keeps a member to their own clients' projects."""
     filters = {"client_id": client_id, "kind": kind, "status": status, "phase": phase}
-    rows, next_cursor = await repository.list_projects(session, filters=filters, cursor=cursor, limit=limit)
-    return Page[ProjectRead](items=[to_project(r) for r in rows], next_cursor=next_cursor)
+    return await repository.list_projects_page(session, filters=filters, cursor=cursor, limit=limit)
 
 
 async def insert_project(

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, INTERVAL, JSON, aggregate_orde
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.core.db import AnySession, UserSession
-from services.core.pagination import Keyset, next_page
+from services.core.pagination import Keyset
 from services.core.query import compiled, shaped
 from services.validations.tables import validation_requests, validation_rounds
 
@@ -117,24 +117,22 @@ def _list(
     if max_age:
         statement = statement.where(r.last_submitted_at >= _hours_ago("max_age"))
     if queue:
-        return QUEUE.apply(statement.where(r.status == "pending"), after=after)
-    return HISTORY.apply(statement, after=after)
+        return QUEUE.json_page(statement.where(r.status == "pending"), after=after)
+    return HISTORY.json_page(statement, after=after)
 
 
-async def list_requests(
+async def list_requests_page(
     session: UserSession, *, queue: bool, filters: dict[str, Any], cursor: str | None, limit: int
-) -> tuple[list[asyncpg.Record], str | None]:
-    """A page and the next cursor; `filters` maps client, project, step, status, min_age, max_age to
-    their value (None: not filtered)."""
+) -> bytes:
+    """A Page[ValidationRead] as JSON bytes; `filters` maps client, project, step, status, min_age,
+    max_age to their value (None: not filtered)."""
     present = {name: value for name, value in filters.items() if value is not None}
     shape = {name: name in present for name in filters}
     keyset = QUEUE if queue else HISTORY
     rows = await _list(queue=queue, after=cursor is not None, **shape).fetch(
         session, **keyset.values(cursor, limit), **{_BIND[n]: v for n, v in present.items()}
     )
-    sort = "last_submitted_at" if queue else "created_at"
-    page, next_cursor = next_page(rows, limit, lambda row: (row[sort], row["id"]))
-    return list(page), next_cursor
+    return keyset.page_json(rows, limit)
 
 
 _BIND = {

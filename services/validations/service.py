@@ -10,7 +10,6 @@ from uuid import UUID
 from services.audit import service as audit
 from services.core.db import UserSession
 from services.core.errors import Forbidden
-from services.core.pagination import Page
 from services.validations import repository
 from services.validations.errors import (
     DocumentsNotAttachable,
@@ -24,7 +23,6 @@ from services.validations.schemas import (
     RoundDecision,
     ValidationCounts,
     ValidationDetail,
-    ValidationRead,
     ValidationSubmit,
 )
 
@@ -47,13 +45,9 @@ async def get_validation(session: UserSession, request_id: UUID) -> ValidationDe
     return ValidationDetail.model_validate(detail)
 
 
-async def _page(
-    session: UserSession, *, queue: bool, cursor: str | None, limit: int, **filters: Any
-) -> Page[ValidationRead]:
-    rows, next_cursor = await repository.list_requests(
-        session, queue=queue, filters=filters, cursor=cursor, limit=limit
-    )
-    return Page[ValidationRead](items=[ValidationRead(**dict(r)) for r in rows], next_cursor=next_cursor)
+async def _page(session: UserSession, *, queue: bool, cursor: str | None, limit: int, **filters: Any) -> bytes:
+    """A Page[ValidationRead] as JSON bytes."""
+    return await repository.list_requests_page(session, queue=queue, filters=filters, cursor=cursor, limit=limit)
 
 
 async def list_queue(
@@ -65,7 +59,7 @@ async def list_queue(
     max_age_hours: int | None,
     cursor: str | None,
     limit: int,
-) -> Page[ValidationRead]:
+) -> bytes:
     """The operator's queue: pending requests, the longest-waiting first."""
     return await _page(
         session,
@@ -90,7 +84,7 @@ async def list_validations(
     status: str | None,
     cursor: str | None,
     limit: int,
-) -> Page[ValidationRead]:
+) -> bytes:
     """Every request, newest first: a member sees their own client's submissions (RLS)."""
     return await _page(
         session,
