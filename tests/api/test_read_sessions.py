@@ -5,14 +5,15 @@ session, and never reach the service pool."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from api.deps import Session
-from services.core.db import Database
+from services.core.db import AnySession, Database
+from tests.conftest import Tenant, User
 from tests.jobs.kit import principal_of
 
 RENAME = "update public.profiles set display_name = 'changed' where user_id = (select auth.uid())"
@@ -20,7 +21,7 @@ WHO = "select auth.uid()::text, current_user::text, current_setting('transaction
 
 
 @pytest.fixture
-def writing_get(app: Any) -> None:
+def writing_get(app: FastAPI) -> None:
     async def writes_in_a_get(session: Session) -> dict[str, bool]:
         await session.execute(RENAME)
         return {"ok": True}
@@ -38,7 +39,7 @@ async def one_connection(database_url: str) -> AsyncIterator[Database]:
 
 
 async def test_a_get_that_writes_fails_and_writes_nothing(
-    app: Any, writing_get: None, tenant_a: Any, sql: asyncpg.Connection
+    app: FastAPI, writing_get: None, tenant_a: Tenant, sql: asyncpg.Connection
 ) -> None:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
@@ -48,25 +49,32 @@ async def test_a_get_that_writes_fails_and_writes_nothing(
     assert await sql.fetchval("select display_name from profiles where user_id = $1", tenant_a.member.id) is None
 
 
+async def who(session: AnySession) -> tuple[object, ...]:
+    """The session's user id, role and read-only setting."""
+    row = await session.fetchrow(WHO)
+    assert row is not None
+    return tuple(row)
+
+
 async def test_sessions_on_one_connection_each_see_only_their_own_user(
-    one_connection: Database, operator: Any, tenant_a: Any
+    one_connection: Database, operator: User, tenant_a: Tenant
 ) -> None:
     db, member, op = one_connection, principal_of(tenant_a.member), principal_of(operator)
     async with db.user_session(member):  # first sight: the profile is written in a transaction
         pass
     read = await db.begin_user_session(member, read_only=True)
-    assert tuple(await read.fetchrow(WHO)) == (str(tenant_a.member.id), "authenticated", "on")
+    assert await who(read) == (str(tenant_a.member.id), "authenticated", "on")
     with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
         await read.execute(RENAME)
     await db.end_user_session(read, commit=True)
 
     async with db.user_session(op) as write:  # the same connection, now read-write as the operator
-        assert tuple(await write.fetchrow(WHO)) == (str(operator.id), "authenticated", "off")
+        assert await who(write) == (str(operator.id), "authenticated", "off")
         await write.execute(RENAME)
 
     read = await db.begin_user_session(member, read_only=True)
-    assert tuple(await read.fetchrow(WHO)) == (str(tenant_a.member.id), "authenticated", "on")
+    assert await who(read) == (str(tenant_a.member.id), "authenticated", "on")
     await db.end_user_session(read, commit=True)
 
     async with db.service_session() as service:  # never a connection that carried a user
-        assert tuple(await service.fetchrow(WHO)) == (None, "postgres", "off")
+        assert await who(service) == (None, "postgres", "off")
