@@ -301,7 +301,10 @@ def main() -> None:
             "postgrest": start([str(postgrest)], postgrest_env(dsn, pgrst_port), f"{pgrst}/", quiet=True),
         }
         try:
-            print(f"wrk: {args.connections} connections, {args.seconds}s x {args.rounds} alternating rounds, API workers: {args.workers}\n")
+            print(
+                f"wrk: {args.connections} connections, {args.seconds}s x {args.rounds} alternating rounds,"
+                f" API workers: {args.workers}\n"
+            )
             print(f"{'case':32} {'server':9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'cpu us/req':>10}")
             (run_writes if args.writes else run_reads)(api, pgrst, servers, dataset, args)
         finally:
