@@ -127,7 +127,10 @@ async def send_quote(db: Database, pennylane: PennylaneClient, quote_id: UUID) -
         values = {
             "pennylane_id": created.id, "quote_number": created.quote_number, "status": created.status,
             "pdf_url": created.public_file_url, "pennylane_updated_at": created.updated_at,
+            # Pennylane's totals are the document's (its rounding may differ from ours by a cent).
             "amount": created.currency_amount or created.amount,
+            "amount_before_tax": created.currency_amount_before_tax or quote["amount_before_tax"],
+            "tax": created.currency_tax or quote["tax"],
         }  # fmt: skip
         await _store(db, "billing_quotes", quote_id, values)
         quote = await _row(db, "billing_quotes", quote_id)
