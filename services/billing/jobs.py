@@ -220,10 +220,10 @@ async def finalize_invoice(db: Database, pennylane: PennylaneClient, invoice_id:
     invoice = await _row(db, "billing_invoices", invoice_id)
     if invoice is None or not invoice["draft"]:
         return
-    if invoice["pennylane_id"] is None or invoice["push_state"] != "done":
-        await push_invoice(db, pennylane, invoice_id)
-        invoice = await _row(db, "billing_invoices", invoice_id)
-        assert invoice is not None
+    # What is finalized is the draft's latest content: an edit's own push may not have run yet.
+    await push_invoice(db, pennylane, invoice_id)
+    invoice = await _row(db, "billing_invoices", invoice_id)
+    assert invoice is not None
     finalized = await pennylane.finalize_customer_invoice(invoice["pennylane_id"])
     values = {**_invoice_values(finalized), "finalized_at": datetime.now(UTC), "push_state": "done", "push_error": None}
     await _store(db, "billing_invoices", invoice_id, values)
