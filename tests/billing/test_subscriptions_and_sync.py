@@ -79,7 +79,7 @@ async def test_the_sync_upserts_by_pennylane_id_and_links_subscription_invoices(
         first = await service.apply_pennylane_invoice(session, invoice)
         again = await service.apply_pennylane_invoice(session, invoice)  # replayed change: same row, no change
         assert await service.apply_pennylane_customer(session, Customer.model_validate(customer)) is False
-    assert first == again and product_id is not None
+    assert first is not None and first == again and product_id is not None
     row = await sql.fetchrow("select * from public.billing_invoices where id = $1", first)
     assert (row["client_id"], row["subscription_id"], row["kind"], row["draft"]) == (
         tenant_a.id,
