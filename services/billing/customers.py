@@ -77,7 +77,8 @@ def _fields(row: asyncpg.Record) -> dict[str, Any]:
     return {
         "billing_address": _address(row["billing_address"]),
         # An empty address tells Pennylane deliveries go to the billing address.
-        "delivery_address": _address(row["delivery_address"]) or PennylaneAddress(),
+        "delivery_address": _address(row["delivery_address"])
+        or PennylaneAddress(address="", postal_code="", city="", country_alpha2=""),
         "emails": list(row["emails"]),
         "payment_conditions": row["payment_conditions"],
         "external_reference": f"foxeo:{row['client_id']}",

@@ -4,7 +4,6 @@ sent through jobs; payments (transfers, cheques, deposits, partial payments) rec
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -163,7 +162,7 @@ async def list_invoices(
     if client_id is not None:
         await clients.require_client(session, client_id)
     rows = await repository.list_rows(
-        session, "billing_invoices", repository.INVOICE_KEYSET, cursor=cursor, limit=limit, client_id=client_id,
+        session, "billing_invoices", cursor=cursor, limit=limit, client_id=client_id,
         state=state, kind=kind,
     )  # fmt: skip
     page, next_cursor = next_page(rows, limit, lambda row: [row["created_at"], row["id"]])
@@ -191,19 +190,9 @@ async def add_payment(session: UserSession, invoice_id: UUID, data: PaymentCreat
 async def list_payments(session: UserSession, client_id: UUID, cursor: str | None, limit: int) -> Page[PaymentRead]:
     """The client's payment history, newest first."""
     await clients.require_client(session, client_id)
-    rows = await repository.list_rows(
-        session, "billing_payments", repository.PAYMENT_KEYSET, cursor=cursor, limit=limit, client_id=client_id
-    )
+    rows = await repository.list_rows(session, "billing_payments", cursor=cursor, limit=limit, client_id=client_id)
     page, next_cursor = next_page(rows, limit, lambda row: [row["created_at"], row["id"]])
     return Page[PaymentRead](items=[PaymentRead(**dict(r)) for r in page], next_cursor=next_cursor)
-
-
-async def _credited_so_far(session: UserSession, invoice_id: UUID, client_id: UUID) -> Decimal:
-    rows = await repository.list_rows(
-        session, "billing_invoices", repository.INVOICE_KEYSET, cursor=None, limit=1000, client_id=client_id,
-        kind="credit_note",
-    )  # fmt: skip
-    return sum((-r["amount"] for r in rows if r["credited_invoice_id"] == invoice_id), Decimal(0))
 
 
 async def issue_credit_note(
@@ -225,7 +214,7 @@ async def issue_credit_note(
     else:
         lines = await service.priced_lines(session, invoice["client_id"], data.lines, sign=-1)
     total = service.totals(lines)
-    if -total["amount"] + await _credited_so_far(session, invoice_id, invoice["client_id"]) > invoice["amount"]:
+    if -total["amount"] + await repository.credited_amount(session, invoice_id) > invoice["amount"]:
         raise BillingInvalid("the credit notes would exceed the invoice's amount", field="lines")
     row = await repository.insert_row(
         session, "billing_invoices",

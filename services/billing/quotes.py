@@ -109,7 +109,7 @@ async def list_quotes(
     if client_id is not None:
         await clients.require_client(session, client_id)
     rows = await repository.list_rows(
-        session, "billing_quotes", repository.QUOTE_KEYSET, cursor=cursor, limit=limit, client_id=client_id,
+        session, "billing_quotes", cursor=cursor, limit=limit, client_id=client_id,
         status=status,
     )  # fmt: skip
     page, next_cursor = next_page(rows, limit, lambda row: [row["created_at"], row["id"]])

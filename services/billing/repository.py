@@ -42,6 +42,10 @@ QUOTE_KEYSET = Keyset(q.created_at, q.id, kinds=(datetime, UUID), descending=Tru
 INVOICE_KEYSET = Keyset(i.created_at, i.id, kinds=(datetime, UUID), descending=True)
 SUBSCRIPTION_KEYSET = Keyset(s.created_at, s.id, kinds=(datetime, UUID), descending=True)
 PAYMENT_KEYSET = Keyset(pay.created_at, pay.id, kinds=(datetime, UUID), descending=True)
+KEYSETS = {
+    "billing_quotes": QUOTE_KEYSET, "billing_invoices": INVOICE_KEYSET, "billing_subscriptions": SUBSCRIPTION_KEYSET,
+    "billing_payments": PAYMENT_KEYSET,
+}  # fmt: skip
 
 
 def _columns(table: Table) -> list[ColumnElement[Any]]:
@@ -193,16 +197,12 @@ def _list(table: str, *, client: bool, status: bool, state: str | None, kind: bo
         statement = statement.where(~t.c.draft, t.c.paid | (t.c.paid_amount >= t.c.amount))
     if "deleted_at" in t.c:
         statement = statement.where(t.c.deleted_at.is_(None))
-    keyset = {"billing_quotes": QUOTE_KEYSET, "billing_invoices": INVOICE_KEYSET}.get(table, SUBSCRIPTION_KEYSET)
-    if table == "billing_payments":
-        keyset = PAYMENT_KEYSET
-    return keyset.apply(statement, after=after)
+    return KEYSETS[table].apply(statement, after=after)
 
 
 async def list_rows(
     session: AnySession,
     table: str,
-    keyset: Keyset,
     *,
     cursor: str | None,
     limit: int,
@@ -218,7 +218,7 @@ async def list_rows(
         after=cursor is not None,
     )  # fmt: skip
     binds = {k: v for k, v in values.items() if v is not None}
-    return await statement.fetch(session, **binds, **keyset.values(cursor, limit))
+    return await statement.fetch(session, **binds, **KEYSETS[table].values(cursor, limit))
 
 
 # ---------------------------------------------------------------- payments and decisions
@@ -231,6 +231,18 @@ _ACCEPTANCE = compiled(
 )
 _RECORD_PAYMENT = "select * from private.record_billing_payment($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 _DECIDE = "select private.decide_billing_quote($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+
+
+_CREDITED = compiled(
+    select(func.coalesce(func.sum(-i.amount), 0)).where(
+        i.credited_invoice_id == bindparam("invoice_id"), i.kind == "credit_note", i.deleted_at.is_(None)
+    )
+)
+
+
+async def credited_amount(session: AnySession, invoice_id: UUID) -> Any:
+    """What the credit notes against an invoice already credit (a positive amount)."""
+    return await _CREDITED.fetchval(session, invoice_id=invoice_id)
 
 
 async def invoice_payments(session: AnySession, invoice_id: UUID) -> list[asyncpg.Record]:

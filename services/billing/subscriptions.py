@@ -90,7 +90,7 @@ async def list_subscriptions(
     if client_id is not None:
         await clients.require_client(session, client_id)
     rows = await repository.list_rows(
-        session, "billing_subscriptions", repository.SUBSCRIPTION_KEYSET, cursor=cursor, limit=limit,
+        session, "billing_subscriptions", cursor=cursor, limit=limit,
         client_id=client_id,
     )  # fmt: skip
     page, next_cursor = next_page(rows, limit, lambda row: [row["created_at"], row["id"]])
