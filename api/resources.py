@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack
 
 from integrations.deepgram import DeepgramClient
 from integrations.livekit import LiveKitClient
+from integrations.pennylane import PennylaneClient
 from integrations.supabase_auth import SupabaseAuthClient
 from services.core.db import Database
 from services.core.queue import Resources
@@ -27,6 +28,7 @@ async def open_resources(settings: Settings, db: Database, stack: AsyncExitStack
     elif jwt_secret := settings.jwt_secret():
         resources.provide(EmbeddedDirectory, EmbeddedDirectory(db, jwt_secret))
     _meeting_vendors(settings, stack, resources)
+    _billing_vendors(settings, stack, resources)
     return resources
 
 
@@ -43,6 +45,14 @@ def _meeting_vendors(settings: Settings, stack: AsyncExitStack, resources: Resou
     summaries = summary_model(settings)
     stack.push_async_callback(summaries.client.aclose)
     resources.provide(SummaryModel, summaries)
+
+
+def _billing_vendors(settings: Settings, stack: AsyncExitStack, resources: Resources) -> None:
+    """Always provided: without a token its calls raise NotConfiguredError (routes answer 503 first)."""
+    token = settings.pennylane_api_token.get_secret_value() if settings.pennylane_api_token else None
+    pennylane = PennylaneClient(token)
+    stack.push_async_callback(pennylane.aclose)
+    resources.provide(PennylaneClient, pennylane)
 
 
 def user_directory(resources: Resources) -> UserDirectory | None:
