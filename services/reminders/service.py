@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -162,6 +162,16 @@ async def send_email(
 # ---------------------------------------------------------------- the API's side
 
 
+def _utc(value: datetime | None, field: str) -> datetime | None:
+    """A filter bound in UTC; naive means UTC (the API's convention, not the server's local time)."""
+    if value is None:
+        return None
+    try:
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+14:00 is before the first representable instant
+        raise ReminderInvalid(f"{field} is out of range", field=field) from None
+
+
 async def list_reminders_json(
     session: UserSession,
     *,
@@ -177,8 +187,9 @@ async def list_reminders_json(
     values = (status, kind, client_id)
     filters = {n: v for n, v in zip(repository.REMINDER_FILTERS, values, strict=True) if v is not None}
     return await repository.list_reminders(
-        session, filters, due_from=due_from, due_to=due_to, cursor=cursor, limit=limit
-    )
+        session, filters, due_from=_utc(due_from, "due_from"), due_to=_utc(due_to, "due_to"), cursor=cursor,
+        limit=limit,
+    )  # fmt: skip
 
 
 async def cancel_reminder(session: UserSession, reminder_id: UUID) -> ReminderRead:
