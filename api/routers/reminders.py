@@ -1,4 +1,4 @@
-"""Reminders (the operator's, and those addressed to a client's members) and the e-mail outbox."""
+"""Reminders: the operator's, and those addressed to a client's members (the outbox: outbox.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from api.deps import OperatorSession, Session
 from api.problems import JSONBytes, responses
 from services.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from services.reminders import service
-from services.reminders.schemas import EmailDetail, EmailRead, EmailStatus, ReminderRead, ReminderStatus
+from services.reminders.schemas import ReminderRead, ReminderStatus
 
 router = APIRouter(prefix="/reminders", tags=["reminders"])
 
@@ -34,30 +34,6 @@ async def list_reminders(
             cursor=cursor, limit=limit,
         )
     )  # fmt: skip
-
-
-# Declared before /{reminder_id}/… so `outbox` is never read as a reminder id.
-@router.get("/outbox", response_model=Page[EmailRead], responses=responses(401, 403, 422))
-async def list_emails(
-    session: OperatorSession,
-    status: EmailStatus | None = None,
-    client_id: UUID | None = None,
-    reminder_id: UUID | None = None,
-    cursor: str | None = Query(None, max_length=500),
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
-) -> JSONBytes:
-    """List the e-mail outbox, newest first: what was sent, failed, or (without SMTP) would have been sent."""
-    return JSONBytes(
-        await service.list_emails_json(
-            session, status=status, client_id=client_id, reminder_id=reminder_id, cursor=cursor, limit=limit
-        )
-    )
-
-
-@router.get("/outbox/{email_id}", response_model=EmailDetail, responses=responses(401, 403, 404))
-async def get_email(session: OperatorSession, email_id: UUID) -> EmailDetail:
-    """One e-mail of the outbox with its text."""
-    return await service.get_email(session, email_id)
 
 
 @router.post("/{reminder_id}/cancel", response_model=ReminderRead, responses=responses(401, 403, 404, 409))

@@ -17,7 +17,7 @@ ReminderForbidden):
         Cancels every pending reminder of that subject (e.g. its status changed); the ones cancelled.
     send_email(session, *, to, subject, text, client_id=None, reminder_id=None) -> UUID
         Queues a plain-text e-mail in the outbox and its sender job; sent by SMTP when configured,
-        kept as `not_sent` otherwise (readable through GET /reminders/outbox).
+        kept as `not_sent` otherwise (readable through GET /outbox).
 """
 
 from __future__ import annotations

@@ -123,26 +123,26 @@ async def test_the_outbox_is_the_operators_to_read(
                     session, to=f"user{i}@example.com", subject=f"Sujet {i}", text=f"Texte {i}", client_id=tenant_a.id
                 )
             )
-    r = await client.get("/api/v1/reminders/outbox", headers=operator.headers, params={"limit": 2})
+    r = await client.get("/api/v1/outbox", headers=operator.headers, params={"limit": 2})
     assert r.status_code == 200, r.text
     page = r.json()
     assert [uuid.UUID(item["id"]) for item in page["items"]] == ids[::-1][:2]
     assert page["items"][0]["status"] == "queued" and "body" not in page["items"][0]
     rest = await client.get(
-        "/api/v1/reminders/outbox", headers=operator.headers, params={"cursor": page["next_cursor"]}
+        "/api/v1/outbox", headers=operator.headers, params={"cursor": page["next_cursor"]}
     )
     assert rest.status_code == 200
     assert [uuid.UUID(item["id"]) for item in rest.json()["items"]] == [ids[0]]
     filtered = await client.get(
-        "/api/v1/reminders/outbox", headers=operator.headers, params={"status": "sent", "client_id": str(tenant_a.id)}
+        "/api/v1/outbox", headers=operator.headers, params={"status": "sent", "client_id": str(tenant_a.id)}
     )
     assert filtered.status_code == 200 and filtered.json()["items"] == []
-    detail = await client.get(f"/api/v1/reminders/outbox/{ids[1]}", headers=operator.headers)
+    detail = await client.get(f"/api/v1/outbox/{ids[1]}", headers=operator.headers)
     assert detail.status_code == 200
     assert (detail.json()["to_address"], detail.json()["body"]) == ("user1@example.com", "Texte 1")
-    missing = await client.get(f"/api/v1/reminders/outbox/{uuid.uuid4()}", headers=operator.headers)
+    missing = await client.get(f"/api/v1/outbox/{uuid.uuid4()}", headers=operator.headers)
     assert missing.status_code == 404 and missing.json()["code"] == "email_not_found"
-    for path in ("/api/v1/reminders/outbox", f"/api/v1/reminders/outbox/{ids[0]}"):
+    for path in ("/api/v1/outbox", f"/api/v1/outbox/{ids[0]}"):
         member = await client.get(path, headers=tenant_a.member.headers)
         assert member.status_code == 403
         anonymous = await client.get(path)
