@@ -128,9 +128,7 @@ async def test_the_outbox_is_the_operators_to_read(
     page = r.json()
     assert [uuid.UUID(item["id"]) for item in page["items"]] == ids[::-1][:2]
     assert page["items"][0]["status"] == "queued" and "body" not in page["items"][0]
-    rest = await client.get(
-        "/api/v1/outbox", headers=operator.headers, params={"cursor": page["next_cursor"]}
-    )
+    rest = await client.get("/api/v1/outbox", headers=operator.headers, params={"cursor": page["next_cursor"]})
     assert rest.status_code == 200
     assert [uuid.UUID(item["id"]) for item in rest.json()["items"]] == [ids[0]]
     filtered = await client.get(
