@@ -90,14 +90,13 @@ create policy client_companies_update on public.client_companies for update to a
 grant select, insert, update on public.client_companies to authenticated;
 
 -- ---------------------------------------------------------------- prospect statuses
--- The operator's verdict after the visio, with a note; its follow-up reminders are named by the
--- reminder keys kept here, so the next verdict cancels the ones still pending. Operator only.
+-- The operator's verdict after the visio, with a note (the history of verdicts; the current one is
+-- clients.prospect_temperature). Its follow-ups are reminders (services/reminders). Operator only.
 create table public.prospect_statuses (
   id uuid primary key default gen_random_uuid(),
   client_id uuid not null references public.clients (id) on delete cascade,
   temperature text not null check (temperature in ('hot', 'warm', 'cold', 'no')),
   note text check (length(note) <= 5000),
-  followup_keys text[] not null default '{}',
   set_by uuid,
   created_at timestamptz not null default now()
 );

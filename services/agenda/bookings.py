@@ -18,7 +18,7 @@ from integrations.calcom import (
     CalcomWebhookEvent,
     MeetingEndedEvent,
 )
-from services.agenda import links, repository
+from services.agenda import links, reminders, repository
 from services.agenda.schemas import AppointmentRead
 from services.audit import service as audit
 from services.clients import service as clients
@@ -124,6 +124,7 @@ async def _upsert(
     after = AppointmentRead(**{k: v for k, v in dict(row).items() if k != "previous_status"})
     if previous_status is None and after.status == "booked":
         after = await _open_room(session, settings, after, previous_uid)
+    await reminders.sync(session, after)
     action = "appointment.booked" if previous_status is None else f"appointment.{after.status}"
     await audit.record(
         session, action=action, entity_type="appointment", entity_id=after.id, client_id=after.client_id,
@@ -154,6 +155,7 @@ async def _attendance(session: ServiceSession, uid: str, status: str) -> None:
     row = await repository.mark_attendance(session, uid, status)
     if row is not None:
         after = AppointmentRead(**dict(row))
+        await reminders.sync(session, after)
         await audit.record(
             session, action=f"appointment.{status}", entity_type="appointment", entity_id=after.id,
             client_id=after.client_id, after=after,

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from services.agenda import links, repository
+from services.agenda import links, reminders, repository
 from services.agenda.errors import AppointmentClosed, AppointmentInvalid, AppointmentNotFound
 from services.agenda.schemas import (
     AgendaRange,
@@ -98,6 +98,7 @@ async def create(session: UserSession, settings: Settings, data: AppointmentCrea
             session, appointment.id, {"meeting_id": meeting.id, "video_url": link}
         )
         appointment = AppointmentRead(**dict(row))
+    await reminders.sync(session, appointment)
     await audit.record(
         session, action="appointment.created", entity_type="appointment", entity_id=appointment.id,
         client_id=client.id, after=appointment,
@@ -116,6 +117,7 @@ async def update(session: UserSession, appointment_id: UUID, data: AppointmentUp
     if changes.get("ends_at", before.ends_at) <= changes.get("starts_at", before.starts_at):
         raise AppointmentInvalid("ends_at must be after starts_at", field="ends_at")
     after = AppointmentRead(**dict(await repository.update_appointment(session, appointment_id, changes)))
+    await reminders.sync(session, after)
     await audit.record(
         session, action="appointment.updated", entity_type="appointment", entity_id=appointment_id,
         client_id=after.client_id, before=before, after=after,
@@ -131,6 +133,7 @@ async def cancel(session: UserSession, appointment_id: UUID, data: AppointmentCa
         raise AppointmentInvalid("cancel a Cal.com booking in Cal.com: its webhook cancels it here", field="status")
     values = {"status": "cancelled", "cancellation_reason": data.reason}
     after = AppointmentRead(**dict(await repository.update_appointment(session, appointment_id, values)))
+    await reminders.sync(session, after)
     await audit.record(
         session, action="appointment.cancelled", entity_type="appointment", entity_id=appointment_id,
         client_id=after.client_id, before=before, after=after,

@@ -110,14 +110,28 @@ async def test_a_second_booking_finds_the_same_prospect(client: httpx.AsyncClien
     assert await sql.fetchval("select count(distinct client_id) from appointments") == 1
 
 
+async def _session_reminders(sql: asyncpg.Connection) -> dict[str, tuple[str, Any]]:
+    """Each appointment's "session tomorrow" reminder: (status, due_at) by booking uid."""
+    rows = await sql.fetch(
+        "select a.calcom_booking_uid, r.status, r.due_at from reminders r join appointments a"
+        " on r.subject_id = a.id::text where r.kind = 'agenda.session_tomorrow'"
+    )
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
 async def test_reschedule_chain_then_cancellation_of_the_newest(
     client: httpx.AsyncClient, sql: asyncpg.Connection
 ) -> None:
     first = created("bk-1", at(3))
     second = rescheduled(first, "bk-2", at(4), delivered="2026-01-02T00:00:00.000Z")
     third = rescheduled(second, "bk-3", at(5), delivered="2026-01-03T00:00:00.000Z")
-    for body in (first, second, third):
+    await _ok(await deliver(client, first))
+    assert await _session_reminders(sql) == {"bk-1": ("pending", at(2))}
+    for body in (second, third):
         await _ok(await deliver(client, body))
+    assert await _session_reminders(sql) == {
+        "bk-1": ("cancelled", at(2)), "bk-2": ("cancelled", at(3)), "bk-3": ("pending", at(4)),
+    }  # fmt: skip
     await _ok(await deliver(client, cancelled(third, "Empêchement", delivered="2026-01-04T00:00:00.000Z")))
     rows = await _appointments(sql)
     assert {uid: r["status"] for uid, r in rows.items()} == {
@@ -127,6 +141,7 @@ async def test_reschedule_chain_then_cancellation_of_the_newest(
     assert rows["bk-3"]["cancellation_reason"] == "Empêchement"
     assert rows["bk-3"]["starts_at"] == at(5)
     assert len({r["meeting_id"] for r in rows.values()}) == 1  # the room follows the booking
+    assert {status for status, _ in (await _session_reminders(sql)).values()} == {"cancelled"}
     assert await sql.fetchval("select count(*) from meetings") == 1
 
 
