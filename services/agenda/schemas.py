@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, model_validator
 
-from services.core.input_types import IsoDateTime, Omittable
+from services.core.input_types import Bool, IsoDateTime, Omittable
 from services.core.schemas import Timestamp
 
 AppointmentStatus = Literal["booked", "rescheduled", "cancelled", "no_show", "done"]
@@ -59,7 +59,7 @@ class AppointmentCreate(BaseModel):
     ends_at: AwareDateTime
     location: Location | None = None
     video_url: VideoUrl | None = None
-    open_meeting: bool = False  # also open a Hub meeting room for it
+    open_meeting: Bool = False  # also open a Hub meeting room for it
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> AppointmentCreate:
