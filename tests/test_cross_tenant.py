@@ -37,6 +37,8 @@ TENANT_SCOPED = {
     "meeting_id": "a meeting of the client",
     "recording_id": "a recording of that meeting",
     "transcript_id": "the transcript of that meeting's recording (operator-only routes)",
+    "reminder_id": "a reminder addressed to the client's members",
+    "email_id": "an outbox e-mail about the client (operator-only routes)",
 }
 # Operator-owned catalogue keys: not a client's resource (the route is scoped by its other parameters).
 NOT_TENANT_SCOPED = {"key": "a module of the catalogue", "template_id": "a journey template"}

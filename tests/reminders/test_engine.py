@@ -10,7 +10,8 @@ import asyncpg
 import pytest
 
 from services.core.db import Database
-from services.reminders import service
+from services.core.jobs import registered_handlers, registered_jobs, run_locked
+from services.reminders import jobs, service
 from services.reminders.errors import ReminderForbidden, ReminderInvalid
 from services.reminders.schemas import ReminderRead
 from tests.conftest import Tenant, User
@@ -170,3 +171,17 @@ async def test_send_email_refuses_header_injection(db: Database, sql: asyncpg.Co
                 await service.send_email(session, to=to, subject=subject, text="t")
         email_id: UUID = await service.send_email(session, to="a@example.com", subject="Hello", text="Body")
     assert await sql.fetchval("select status from public.email_outbox where id = $1", email_id) == "queued"
+
+
+async def test_the_engine_runs_as_a_periodic_job_under_its_advisory_lock(
+    db: Database, sql: asyncpg.Connection, tenant_a: Tenant
+) -> None:
+    periodic = {job.name: job for job in registered_jobs()}
+    assert {"reminders.fire", "reminders.homework_due_soon"} <= periodic.keys()
+    assert jobs.SEND_EMAIL_JOB in registered_handlers()
+    await _schedule(db, tenant_a, NOW - timedelta(minutes=1))
+    # Two replicas' schedulers tick at once: one holds the lock and fires, the other skips its turn.
+    ran = await asyncio.gather(*(run_locked(db, periodic["reminders.fire"]) for _ in range(2)))
+    assert sorted(ran) == [False, True] or ran == [True, True]  # the second may start after the first ended
+    assert await _notified(sql, tenant_a.member) == 1
+    assert await run_locked(db, periodic["reminders.homework_due_soon"])
