@@ -17,17 +17,17 @@ router = APIRouter(prefix="/previsio", tags=["previsio"])
 Token = Path(min_length=20, max_length=300, pattern=r"^[A-Za-z0-9_.\-]+$")
 
 
-@router.get("/{token}", response_model=PrevisioForm, responses=responses(401, 422))
-async def read_form(request: Request, db: Db, token: str = Token) -> PrevisioForm:
+@router.get("/{previsio_token}", response_model=PrevisioForm, responses=responses(401, 422))
+async def read_form(request: Request, db: Db, previsio_token: str = Token) -> PrevisioForm:
     """The pre-visio form of the appointment the signed link names."""
-    return await previsio.read_form(db, request.app.state.settings, token, request_id_var.get())
+    return await previsio.read_form(db, request.app.state.settings, previsio_token, request_id_var.get())
 
 
-@router.post("/{token}", response_model=PrevisioResult, responses=responses(401, 409, 422, 503))
-async def submit_form(request: Request, db: Db, data: PrevisioAnswer, token: str = Token) -> PrevisioResult:
+@router.post("/{previsio_token}", response_model=PrevisioResult, responses=responses(401, 409, 422, 503))
+async def submit_form(request: Request, db: Db, data: PrevisioAnswer, previsio_token: str = Token) -> PrevisioResult:
     """Answer the pre-visio form (phone, SIRET or city) and get the way into the meeting."""
     resources: Resources = request.app.state.job_context.resources
     return await previsio.submit(
-        db, request.app.state.settings, resources.get(CompanyLookup), resources.get(LiveKitClient), token, data,
+        db, request.app.state.settings, resources.get(CompanyLookup), resources.get(LiveKitClient), previsio_token, data,
         request_id_var.get(),
     )  # fmt: skip
