@@ -27,7 +27,6 @@ async def read_form(request: Request, db: Db, previsio_token: str = Token) -> Pr
 async def submit_form(request: Request, db: Db, data: PrevisioAnswer, previsio_token: str = Token) -> PrevisioResult:
     """Answer the pre-visio form (phone, SIRET or city) and get the way into the meeting."""
     resources: Resources = request.app.state.job_context.resources
-    return await previsio.submit(
-        db, request.app.state.settings, resources.get(CompanyLookup), resources.get(LiveKitClient), previsio_token, data,
-        request_id_var.get(),
-    )  # fmt: skip
+    lookup, livekit = resources.get(CompanyLookup), resources.get(LiveKitClient)
+    settings = request.app.state.settings
+    return await previsio.submit(db, settings, lookup, livekit, previsio_token, data, request_id_var.get())

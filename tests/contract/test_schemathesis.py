@@ -121,6 +121,8 @@ async def arena(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -
         LIVEKIT_EGRESS_S3_ENDPOINT="http://127.0.0.1:9",
         LIVEKIT_EGRESS_S3_ACCESS_KEY="contract",
         LIVEKIT_EGRESS_S3_SECRET="contract-secret",
+        # The Cal.com webhook answers 503 without its secret; with it, unsigned cases meet 401s.
+        CALCOM_WEBHOOK_SECRET="contract-calcom-secret",
     )
     app = create_app(settings)
     sql = await asyncpg.connect(settings.database_url)
