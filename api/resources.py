@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
+from integrations.calcom import CalcomClient
+from integrations.company_lookup import CompanyLookup
 from integrations.deepgram import DeepgramClient
 from integrations.livekit import LiveKitClient
 from integrations.pennylane import PennylaneClient
@@ -29,7 +31,21 @@ async def open_resources(settings: Settings, db: Database, stack: AsyncExitStack
         resources.provide(EmbeddedDirectory, EmbeddedDirectory(db, jwt_secret))
     _meeting_vendors(settings, stack, resources)
     _billing_vendors(settings, stack, resources)
+    _agenda_vendors(settings, stack, resources)
     return resources
+
+
+def _agenda_vendors(settings: Settings, stack: AsyncExitStack, resources: Resources) -> None:
+    """Cal.com (calls need CALCOM_API_KEY: NotConfiguredError otherwise) and the company lookup (INSEE
+    with INSEE_API_KEY, recherche-entreprises without a key)."""
+    calcom_key = settings.calcom_api_key.get_secret_value() if settings.calcom_api_key else None
+    calcom = CalcomClient(calcom_key)
+    stack.push_async_callback(calcom.aclose)
+    resources.provide(CalcomClient, calcom)
+    insee_key = settings.insee_api_key.get_secret_value() if settings.insee_api_key else None
+    lookup = CompanyLookup(insee_key)
+    stack.push_async_callback(lookup.aclose)
+    resources.provide(CompanyLookup, lookup)
 
 
 def _meeting_vendors(settings: Settings, stack: AsyncExitStack, resources: Resources) -> None:

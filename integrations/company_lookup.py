@@ -115,10 +115,14 @@ class Company(BaseModel):
     acronym: str | None = None
     trade_name: str | None = None
     address: str | None = None
+    # The address before its locality, one line each: complement, street (number ranges kept:
+    # "59-61 RUE LA FAYETTE"), special distribution.
+    address_lines: list[str] = []
     postal_code: str | None = None
     city: str | None = None
     naf_code: str | None = None
     legal_category: str | None = None
+    vat_number: str | None = None
     creation_date: date | None = None
     headcount_bracket: str | None = None
     headcount_label: str | None = None
@@ -178,10 +182,56 @@ def _person_name(first: Any, last: Any) -> str | None:
     return " ".join(part for part in (_clean(first), _clean(last)) if part) or None
 
 
+def vat_number(siren: str) -> str:
+    """The French intra-community VAT number of a SIREN: FR + key + SIREN, key = (12 + 3 × (SIREN mod 97)) mod 97."""
+    siren = normalize_siren(siren)
+    return f"FR{(12 + 3 * (int(siren) % 97)) % 97:02d}{siren}"
+
+
+def _vat(siren: str | None) -> str | None:
+    try:
+        return vat_number(siren) if siren else None
+    except ValueError:
+        return None
+
+
+def _street_number(first: Any, last: Any) -> str | None:
+    """`59` and `61` → `59-61`: the range an establishment spans (Sirene's dernierNumeroVoie)."""
+    start, end = _clean(first), _clean(last)
+    return f"{start}-{end}" if start and end and end != start else start
+
+
+def address_lines(
+    *,
+    complement: Any = None,
+    number: Any = None,
+    last_number: Any = None,
+    repetition: Any = None,
+    street_type: Any = None,
+    street_name: Any = None,
+    special_distribution: Any = None,
+) -> list[str]:
+    """The lines of an address before its locality, street-type codes spelled out."""
+    kind = _clean(street_type)
+    repeat = _clean(repetition)
+    street = " ".join(
+        p
+        for p in (
+            _street_number(number, last_number),
+            _REPETITION.get(repeat.upper(), repeat) if repeat else None,
+            STREET_TYPES.get(kind.upper(), kind) if kind else None,
+            _clean(street_name),
+        )
+        if p
+    )
+    return [p for p in (_clean(complement), street, _clean(special_distribution)) if p]
+
+
 def format_address(
     *,
     complement: Any = None,
     number: Any = None,
+    last_number: Any = None,
     repetition: Any = None,
     street_type: Any = None,
     street_name: Any = None,
@@ -194,26 +244,17 @@ def format_address(
     foreign_country: Any = None,
 ) -> str | None:
     """One-line postal address with street-type codes spelled out ("PL" → "PLACE")."""
-    kind = _clean(street_type)
-    repeat = _clean(repetition)
-    street = " ".join(
-        p
-        for p in (
-            _clean(number),
-            _REPETITION.get(repeat.upper(), repeat) if repeat else None,
-            STREET_TYPES.get(kind.upper(), kind) if kind else None,
-            _clean(street_name),
-        )
-        if p
-    )
+    lines = address_lines(
+        complement=complement, number=number, last_number=last_number, repetition=repetition,
+        street_type=street_type, street_name=street_name, special_distribution=special_distribution,
+    )  # fmt: skip
     if _clean(cedex_code):
         locality = " ".join(p for p in (_clean(cedex_code), _clean(cedex_label)) if p)
     elif _clean(foreign_country):
         locality = ", ".join(p for p in (_clean(foreign_city), _clean(foreign_country)) if p)
     else:
         locality = " ".join(p for p in (_clean(postal_code), _clean(city)) if p)
-    parts = (_clean(complement), street, _clean(special_distribution), locality)
-    return ", ".join(p for p in parts if p) or None
+    return ", ".join([*lines, locality] if locality else lines) or None
 
 
 def _expand_street_type(address: str) -> str:
@@ -226,6 +267,13 @@ def _expand_street_type(address: str) -> str:
             tokens[i] = STREET_TYPES[token.upper()]
             break
     return " ".join(tokens)
+
+
+def _street_part(address: str, postal_code: str | None) -> str:
+    """`59-61 RUE LA FAYETTE 75009 PARIS 9` → `59-61 RUE LA FAYETTE` (what precedes the postal code)."""
+    if postal_code and f" {postal_code} " in f" {address} ":
+        return address[: f" {address} ".index(f" {postal_code} ")].strip()
+    return address
 
 
 def _headcount(*codes: Any) -> tuple[str | None, str | None]:
@@ -248,6 +296,15 @@ def company_from_insee(etablissement: Mapping[str, Any], *, by: Literal["siret",
     )
     site_active = _state(current.get("etatAdministratifEtablissement"))
     unit_active = _state(unit.get("etatAdministratifUniteLegale"))
+    street: dict[str, Any] = {
+        "complement": address.get("complementAdresseEtablissement"),
+        "number": address.get("numeroVoieEtablissement"),
+        "last_number": address.get("dernierNumeroVoieEtablissement"),
+        "repetition": address.get("indiceRepetitionEtablissement"),
+        "street_type": address.get("typeVoieEtablissement"),
+        "street_name": address.get("libelleVoieEtablissement"),
+        "special_distribution": address.get("distributionSpecialeEtablissement"),
+    }
     return Company(
         source="insee",
         siren=siren,
@@ -261,12 +318,7 @@ def company_from_insee(etablissement: Mapping[str, Any], *, by: Literal["siret",
         trade_name=_clean(current.get("enseigne1Etablissement"))
         or _clean(current.get("denominationUsuelleEtablissement")),
         address=format_address(
-            complement=address.get("complementAdresseEtablissement"),
-            number=address.get("numeroVoieEtablissement"),
-            repetition=address.get("indiceRepetitionEtablissement"),
-            street_type=address.get("typeVoieEtablissement"),
-            street_name=address.get("libelleVoieEtablissement"),
-            special_distribution=address.get("distributionSpecialeEtablissement"),
+            **street,
             postal_code=address.get("codePostalEtablissement"),
             city=address.get("libelleCommuneEtablissement"),
             cedex_code=address.get("codeCedexEtablissement"),
@@ -274,11 +326,13 @@ def company_from_insee(etablissement: Mapping[str, Any], *, by: Literal["siret",
             foreign_city=address.get("libelleCommuneEtrangerEtablissement"),
             foreign_country=address.get("libellePaysEtrangerEtablissement"),
         ),
+        address_lines=address_lines(**street),
         postal_code=_clean(address.get("codePostalEtablissement")),
         city=_clean(address.get("libelleCommuneEtablissement")),
         naf_code=_clean(unit.get("activitePrincipaleUniteLegale"))
         or _clean(current.get("activitePrincipaleEtablissement")),
         legal_category=_clean(unit.get("categorieJuridiqueUniteLegale")),
+        vat_number=_vat(siren),
         creation_date=_date(unit.get("dateCreationUniteLegale"))
         or _date(etablissement.get("dateCreationEtablissement")),
         headcount_bracket=bracket,
@@ -362,14 +416,20 @@ def _recherche_site(result: Mapping[str, Any], siret: str | None) -> Mapping[str
 def company_from_recherche(result: Mapping[str, Any], *, siret: str | None = None) -> Company:
     """Normalise one `/search` result; `siret` picks the establishment (else the head office)."""
     site = _recherche_site(result, siret) or {}
+    lines: list[str]
     if "libelle_voie" in site or "type_voie" in site:
+        street: dict[str, Any] = {
+            "complement": site.get("complement_adresse"),
+            "number": site.get("numero_voie"),
+            "last_number": site.get("dernier_numero_voie"),
+            "repetition": site.get("indice_repetition"),
+            "street_type": site.get("type_voie"),
+            "street_name": site.get("libelle_voie"),
+            "special_distribution": site.get("distribution_speciale"),
+        }
+        lines = address_lines(**street)
         address = format_address(
-            complement=site.get("complement_adresse"),
-            number=site.get("numero_voie"),
-            repetition=site.get("indice_repetition"),
-            street_type=site.get("type_voie"),
-            street_name=site.get("libelle_voie"),
-            special_distribution=site.get("distribution_speciale"),
+            **street,
             postal_code=site.get("code_postal"),
             city=site.get("libelle_commune"),
             cedex_code=site.get("cedex"),
@@ -378,9 +438,10 @@ def company_from_recherche(result: Mapping[str, Any], *, siret: str | None = Non
             foreign_country=site.get("libelle_pays_etranger"),
         )
     else:
-        # matching_etablissements carry only the formatted `adresse`.
+        # matching_etablissements carry only the formatted `adresse`, its locality last.
         formatted = _clean(site.get("adresse"))
         address = _expand_street_type(formatted) if formatted else None
+        lines = [_street_part(address, _clean(site.get("code_postal")))] if address else []
     bracket, label = _headcount(result.get("tranche_effectif_salarie"), site.get("tranche_effectif_salarie"))
     site_active = _state(site.get("etat_administratif"))
     unit_active = _state(result.get("etat_administratif"))
@@ -392,10 +453,12 @@ def company_from_recherche(result: Mapping[str, Any], *, siret: str | None = Non
         acronym=_clean(result.get("sigle")),
         trade_name=_clean(site.get("nom_commercial")),
         address=address,
+        address_lines=[line for line in lines if line],
         postal_code=_clean(site.get("code_postal")),
         city=_clean(site.get("libelle_commune")),
         naf_code=_clean(result.get("activite_principale")) or _clean(site.get("activite_principale")),
         legal_category=_clean(result.get("nature_juridique")),
+        vat_number=_vat(_clean(result.get("siren"))),
         creation_date=_date(result.get("date_creation")) or _date(site.get("date_creation")),
         headcount_bracket=bracket,
         headcount_label=label,

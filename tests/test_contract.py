@@ -23,7 +23,7 @@ from services.core.settings import Settings
 
 OPENAPI_FILE = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
 # Routes that authenticate by other means: signed links, vendor signatures, probes.
-PUBLIC_TAGS = {"health", "storage", "webhooks"}
+PUBLIC_TAGS = {"health", "storage", "webhooks", "previsio"}
 
 
 @pytest.fixture(scope="module")

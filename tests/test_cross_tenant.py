@@ -46,11 +46,13 @@ TENANT_SCOPED = {
     "subscription_id": "a subscription of the client (operator-only changes)",
     "reminder_id": "a reminder addressed to the client's members",
     "email_id": "an outbox e-mail about the client (operator-only routes)",
+    "appointment_id": "an appointment of the client",
 }
 # Operator-owned catalogue keys: not a client's resource (the route is scoped by its other parameters).
 NOT_TENANT_SCOPED = {"key": "a module of the catalogue", "template_id": "a journey template"}
 # Routes with no client-owned resource in their path, or that authenticate without a token.
 UNSCOPED_ROUTES = {
+    "/api/v1/previsio/{previsio_token}": "the pre-visio form: authorised by our signed link (tests/prospects)",
     "/api/v1/modules/{key}": "the module catalogue is operator-owned",
     "/api/v1/journey-templates/{template_id}": "journey templates are operator-owned",
     "/api/v1/journey-templates/{template_id}/archive": "journey templates are operator-owned",
@@ -64,6 +66,10 @@ Ids = dict[str, str]
 FILE = {"file": ("brief.pdf", PDF, "application/pdf")}
 DECLARED = {"file_name": "x.pdf", "size_bytes": len(PDF), "mime_type": "application/pdf"}
 BODIES: dict[str, Callable[[Ids], dict[str, Any]]] = {
+    "PATCH /api/v1/agenda/appointments/{appointment_id}": lambda ids: {"json": {"title": "Pris"}},
+    "POST /api/v1/agenda/appointments/{appointment_id}/cancel": lambda ids: {"json": {"reason": "intrus"}},
+    "POST /api/v1/prospects/{client_id}/status": lambda ids: {"json": {"temperature": "hot"}},
+    "POST /api/v1/prospects/{client_id}/convert": lambda ids: {"json": {"to": "lab"}},
     "PATCH /api/v1/clients/{client_id}": lambda ids: {"json": {"company_name": "Pris"}},
     "POST /api/v1/clients/{client_id}/members": lambda ids: {"json": {"email": "intrus@example.com"}},
     "PATCH /api/v1/clients/{client_id}/config": lambda ids: {"json": {"dashboard_type": "one"}},

@@ -175,6 +175,15 @@ async def status_before_archive(session: AnySession, client_id: UUID) -> str | N
     return value
 
 
+_BY_EMAIL = compiled(
+    select(*COLUMNS).where(func.lower(c.email) == func.lower(bindparam("email"))).order_by(c.created_at, c.id).limit(1)
+)
+
+
+async def find_by_email(session: AnySession, email: str) -> asyncpg.Record | None:
+    return await _BY_EMAIL.fetchrow(session, email=email)
+
+
 async def find_by_company_and_tag(session: AnySession, company_name: str, tag: str) -> UUID | None:
     value: UUID | None = await _FIND_BY_COMPANY_AND_TAG.fetchval(session, company=company_name, tag=tag)
     return value

@@ -16,7 +16,7 @@ from services.clients.errors import (
 )
 from services.clients.schemas import ClientCreate, ClientDetail, ClientRead, ClientUpdate, CrmProfile
 from services.config import service as config
-from services.core.db import UserSession
+from services.core.db import AnySession, UserSession
 
 
 async def list_clients_json(
@@ -45,7 +45,7 @@ async def get_client_json(session: UserSession, client_id: UUID) -> bytes:
     return value.encode()
 
 
-async def get_client(session: UserSession, client_id: UUID, *, for_update: bool = False) -> ClientDetail:
+async def get_client(session: AnySession, client_id: UUID, *, for_update: bool = False) -> ClientDetail:
     row = await (repository.get_for_update if for_update else repository.get)(session, client_id)
     if row is None:
         raise ClientNotFound()
@@ -53,7 +53,7 @@ async def get_client(session: UserSession, client_id: UUID, *, for_update: bool 
     return ClientDetail(**dict(row), crm=CrmProfile(**dict(crm)) if crm else None)
 
 
-async def require_client(session: UserSession, client_id: UUID, *, for_update: bool = False) -> ClientRead:
+async def require_client(session: AnySession, client_id: UUID, *, for_update: bool = False) -> ClientRead:
     """The client if the caller can see it (404 otherwise): what other modules call."""
     row = await (repository.get_for_update if for_update else repository.get)(session, client_id)
     if row is None:
@@ -66,7 +66,13 @@ async def find_client_by_company_and_tag(session: UserSession, company_name: str
     return await repository.find_by_company_and_tag(session, company_name, tag)
 
 
-async def create_client(session: UserSession, data: ClientCreate) -> ClientDetail:
+async def find_by_email(session: AnySession, email: str) -> ClientRead | None:
+    """The oldest client whose contact e-mail is `email` (case-insensitive): who booked is found again."""
+    row = await repository.find_by_email(session, email)
+    return None if row is None else ClientRead(**dict(row))
+
+
+async def create_client(session: AnySession, data: ClientCreate) -> ClientDetail:
     values = data.model_dump(exclude={"crm"})
     row = await repository.insert_client(session, values)
     client = ClientRead(**dict(row))
@@ -82,7 +88,7 @@ async def create_client(session: UserSession, data: ClientCreate) -> ClientDetai
 
 
 async def update_client(
-    session: UserSession, client_id: UUID, data: ClientUpdate, *, lifecycle: bool = False
+    session: AnySession, client_id: UUID, data: ClientUpdate, *, lifecycle: bool = False
 ) -> ClientDetail:
     """`lifecycle=True` is for the lifecycle service only, which switches dashboard, modules and Élio
     in the same transaction as a Lab ↔ One status change."""

@@ -17,11 +17,11 @@ from services.config.schemas import (
     NavigationItem,
     NavigationRead,
 )
-from services.core.db import UserSession
+from services.core.db import AnySession, UserSession
 from services.core.errors import Forbidden
 
 
-async def catalogue(session: UserSession, *, kind: str | None = None, dashboard: str | None = None) -> list[ModuleRead]:
+async def catalogue(session: AnySession, *, kind: str | None = None, dashboard: str | None = None) -> list[ModuleRead]:
     return [ModuleRead(**dict(r)) for r in await repository.list_modules(session, kind=kind, dashboard=dashboard)]
 
 
@@ -84,7 +84,7 @@ async def update_module(session: UserSession, key: str, data: ModuleUpdate) -> M
     return after
 
 
-async def create_default_config(session: UserSession, client_id: UUID, dashboard_type: str) -> ClientConfigRead:
+async def create_default_config(session: AnySession, client_id: UUID, dashboard_type: str) -> ClientConfigRead:
     """A new client's configuration: the métier modules that are on by default for its dashboard."""
     defaults = [
         m.key

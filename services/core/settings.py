@@ -13,6 +13,8 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+Temperature = Literal["hot", "warm", "cold", "no"]
+DEFAULT_FOLLOWUP_DAYS: dict[Temperature, list[int]] = {"hot": [1, 3], "warm": [7, 21], "cold": [30], "no": []}
 
 
 class Settings(BaseSettings):
@@ -127,6 +129,17 @@ class Settings(BaseSettings):
     anthropic_price_input_per_million: Decimal = Field(Decimal("3"), alias="ANTHROPIC_PRICE_INPUT_PER_MILLION")
     anthropic_price_output_per_million: Decimal = Field(Decimal("15"), alias="ANTHROPIC_PRICE_OUTPUT_PER_MILLION")
     summary_max_tokens: int = Field(4096, alias="SUMMARY_MAX_TOKENS", ge=256, le=64_000)
+
+    # Agenda and prospects (issue 13): the SPA page of the pre-visio waiting room (the signed token is
+    # appended as a path segment; default: FOXEO_PUBLIC_BASE_URL/previsio), how long the pre-visio form
+    # waits for the company lookup before keeping the SIRET as typed, and the follow-up cadence per
+    # prospect status (days after the status is set).
+    previsio_url: str | None = Field(None, alias="FOXEO_PREVISIO_URL")
+    company_lookup_timeout_seconds: float = Field(4.0, alias="FOXEO_COMPANY_LOOKUP_TIMEOUT_SECONDS", gt=0, le=30)
+    prospect_followup_days: dict[Temperature, list[int]] = Field(
+        default_factory=lambda: dict(DEFAULT_FOLLOWUP_DAYS),
+        alias="FOXEO_PROSPECT_FOLLOWUP_DAYS",
+    )
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:

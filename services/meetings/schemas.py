@@ -38,7 +38,7 @@ class MeetingRead(BaseModel):
     status: MeetingStatus
     started_at: Timestamp | None
     ended_at: Timestamp | None
-    created_by: UUID
+    created_by: UUID | None  # none for a meeting opened for a Cal.com booking
     consent_agreed_by: str | None
     consent_agreed_at: Timestamp | None
     transcription_status: TranscriptionStatus

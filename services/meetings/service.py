@@ -109,6 +109,33 @@ async def start_meeting(session: UserSession, settings: Settings, data: MeetingS
     return meeting
 
 
+async def open_for_booking(session: AnySession, client_id: UUID, title: str) -> MeetingRead:
+    """A Hub meeting for a booked appointment (Cal.com, under the service session): nobody started it."""
+    meeting_id = uuid4()
+    row = await repository.insert_meeting(
+        session,
+        {
+            "id": meeting_id, "client_id": client_id, "project_id": None, "dashboard": "hub", "kind": "full",
+            "title": title[:200], "room_name": room_name(meeting_id), "created_by": None,
+        },
+    )  # fmt: skip
+    meeting = MeetingRead(**dict(row))
+    await queue.enqueue(
+        session, CREATE_ROOM_JOB, {"meeting_id": str(meeting_id)}, idempotency_key=f"{CREATE_ROOM_JOB}:{meeting_id}",
+        client_id=client_id,
+    )  # fmt: skip
+    await audit.record(
+        session, action="meeting.opened_for_booking", entity_type="meeting", entity_id=meeting_id,
+        client_id=client_id, after=meeting,
+    )  # fmt: skip
+    return meeting
+
+
+async def record_webhook_event(session: AnySession, sender: str, event_id: str, event: str) -> bool:
+    """Remember a webhook delivery; False when it was already handled (a redelivery)."""
+    return await repository.record_event(session, sender, event_id, event)
+
+
 async def list_meetings_json(session: UserSession, client_id: UUID, cursor: str | None, limit: int) -> bytes:
     await clients.require_client(session, client_id)  # 404 for another client's member
     return await repository.list_page(session, client_id, cursor, limit)
@@ -143,6 +170,22 @@ def join_token(session: UserSession, livekit: LiveKitClient, settings: Settings,
     return JoinToken(
         url=settings.livekit_url, room_name=meeting.room_name, identity=str(principal.user_id), role=role,
         token=token, expires_at=datetime.now(UTC) + ttl,
+    )  # fmt: skip
+
+
+def guest_join_token(
+    livekit: LiveKitClient, settings: Settings, meeting: MeetingRead, identity: str, name: str | None
+) -> JoinToken:
+    """A token for someone without an account (a prospect from the pre-visio form): a plain attendee."""
+    if meeting.status in CLOSED:
+        raise MeetingClosed(f"the meeting is {meeting.status}")
+    if not settings.livekit_url:
+        raise IntegrationNotConfigured("livekit", "LIVEKIT_URL")
+    ttl = timedelta(seconds=settings.livekit_token_ttl_seconds)
+    token = livekit.join_token(meeting.room_name, identity, "client", name=name, metadata={"role": "guest"}, ttl=ttl)
+    return JoinToken(
+        url=settings.livekit_url, room_name=meeting.room_name, identity=identity, role="client", token=token,
+        expires_at=datetime.now(UTC) + ttl,
     )  # fmt: skip
 
 

@@ -22,7 +22,7 @@ meetings = Table(
     Column("status", Text, nullable=False, server_default=FetchedValue()),
     _ts("started_at"),
     _ts("ended_at"),
-    Column("created_by", Uuid, nullable=False),
+    Column("created_by", Uuid),  # null for a meeting opened for a Cal.com booking
     Column("consent_agreed_by", Text),
     _ts("consent_agreed_at"),
     Column("consent_recorded_by", Uuid),

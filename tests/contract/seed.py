@@ -214,6 +214,24 @@ async def seed(http: httpx.AsyncClient, world: World) -> Seeded:
                 res.tenant.member.email, res.tenant.id,
             )
         )  # fmt: skip
+    for res in (seeded.a, seeded.b):  # an upcoming appointment with its room, and its pre-visio link
+        appointment = await _ok(
+            await http.post(
+                f"{API}/agenda/appointments", headers=operator.headers,
+                json={"client_id": res.ids["client_id"], "title": "Visio", "starts_at": "2030-06-10T08:00:00Z",
+                      "ends_at": "2030-06-10T09:00:00Z", "open_meeting": True},
+            )
+        )  # fmt: skip
+        link = await _ok(
+            await http.post(f"{API}/agenda/appointments/{appointment['id']}/previsio-link", headers=operator.headers),
+            200,
+        )
+        res.ids["appointment_id"], res.ids["previsio_token"] = appointment["id"], link["url"].rsplit("/", 1)[1]
+        await world.sql.execute(  # the company identity a pre-visio SIRET leaves (lookup down: kept as typed)
+            "insert into public.client_companies (client_id, siret, siren, lookup_status)"
+            " values ($1, '73282932000074', '732829320', 'lookup_unavailable')",
+            res.tenant.id,
+        )
     for res in (seeded.a, seeded.b):  # the operator's message in each conversation notified the member
         res.ids["notification_id"] = str(
             await world.sql.fetchval(
