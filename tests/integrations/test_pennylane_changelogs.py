@@ -129,7 +129,7 @@ async def test_a_failed_download_is_transient(mock: respx.MockRouter, fixture_js
     async with PennylaneClient("pl-token") as client:
         export = PennylaneExports(client)
         with pytest.raises(TransientError):
-            async for _ in export.download((await _ready(client, mock, ready))):
+            async for _ in export.download(await _ready(client, mock, ready)):
                 pass
 
 
