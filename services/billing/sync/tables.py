@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, FetchedValue, Integer, Table, Text, Uuid
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, FetchedValue, Integer, Numeric, Table, Text, Uuid
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from services.core.tables import metadata
@@ -43,4 +43,34 @@ billing_exports = Table(
     Column("requested_by", Uuid),
     _ts("created_at", nullable=False, default=True),
     _ts("updated_at", nullable=False, default=True),
+)
+
+billing_payment_links = Table(
+    "billing_payment_links",
+    metadata,
+    Column("id", Uuid, primary_key=True, server_default=FetchedValue()),
+    Column("client_id", Uuid, nullable=False),
+    Column("invoice_id", Uuid, nullable=False),
+    Column("stripe_session_id", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("amount", Numeric(14, 2), nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("status", Text, nullable=False, server_default=FetchedValue()),
+    Column("payment_intent_id", Text),
+    _ts("expires_at", nullable=False),
+    _ts("created_at", nullable=False, default=True),
+    _ts("updated_at", nullable=False, default=True),
+)
+
+billing_payment_reminders = Table(
+    "billing_payment_reminders",
+    metadata,
+    Column("id", Uuid, primary_key=True, server_default=FetchedValue()),
+    Column("client_id", Uuid, nullable=False),
+    Column("invoice_id", Uuid, nullable=False),
+    Column("step", Text, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("recipients", Integer, nullable=False, server_default=FetchedValue()),
+    Column("emailed", Boolean, nullable=False, server_default=FetchedValue()),
+    _ts("sent_at", nullable=False, default=True),
 )
