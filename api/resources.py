@@ -7,6 +7,8 @@ from contextlib import AsyncExitStack
 
 from integrations.deepgram import DeepgramClient
 from integrations.livekit import LiveKitClient
+from integrations.pennylane import PennylaneClient
+from integrations.stripe_payments import StripePayments
 from integrations.supabase_auth import SupabaseAuthClient
 from services.core.db import Database
 from services.core.queue import Resources
@@ -27,6 +29,7 @@ async def open_resources(settings: Settings, db: Database, stack: AsyncExitStack
     elif jwt_secret := settings.jwt_secret():
         resources.provide(EmbeddedDirectory, EmbeddedDirectory(db, jwt_secret))
     _meeting_vendors(settings, stack, resources)
+    _billing_vendors(settings, stack, resources)
     return resources
 
 
@@ -43,6 +46,19 @@ def _meeting_vendors(settings: Settings, stack: AsyncExitStack, resources: Resou
     summaries = summary_model(settings)
     stack.push_async_callback(summaries.client.aclose)
     resources.provide(SummaryModel, summaries)
+
+
+def _billing_vendors(settings: Settings, stack: AsyncExitStack, resources: Resources) -> None:
+    """Always provided: without credentials their calls raise NotConfiguredError (→ 503 naming it)."""
+    token = settings.pennylane_api_token.get_secret_value() if settings.pennylane_api_token else None
+    pennylane = PennylaneClient(token)
+    stack.push_async_callback(pennylane.aclose)
+    resources.provide(PennylaneClient, pennylane)
+    secret = settings.stripe_secret_key.get_secret_value() if settings.stripe_secret_key else None
+    hook_secret = settings.stripe_webhook_secret.get_secret_value() if settings.stripe_webhook_secret else None
+    stripe = StripePayments(secret, hook_secret)
+    stack.push_async_callback(stripe.aclose)
+    resources.provide(StripePayments, stripe)
 
 
 def user_directory(resources: Resources) -> UserDirectory | None:
