@@ -49,7 +49,7 @@ def _meeting_vendors(settings: Settings, stack: AsyncExitStack, resources: Resou
 
 
 def _billing_vendors(settings: Settings, stack: AsyncExitStack, resources: Resources) -> None:
-    """Always provided: without credentials their calls raise NotConfiguredError (→ 503 naming it)."""
+    """Always provided: without credentials their calls raise NotConfiguredError (routes answer 503 first)."""
     token = settings.pennylane_api_token.get_secret_value() if settings.pennylane_api_token else None
     pennylane = PennylaneClient(token)
     stack.push_async_callback(pennylane.aclose)

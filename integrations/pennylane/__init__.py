@@ -3,9 +3,11 @@
 from integrations.pennylane.client import DEFAULT_BASE_URL, TOKEN_SETTING, PennylaneClient
 from integrations.pennylane.inputs import (
     BillingSubscriptionCreate,
+    BillingSubscriptionUpdate,
     CompanyCustomerCreate,
     CompanyCustomerUpdate,
     CustomerInvoiceCreate,
+    CustomerInvoiceUpdate,
     DiscountInput,
     EmailSettingsInput,
     IndividualCustomerCreate,
@@ -49,6 +51,7 @@ __all__ = [
     "Address",
     "BillingSubscription",
     "BillingSubscriptionCreate",
+    "BillingSubscriptionUpdate",
     "ChangeEntry",
     "ChangelogResource",
     "CompanyCustomerCreate",
@@ -56,6 +59,7 @@ __all__ = [
     "Customer",
     "CustomerInvoice",
     "CustomerInvoiceCreate",
+    "CustomerInvoiceUpdate",
     "Discount",
     "DiscountInput",
     "EmailSettingsInput",

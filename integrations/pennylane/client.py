@@ -17,9 +17,11 @@ from integrations._http import RateLimiter, RetryPolicy, Sleep, VendorHTTP, pars
 from integrations.errors import IntegrationError, NotConfiguredError
 from integrations.pennylane.inputs import (
     BillingSubscriptionCreate,
+    BillingSubscriptionUpdate,
     CompanyCustomerCreate,
     CompanyCustomerUpdate,
     CustomerInvoiceCreate,
+    CustomerInvoiceUpdate,
     IndividualCustomerCreate,
     IndividualCustomerUpdate,
     QuoteCreate,
@@ -72,6 +74,7 @@ class PennylaneClient:
     ) -> None:
         self._token = token or None
         self._now = now
+        self._host = httpx.URL(base_url).host
         headers = {"Accept": "application/json"}
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
@@ -263,6 +266,29 @@ class PennylaneClient:
         params = page_params(filters, cursor, limit, sort)
         return await self._fetch(Page[CustomerInvoice], "GET", "/customer_invoices", params=params)
 
+    async def update_customer_invoice(self, invoice_id: int, data: CustomerInvoiceUpdate) -> CustomerInvoice:
+        """Edit a draft (a finalized invoice is refused by Pennylane with a 4xx)."""
+        path = f"/customer_invoices/{int(invoice_id)}"
+        return await self._fetch(CustomerInvoice, "PUT", path, body=data.body())
+
+    async def link_credit_note(self, invoice_id: int, credit_note_id: int) -> None:
+        """Attach a credit note (an invoice created with negative amounts) to the invoice it credits.
+
+        UNVERIFIED body: the API reference names the endpoint; `credited_invoice_id` on creation is ignored
+        by Pennylane since June 2025, so this call is the only link.
+        """
+        path = f"/customer_invoices/{int(invoice_id)}/link_credit_note"
+        await self._send("POST", path, body={"credit_note_id": int(credit_note_id)}, idempotent=True)
+
+    async def download_public_file(self, url: str) -> bytes:
+        """A document's PDF from its `public_file_url`; only Pennylane's own host is fetched (the URL comes
+        from a payload, and the token must never leave for another host)."""
+        target = httpx.URL(url)
+        if target.scheme != "https" or target.host != self._host:
+            raise IntegrationError(VENDOR, f"refusing to download a file outside {self._host}: {target.host}")
+        response = await self._send("GET", str(target))
+        return response.content
+
     async def finalize_customer_invoice(self, invoice_id: int) -> CustomerInvoice:
         """Draft → finalized (numbered, no longer editable)."""
         path = f"/customer_invoices/{int(invoice_id)}/finalize"
@@ -308,6 +334,12 @@ class PennylaneClient:
 
     async def get_billing_subscription(self, subscription_id: int) -> BillingSubscription:
         return await self._fetch(BillingSubscription, "GET", f"/billing_subscriptions/{int(subscription_id)}")
+
+    async def update_billing_subscription(
+        self, subscription_id: int, data: BillingSubscriptionUpdate
+    ) -> BillingSubscription:
+        path = f"/billing_subscriptions/{int(subscription_id)}"
+        return await self._fetch(BillingSubscription, "PUT", path, body=data.body())
 
     async def list_billing_subscriptions(
         self,

@@ -79,6 +79,25 @@ class CustomerInvoiceCreate(_DocumentInput):
     customer_invoice_template_id: int | None = None
 
 
+class CustomerInvoiceUpdate(PennylaneInput):
+    """`PUT /customer_invoices/{id}` on a draft: the fields of the creation, each optional (shaped on the
+    API reference; no live recording). `invoice_lines` replaces the lines."""
+
+    customer_id: int | None = None
+    date: dt.date | None = None
+    deadline: dt.date | None = None
+    invoice_lines: list[InvoiceLineInput] | None = None
+    label: str | None = None
+    currency: str | None = None
+    language: str | None = None
+    external_reference: str | None = None
+    pdf_invoice_free_text: str | None = None
+    pdf_invoice_subject: str | None = None
+    pdf_description: str | None = None
+    special_mention: str | None = None
+    discount: DiscountInput | None = None
+
+
 class QuoteCreate(_DocumentInput):
     quote_template_id: int | None = None
 
@@ -145,6 +164,16 @@ class SubscriptionInvoiceData(PennylaneInput):
     special_mention: str | None = None
     discount: DiscountInput | None = None
     invoice_line_sections: list[InvoiceLineSectionInput] | None = None
+
+
+class BillingSubscriptionUpdate(PennylaneInput):
+    """`PUT /billing_subscriptions/{id}`. UNVERIFIED: no recording; `status` "stopped" ends a subscription
+    and "paused" suspends it (documented statuses: in_progress, stopped, finished)."""
+
+    status: str | None = None
+    mode: SubscriptionModeInput | None = None
+    payment_conditions: str | None = None
+    customer_invoice_data: SubscriptionInvoiceData | None = None
 
 
 class BillingSubscriptionCreate(PennylaneInput):
