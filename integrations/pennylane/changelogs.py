@@ -14,13 +14,15 @@ from typing import Literal, get_args
 
 from integrations.errors import NotFoundError, RequestError
 from integrations.pennylane.client import PennylaneClient
-from integrations.pennylane.models import ChangeEntry, Customer, CustomerInvoice, Page, Product, Quote
+from integrations.pennylane.models import ChangeEntry, Customer, CustomerInvoice, InvoiceLine, Page, Product, Quote
 from integrations.pennylane.query import CHANGELOG_RETENTION, MAX_CHANGELOG_LIMIT, MAX_PAGE_LIMIT, VENDOR
 
 SyncedResource = Literal["customers", "products", "quotes", "customer_invoices"]
 # Parents first: an invoice or a quote names its customer, so customers land before the documents.
 SYNCED_RESOURCES: tuple[SyncedResource, ...] = get_args(SyncedResource)
 Resource = Customer | Product | Quote | CustomerInvoice
+# A resource as it is now, with its lines for a quote or an invoice (None: not fetched).
+Fetched = tuple[Resource, list[InvoiceLine] | None]
 
 
 class ChangelogWindowError(RequestError):
@@ -83,6 +85,26 @@ class PennylaneChangelogs:
             return await getters[resource](resource_id)
         except NotFoundError:
             return None
+
+    async def fetch_with_lines(self, resource: SyncedResource, resource_id: int) -> Fetched | None:
+        """`fetch`, plus every line of a quote or an invoice (one more call per 100 lines)."""
+        item = await self.fetch(resource, resource_id)
+        if item is None or not isinstance(item, Quote | CustomerInvoice):
+            return None if item is None else (item, None)
+        lines: list[InvoiceLine] = []
+        cursor: str | None = None
+        while True:
+            try:
+                if isinstance(item, Quote):
+                    page = await self.client.list_quote_invoice_lines(item.id, cursor=cursor, limit=MAX_PAGE_LIMIT)
+                else:
+                    page = await self.client.list_customer_invoice_lines(item.id, cursor=cursor, limit=MAX_PAGE_LIMIT)
+            except NotFoundError:
+                return None  # deleted between the two calls
+            lines.extend(page.items)
+            if not page.has_more or not page.next_cursor:
+                return item, lines
+            cursor = page.next_cursor
 
     async def listing(self, resource: SyncedResource, cursor: str | None = None) -> Page[Resource]:
         """One page of every live resource, by ascending id (the fallback when the cursor is too old)."""

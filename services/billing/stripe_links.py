@@ -13,7 +13,8 @@ import asyncpg
 from integrations.errors import NotConfiguredError, RequestError
 from integrations.stripe_payments import THREE_DECIMAL_CURRENCIES, ZERO_DECIMAL_CURRENCIES, StripePayments
 from services.billing.sync import repository
-from services.billing.sync.errors import InvoiceNotFound, InvoiceNotPayable
+from services.billing.errors import InvoiceNotFound
+from services.billing.sync.errors import InvoiceNotPayable
 from services.billing.sync.schemas import PaymentLinkRead
 from services.core import queue
 from services.core.db import AnySession, UserSession
@@ -61,7 +62,7 @@ async def payment_link(session: UserSession, settings: Settings, invoice_id: UUI
     """The invoice's open link, or `pending` while a job makes one (the client asks again)."""
     invoice = await repository.invoice(session, invoice_id)
     if invoice is None:
-        raise InvoiceNotFound("no such invoice")
+        raise InvoiceNotFound()
     if not payable(invoice):
         raise InvoiceNotPayable("this invoice has nothing left to pay online")
     if settings.stripe_secret_key is None:

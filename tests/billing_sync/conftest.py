@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import httpx
 import pytest
 import respx
 
@@ -43,6 +44,23 @@ def invoice(resource_id: int, **changes: Any) -> dict[str, Any]:
     """A finalized invoice as Pennylane returns it (recorded), under another id."""
     body: dict[str, Any] = recorded("pennylane_customer_invoice_get_finalized_upcoming")
     return body | {"id": resource_id} | changes
+
+
+LINE = {  # the shape of a live /customer_invoices/{id}/invoice_lines item (NangoHQ recording)
+    "id": 3327743332352, "label": "Consulting Services", "unit": "piece", "quantity": "1.0", "amount": "600.0",
+    "currency_amount": "600.0", "vat_rate": "FR_200", "tax": "100.0", "currency_tax": "100.0",
+    "raw_currency_unit_price": "500.0", "created_at": "2026-07-08T12:06:19.367589Z",
+    "updated_at": "2026-07-08T12:06:19.367024Z", "description": "", "currency_amount_before_tax": "500.0",
+    "section_rank": 0, "discount": {"type": "relative", "value": "0.0"},
+    "product": {"id": 87538491392, "url": f"{BASE}/products/87538491392"}, "imputation_dates": None,
+}  # fmt: skip
+
+
+def mock_lines(router: respx.MockRouter) -> respx.Route:
+    """Every quote's and invoice's lines: one line each."""
+    return router.get(url__regex=r"/(customer_invoices|quotes)/[0-9]+/invoice_lines").mock(
+        return_value=httpx.Response(200, json=page([LINE]))
+    )
 
 
 class Sleeper:

@@ -11,9 +11,9 @@ import httpx
 import pytest
 import respx
 
-from integrations.pennylane.changelogs import PennylaneChangelogs, Resource, SyncedResource
+from integrations.pennylane.changelogs import Fetched, PennylaneChangelogs, SyncedResource
 from services.billing.sync.loop import PennylaneSync
-from services.billing.sync.mirror import SqlMirror
+from services.billing.sync.mirror import CoreMirror
 from services.core.db import ServiceSession
 from tests.billing_sync.conftest import (
     CUSTOMER_ID,
@@ -23,6 +23,7 @@ from tests.billing_sync.conftest import (
     entry,
     invoice,
     link_customer,
+    mock_lines,
     page,
     recorded,
     set_cursor,
@@ -52,13 +53,14 @@ def three_pages(router: respx.MockRouter) -> respx.Route:
 
 
 def refetches(router: respx.MockRouter) -> None:
+    mock_lines(router)
     draft = recorded("pennylane_customer_invoice_get_draft")  # id A
     router.get(f"/customer_invoices/{A}").mock(return_value=httpx.Response(200, json=draft | {"status": "upcoming"}))
     router.get(f"/customer_invoices/{C}").mock(return_value=httpx.Response(200, json=invoice(C)))
     # B is re-fetched for the first page, after Pennylane deleted it: a 404 is a deletion too.
     gone = recorded("pennylane_error_404") | {"error": "Customer invoice not found"}
     router.get(f"/customer_invoices/{B}").mock(return_value=httpx.Response(404, json=gone))
-    credit = invoice(D, status="credit_note", draft=True, invoice_number="", amount="-120.0", tax="-20.0",
+    credit = invoice(D, status="credit_note", draft=True, invoice_number="", amount="-120.0", currency_amount="-120.0", tax="-20.0", currency_tax="-20.0",
                      currency_amount_before_tax="-100.0", remaining_amount_with_tax=None)  # fmt: skip
     router.get(f"/customer_invoices/{D}").mock(return_value=httpx.Response(200, json=credit))
 
@@ -78,7 +80,7 @@ async def test_the_sync_walks_every_page_applies_deletions_and_waits_out_a_429(
     changes = three_pages(pennylane_http)
     refetches(pennylane_http)
 
-    run = await PennylaneSync(app.state.job_context.db, changelogs, SqlMirror()).run(["customer_invoices"])
+    run = await PennylaneSync(app.state.job_context.db, changelogs, CoreMirror()).run(["customer_invoices"])
 
     assert run.ok and run.resources[0].changes == 9 and run.resources[0].batches == 3
     assert changes.calls[0].request.url.params["start_date"] == "2026-07-08T00:00:00Z"
@@ -115,16 +117,16 @@ async def test_a_quiet_run_costs_one_call_per_changelog_and_skips_the_boundary_e
     pennylane_http.get("/changelogs/customer_invoices").mock(
         return_value=httpx.Response(200, json=page([entry(D, "insert", LAST)]))
     )
-    run = await PennylaneSync(app.state.job_context.db, changelogs, SqlMirror()).run()
+    run = await PennylaneSync(app.state.job_context.db, changelogs, CoreMirror()).run()
     assert run.ok and [r.changes for r in run.resources] == [0, 0, 0, 0]
     assert len(pennylane_http.calls) == 4
     assert await sql.fetchval("select count(*) from billing_sync_state where last_success_at is not null") == 4
 
 
-class CrashingMirror(SqlMirror):
+class CrashingMirror(CoreMirror):
     """Writes the batch, then the process dies before the commit (fault injection, not a mock)."""
 
-    async def upsert(self, session: ServiceSession, resource: SyncedResource, items: Sequence[Resource]) -> int:
+    async def upsert(self, session: ServiceSession, resource: SyncedResource, items: Sequence[Fetched]) -> int:
         await super().upsert(session, resource, items)
         raise KeyboardInterrupt("worker killed between fetch and commit")
 
@@ -139,13 +141,14 @@ async def test_a_crash_before_the_commit_moves_no_cursor_and_loses_nothing(
         return_value=httpx.Response(200, json=page([entry(C, "insert", "2026-07-08T12:20:00Z")]))
     )
     fetch = pennylane_http.get(f"/customer_invoices/{C}").mock(return_value=httpx.Response(200, json=invoice(C)))
+    mock_lines(pennylane_http)
     db = app.state.job_context.db
     with pytest.raises(KeyboardInterrupt):
         await PennylaneSync(db, changelogs, CrashingMirror()).run(["customer_invoices"])
     assert await sql.fetchval("select count(*) from billing_invoices") == 0
     assert await sql.fetchval("select cursor_at from billing_sync_state") == START
 
-    run = await PennylaneSync(db, changelogs, SqlMirror()).run(["customer_invoices"])  # the next run
+    run = await PennylaneSync(db, changelogs, CoreMirror()).run(["customer_invoices"])  # the next run
     assert run.ok and changes.call_count == 2 and fetch.call_count == 2
     assert (await mirrored(sql))[C]["client_id"] == tenant_a.id
     assert await sql.fetchval("select cursor_at from billing_sync_state") == datetime(2026, 7, 8, 12, 20, tzinfo=UTC)
@@ -165,7 +168,8 @@ async def test_a_failed_fetch_keeps_committed_pages_and_records_the_error(
     )
     pennylane_http.get(f"/customer_invoices/{C}").mock(return_value=httpx.Response(200, json=invoice(C)))
     pennylane_http.get(f"/customer_invoices/{A}").mock(return_value=httpx.Response(500, json={"error": "boom"}))
-    run = await PennylaneSync(app.state.job_context.db, changelogs, SqlMirror()).run(["customer_invoices"])
+    mock_lines(pennylane_http)
+    run = await PennylaneSync(app.state.job_context.db, changelogs, CoreMirror()).run(["customer_invoices"])
     assert not run.ok
     state = await sql.fetchrow("select * from billing_sync_state")
     assert state["cursor_at"] == datetime(2026, 7, 8, 12, 20, tzinfo=UTC)  # the first page stays applied
@@ -185,7 +189,7 @@ async def test_a_cursor_older_than_the_window_falls_back_to_a_full_listing(
             httpx.Response(200, json=page([invoice(A, customer={"id": 999, "url": "x"})])),  # not a Foxeo client
         ]
     )
-    run = await PennylaneSync(app.state.job_context.db, changelogs, SqlMirror()).run(["customer_invoices"])
+    run = await PennylaneSync(app.state.job_context.db, changelogs, CoreMirror()).run(["customer_invoices"])
     assert run.ok and run.resources[0].mode == "full" and listing.call_count == 2
     assert listing.calls[1].request.url.params["cursor"] == "l2"
     rows = await mirrored(sql)
@@ -210,7 +214,8 @@ async def test_customers_quotes_and_products_land_in_their_mirrors(
             return_value=httpx.Response(200, json=page([entry(item["id"], "update", "2026-07-08T12:00:00Z")]))
         )
         pennylane_http.get(f"/{resource}/{item['id']}").mock(return_value=httpx.Response(200, json=item))
-    run = await PennylaneSync(app.state.job_context.db, changelogs, SqlMirror()).run(
+    mock_lines(pennylane_http)
+    run = await PennylaneSync(app.state.job_context.db, changelogs, CoreMirror()).run(
         ["customers", "products", "quotes"]
     )
     assert run.ok

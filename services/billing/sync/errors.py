@@ -5,10 +5,6 @@ from __future__ import annotations
 from services.core.errors import Conflict, NotFound, Unprocessable
 
 
-class InvoiceNotFound(NotFound):
-    code = "billing_invoice_not_found"
-
-
 class InvoiceNotPayable(Conflict):
     code = "billing_invoice_not_payable"
 

@@ -11,10 +11,9 @@ from datetime import UTC, datetime
 from integrations.pennylane import PennylaneClient
 from integrations.pennylane.changelogs import PennylaneChangelogs
 from services.billing import exports, payment_reminders
-from services.billing.stripe_events import MARK_PAID_JOB, mark_paid_in_pennylane
 from services.billing.stripe_links import PAYMENT_LINK_JOB, make_payment_link
 from services.billing.sync.loop import PennylaneSync
-from services.billing.sync.mirror import SqlMirror
+from services.billing.sync.mirror import CoreMirror
 from services.core import queue
 from services.core.db import ServiceSession
 from services.core.jobs import PeriodicJob
@@ -40,7 +39,7 @@ async def enqueue_sync(session: ServiceSession) -> object:
 
 async def run_sync(ctx: JobContext, job: Job) -> None:
     changelogs = PennylaneChangelogs(ctx.resources.get(PennylaneClient))
-    await PennylaneSync(ctx.db, changelogs, SqlMirror()).run()
+    await PennylaneSync(ctx.db, changelogs, CoreMirror()).run()
 
 
 async def enqueue_reminders(session: ServiceSession) -> object:
@@ -64,6 +63,5 @@ HANDLERS: dict[str, JobHandler] = {
     SYNC_JOB: run_sync,
     REMINDERS_JOB: run_reminders,
     PAYMENT_LINK_JOB: make_payment_link,
-    MARK_PAID_JOB: mark_paid_in_pennylane,
     exports.EXPORT_JOB: exports.run_export,
 }

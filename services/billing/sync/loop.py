@@ -20,8 +20,8 @@ from integrations.errors import IntegrationError
 from integrations.pennylane.changelogs import (
     SYNCED_RESOURCES,
     ChangelogWindowError,
+    Fetched,
     PennylaneChangelogs,
-    Resource,
     SyncedResource,
 )
 from integrations.pennylane.models import ChangeEntry
@@ -36,7 +36,7 @@ FULL_LISTING_OVERLAP = dt.timedelta(minutes=1)
 class Mirror(Protocol):
     """Where synced resources land (the billing core's upserts, keyed by Pennylane id)."""
 
-    async def upsert(self, session: ServiceSession, resource: SyncedResource, items: Sequence[Resource]) -> int:
+    async def upsert(self, session: ServiceSession, resource: SyncedResource, items: Sequence[Fetched]) -> int:
         """Write the resources as they are now; the number of mirror rows written."""
         ...
 
@@ -146,9 +146,9 @@ class PennylaneSync:
     async def _apply(self, report: ResourceRun, entries: list[ChangeEntry], cursor: _Cursor) -> _Cursor:
         """Fetch every changed resource, then write them, the deletions and the cursor in one commit."""
         changed, deleted = latest_operations(entries)
-        items: list[Resource] = []
+        items: list[Fetched] = []
         for resource_id in changed:
-            item = await self.changelogs.fetch(report.resource, resource_id)
+            item = await self.changelogs.fetch_with_lines(report.resource, resource_id)
             if item is None:  # deleted after the change was logged
                 deleted.append(resource_id)
             else:
@@ -178,7 +178,9 @@ class PennylaneSync:
             live.extend(item.id for item in page.items)
             if page.items:
                 async with self.db.service_session() as session:
-                    await self.mirror.upsert(session, report.resource, page.items)
+                    # Lines are left as they are: fetching them for the whole history would cost a call
+                    # per document; the next change of each document brings its lines.
+                    await self.mirror.upsert(session, report.resource, [(item, None) for item in page.items])
             if not page.has_more or not page.next_cursor:
                 break
             page_cursor = page.next_cursor

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import asyncpg
-from sqlalchemy import BigInteger, Table, Text, bindparam, func, literal_column, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Text, bindparam, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.billing.sync.tables import billing_exports as exports
@@ -20,7 +18,6 @@ from services.billing.tables import billing_customers as customers
 from services.billing.tables import billing_invoices as inv
 from services.billing.tables import billing_products as products
 from services.billing.tables import billing_quotes as quotes
-from services.billing.tables import billing_subscriptions as subscriptions
 from services.core.db import AnySession
 from services.core.pagination import Keyset
 from services.core.query import compiled, shaped
@@ -103,8 +100,6 @@ _EVENT = (
     "insert into public.webhook_events (sender, event_id, event) values ('stripe', $1, $2)"
     " on conflict (sender, event_id) do nothing returning id"
 )
-# One call: locks the invoice, refuses an overpayment, audits; (payment_id, created).
-_RECORD_PAYMENT = "select * from private.record_billing_payment($1, 'stripe', 'payment', $2, $3, $4, $5, $6, $7, $8)"
 
 
 async def record_stripe_event(session: AnySession, event_id: str, event_type: str) -> bool:
@@ -112,26 +107,10 @@ async def record_stripe_event(session: AnySession, event_id: str, event_type: st
     return await session.fetchval(_EVENT, event_id, event_type[:100]) is not None
 
 
-async def record_stripe_payment(
-    session: AnySession,
-    invoice_id: UUID,
-    amount: Decimal,
-    currency: str,
-    paid_on: date,
-    *,
-    reference: str,
-    payment_intent_id: str,
-    note: str | None,
-    request_id: str | None,
-) -> asyncpg.Record:
-    """(payment_id, created); a refusal (FX409/FX422) raises after rolling back only its savepoint,
-    so the webhook's transaction (its event row, the operator's notification) stays usable."""
-    async with session.conn.transaction():
-        row = await session.fetchrow(
-            _RECORD_PAYMENT, invoice_id, amount, currency, paid_on, reference, payment_intent_id, note, request_id
-        )
-    assert row is not None
-    return row
+def savepoint(session: AnySession) -> Any:
+    """`async with savepoint(session):` a refused statement inside rolls back only to here, so the
+    webhook's transaction (its event row, the operator's notification) stays usable."""
+    return session.conn.transaction()
 
 
 _INVOICE = compiled(
@@ -203,102 +182,22 @@ async def set_payment_link_status(
     return row is not None
 
 
-# ---------------------------------------------------------------- mirror writes (keyed by Pennylane id)
+# ---------------------------------------------------------------- mirror (the full listing's deletions)
 
-_MIRRORED: dict[str, Table] = {"products": products, "quotes": quotes, "customer_invoices": inv}
-_MANY = ARRAY(BigInteger)
-
-
-@shaped
-def _upsert(resource: str, names: tuple[str, ...]) -> Any:
-    """Insert or update by `pennylane_id`; an older copy (a stale re-fetch) never overwrites a newer one."""
-    table = _MIRRORED[resource]
-    stmt = pg_insert(table).values({name: bindparam(name) for name in names})
-    kept = {"pennylane_id", "client_id", "push_state"}
-    changes = {name: stmt.excluded[name] for name in names if name not in kept}
-    fresher = func.coalesce(table.c.pennylane_updated_at, literal_column("'-infinity'::timestamptz"))
-    return stmt.on_conflict_do_update(
-        index_elements=[table.c.pennylane_id],
-        set_={**changes, "deleted_at": None, "updated_at": func.now()},
-        where=func.coalesce(stmt.excluded.pennylane_updated_at, func.now()) >= fresher,
-    )
+_MIRRORED: dict[str, Any] = {"products": products, "quotes": quotes, "customer_invoices": inv}
 
 
 @shaped
-def _mark_deleted(resource: str, missing: bool) -> Any:
-    table = _MIRRORED[resource]
-    ids = table.c.pennylane_id == func.any(bindparam("ids", type_=_MANY))
-    where = ~ids if missing else ids
-    stmt = update(table).where(where, table.c.pennylane_id.is_not(None), table.c.deleted_at.is_(None))
-    return stmt.values(deleted_at=func.now(), updated_at=func.now())
-
-
-_CLIENT_IDS = compiled(
-    select(customers.c.pennylane_id, customers.c.client_id).where(
-        customers.c.pennylane_id == func.any(bindparam("ids", type_=_MANY))
-    )
-)
-
-
-@shaped
-def _local_ids(resource: str) -> Any:
-    table = {"quotes": quotes, "customer_invoices": inv, "subscriptions": subscriptions}[resource]
-    return select(table.c.pennylane_id, table.c.id, table.c.client_id).where(
-        table.c.pennylane_id == func.any(bindparam("ids", type_=_MANY))
-    )
-
-
-_CUSTOMER = compiled(
-    update(customers)
-    .where(
-        customers.c.pennylane_id == bindparam("pennylane_id"),
-        func.coalesce(customers.c.pennylane_updated_at, literal_column("'-infinity'::timestamptz"))
-        <= func.coalesce(bindparam("pennylane_updated_at", type_=customers.c.pennylane_updated_at.type), func.now()),
-    )
-    .values(
-        legal_name=bindparam("legal_name"), emails=bindparam("emails"),
-        pennylane_updated_at=bindparam("pennylane_updated_at"), updated_at=func.now(),
-    )
-)  # fmt: skip
-# A customer removed from Pennylane: the link is dropped, the next billing action matches or recreates it.
-_CUSTOMERS_GONE = compiled(
-    update(customers)
-    .where(customers.c.pennylane_id == func.any(bindparam("ids", type_=_MANY)))
-    .values(pennylane_id=None, push_state="none", updated_at=func.now())
-)
-_CUSTOMERS_MISSING = compiled(
-    update(customers)
-    .where(customers.c.pennylane_id.is_not(None), customers.c.pennylane_id != func.all(bindparam("ids", type_=_MANY)))
-    .values(pennylane_id=None, push_state="none", updated_at=func.now())
-)
-
-
-async def upsert_mirror(session: AnySession, resource: str, values: dict[str, Any]) -> None:
-    await _upsert(resource, tuple(values)).execute(session, **values)
-
-
-async def mark_deleted(session: AnySession, resource: str, pennylane_ids: list[int], *, missing: bool) -> int:
-    """Mark those ids deleted (or, `missing`, every mirrored row but those); the rows changed."""
+def _mirrored_ids(resource: str) -> Any:
     if resource == "customers":
-        statement = _CUSTOMERS_MISSING if missing else _CUSTOMERS_GONE
-        result = await statement.execute(session, ids=pennylane_ids)
-    else:
-        result = await _mark_deleted(resource, missing).execute(session, ids=pennylane_ids)
-    return int(result.split()[-1])
+        return select(customers.c.pennylane_id).where(customers.c.pennylane_id.is_not(None))
+    table = _MIRRORED[resource]
+    return select(table.c.pennylane_id).where(table.c.pennylane_id.is_not(None), table.c.deleted_at.is_(None))
 
 
-async def update_customer(session: AnySession, **values: Any) -> int:
-    return int((await _CUSTOMER.execute(session, **values)).split()[-1])
-
-
-async def client_ids(session: AnySession, customer_ids: list[int]) -> dict[int, UUID]:
-    """Foxeo client of each linked Pennylane customer."""
-    return {row[0]: row[1] for row in await _CLIENT_IDS.fetch(session, ids=customer_ids)}
-
-
-async def local_ids(session: AnySession, resource: str, pennylane_ids: list[int]) -> dict[int, tuple[UUID, UUID]]:
-    """(id, client_id) of the mirror rows of those Pennylane ids."""
-    return {row[0]: (row[1], row[2]) for row in await _local_ids(resource).fetch(session, ids=pennylane_ids)}
+async def mirrored_ids(session: AnySession, resource: str) -> set[int]:
+    """Pennylane ids of the live mirror rows (only after a full listing: it reads the whole table)."""
+    return {row[0] for row in await _mirrored_ids(resource).fetch(session)}
 
 
 # ---------------------------------------------------------------- payment reminders
