@@ -60,8 +60,10 @@ def refetches(router: respx.MockRouter) -> None:
     # B is re-fetched for the first page, after Pennylane deleted it: a 404 is a deletion too.
     gone = recorded("pennylane_error_404") | {"error": "Customer invoice not found"}
     router.get(f"/customer_invoices/{B}").mock(return_value=httpx.Response(404, json=gone))
-    credit = invoice(D, status="credit_note", draft=True, invoice_number="", amount="-120.0", currency_amount="-120.0", tax="-20.0", currency_tax="-20.0",
-                     currency_amount_before_tax="-100.0", remaining_amount_with_tax=None)  # fmt: skip
+    credit = invoice(
+        D, status="credit_note", draft=True, invoice_number="", amount="-120.0", currency_amount="-120.0",
+        tax="-20.0", currency_tax="-20.0", currency_amount_before_tax="-100.0", remaining_amount_with_tax=None,
+    )  # fmt: skip
     router.get(f"/customer_invoices/{D}").mock(return_value=httpx.Response(200, json=credit))
 
 
