@@ -17,7 +17,7 @@ async def reconciliation(
     rows = await repository.reconciliation(
         session, only_mismatches=only_mismatches, client_id=client_id, cursor=cursor, limit=limit
     )
-    page, next_cursor = next_page(rows, limit, lambda row: [row["issue_date"], row["invoice_id"]])
+    page, next_cursor = next_page(rows, limit, lambda row: [row["issue_day"], row["invoice_id"]])
     return Page[ReconciliationRow](
         items=[ReconciliationRow.model_validate(dict(row)) for row in page], next_cursor=next_cursor
     )

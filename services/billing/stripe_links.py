@@ -12,8 +12,8 @@ import asyncpg
 
 from integrations.errors import NotConfiguredError, RequestError
 from integrations.stripe_payments import THREE_DECIMAL_CURRENCIES, ZERO_DECIMAL_CURRENCIES, StripePayments
-from services.billing.sync import repository
 from services.billing.errors import InvoiceNotFound
+from services.billing.sync import repository
 from services.billing.sync.errors import InvoiceNotPayable
 from services.billing.sync.schemas import PaymentLinkRead
 from services.core import queue

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 from sqlalchemy import Date, and_, bindparam, case, cast, func, literal, null, or_, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, array
 
 from services.billing.sync.tables import billing_payment_links as links
 from services.billing.tables import billing_invoices as inv
@@ -39,7 +39,7 @@ _MISMATCHES = [
     ("stripe_link_amount_differs", and_(links.c.status == "open", links.c.amount != _balance, _balance > 0)),
 ]
 _mismatches = func.array_remove(
-    func.array(*[case((condition, literal(code)), else_=null()) for code, condition in _MISMATCHES]),
+    array([case((condition, literal(code)), else_=null()) for code, condition in _MISMATCHES]),
     None,
     type_=ARRAY(inv.c.status.type),
 )
@@ -53,11 +53,13 @@ _rows = (
         inv.c.paid.label("pennylane_paid"), inv.c.remaining_amount.label("pennylane_remaining"),
         case((_stripe_says_paid, "paid"), else_=func.coalesce(links.c.status, "none")).label("stripe_status"),
         _stripe_paid.label("stripe_paid_amount"), _mismatches.label("mismatches"),
+        # The issue date as days since 1970 for the keyset (cursors carry ints, not dates).
+        (inv.c.issue_date - cast(literal("1970-01-01"), Date)).label("issue_day"),
     )
     .select_from(inv.outerjoin(links, links.c.invoice_id == inv.c.id))
     .where(inv.c.kind == "invoice", ~inv.c.draft, inv.c.deleted_at.is_(None))
 ).subquery("r")  # fmt: skip
-RECONCILIATION_KEYSET = Keyset(_rows.c.issue_date, _rows.c.invoice_id, kinds=(date, UUID), descending=True)
+RECONCILIATION_KEYSET = Keyset(_rows.c.issue_day, _rows.c.invoice_id, kinds=(int, UUID), descending=True)
 
 
 @shaped
