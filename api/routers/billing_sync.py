@@ -60,11 +60,11 @@ async def get_revenue(
     return await revenue.revenue(session, start=first, end=last, currency=currency)
 
 
-@router.get(
+@router.post(
     "/invoices/{invoice_id}/payment-link", response_model=PaymentLinkRead, responses=responses(401, 404, 409, 503)
 )
-async def get_invoice_payment_link(session: Session, request: Request, invoice_id: UUID) -> PaymentLinkRead:
-    """The Stripe link to pay an unpaid invoice (`pending` while it is being made: ask again)."""
+async def request_invoice_payment_link(session: Session, request: Request, invoice_id: UUID) -> PaymentLinkRead:
+    """The Stripe link to pay an unpaid invoice, made by a job when there is none (`pending`: ask again)."""
     return await stripe_links.payment_link(session, request.app.state.settings, invoice_id)
 
 

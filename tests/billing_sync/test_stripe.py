@@ -156,7 +156,7 @@ async def test_the_client_gets_a_payment_link_made_by_a_job(
 ) -> None:  # fmt: skip
     invoice_id = await add_invoice(sql, tenant_a.id, paid_amount=Decimal("100.00"))
     url = f"/api/v1/billing/invoices/{invoice_id}/payment-link"
-    pending = await client.get(url, headers=tenant_a.member.headers)
+    pending = await client.post(url, headers=tenant_a.member.headers)
     assert pending.status_code == 200
     assert pending.json() | {"expires_at": None} == {
         "invoice_id": str(invoice_id),
@@ -166,7 +166,7 @@ async def test_the_client_gets_a_payment_link_made_by_a_job(
         "currency": "EUR",
         "expires_at": None,
     }
-    stranger = await client.get(url, headers=tenant_b.member.headers)
+    stranger = await client.post(url, headers=tenant_b.member.headers)
     assert stranger.status_code == 404
 
     made = checkout_session(invoice_id, status="open", payment_status="unpaid", amount_total=50000, payment_intent=None,
@@ -177,7 +177,7 @@ async def test_the_client_gets_a_payment_link_made_by_a_job(
     form = dict(httpx.QueryParams(create.calls[0].request.content.decode()))
     assert form["line_items[0][price_data][unit_amount]"] == "50000" and form["client_reference_id"] == str(invoice_id)
 
-    ready = await client.get(url, headers=tenant_a.member.headers)
+    ready = await client.post(url, headers=tenant_a.member.headers)
     assert ready.status_code == 200
     assert ready.json()["status"] == "open" and ready.json()["url"] == made["url"]
 
@@ -186,7 +186,7 @@ async def test_a_paid_or_draft_invoice_has_no_payment_link(
     client: httpx.AsyncClient, sql: asyncpg.Connection, operator: User, tenant_a: Tenant
 ) -> None:
     paid = await add_invoice(sql, tenant_a.id, paid=True)
-    response = await client.get(f"/api/v1/billing/invoices/{paid}/payment-link", headers=operator.headers)
+    response = await client.post(f"/api/v1/billing/invoices/{paid}/payment-link", headers=operator.headers)
     assert response.status_code == 409 and response.json()["code"] == "billing_invoice_not_payable"
 
 
@@ -201,5 +201,5 @@ class TestNotConfigured:
         hook = await client.post(WEBHOOK, content=b"{}", headers={"Stripe-Signature": "t=1,v1=00"})
         assert hook.status_code == 503 and hook.json()["setting"] == "STRIPE_WEBHOOK_SECRET"
         invoice_id = await add_invoice(sql, tenant_a.id)
-        link = await client.get(f"/api/v1/billing/invoices/{invoice_id}/payment-link", headers=tenant_a.member.headers)
+        link = await client.post(f"/api/v1/billing/invoices/{invoice_id}/payment-link", headers=tenant_a.member.headers)
         assert link.status_code == 503 and link.json()["setting"] == "STRIPE_SECRET_KEY"
