@@ -129,7 +129,6 @@ async def invoice(session: AnySession, invoice_id: UUID) -> asyncpg.Record | Non
 # ---------------------------------------------------------------- payment links
 
 _LINK = compiled(select(links).where(links.c.invoice_id == bindparam("invoice_id")))
-_LINK_BY_SESSION = compiled(select(links).where(links.c.stripe_session_id == bindparam("session_id")))
 _SAVE_LINK = compiled(
     pg_insert(links)
     .values(
@@ -161,10 +160,6 @@ _SET_LINK_STATUS = compiled(
 
 async def payment_link(session: AnySession, invoice_id: UUID) -> asyncpg.Record | None:
     return await _LINK.fetchrow(session, invoice_id=invoice_id)
-
-
-async def payment_link_by_session(session: AnySession, session_id: str) -> asyncpg.Record | None:
-    return await _LINK_BY_SESSION.fetchrow(session, session_id=session_id)
 
 
 async def save_payment_link(session: AnySession, **values: Any) -> asyncpg.Record:
