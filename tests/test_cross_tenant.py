@@ -37,6 +37,9 @@ TENANT_SCOPED = {
     "meeting_id": "a meeting of the client",
     "recording_id": "a recording of that meeting",
     "transcript_id": "the transcript of that meeting's recording (operator-only routes)",
+    "quote_id": "a sent quote of the client",
+    "invoice_id": "a finalized invoice of the client",
+    "subscription_id": "a subscription of the client (operator-only changes)",
 }
 # Operator-owned catalogue keys: not a client's resource (the route is scoped by its other parameters).
 NOT_TENANT_SCOPED = {"key": "a module of the catalogue", "template_id": "a journey template"}
@@ -83,6 +86,7 @@ BODIES: dict[str, Callable[[Ids], dict[str, Any]]] = {
     "POST /api/v1/validations/{validation_id}/approve": lambda ids: {"json": {}},
     "POST /api/v1/validations/{validation_id}/request-changes": lambda ids: {"json": {"comment": "non"}},
     "POST /api/v1/validations/{validation_id}/reject": lambda ids: {"json": {"comment": "non"}},
+    "POST /api/v1/billing/quotes/{quote_id}/decline": lambda ids: {"json": {"reason": "non"}},
 }
 
 _TABLES = """select table_name from information_schema.tables

@@ -128,7 +128,10 @@ async def send_quote(db: Database, pennylane: PennylaneClient, quote_id: UUID) -
         values = {
             "pennylane_id": created.id, "quote_number": created.quote_number, "status": created.status,
             "pdf_url": created.public_file_url, "pennylane_updated_at": created.updated_at,
+            # Pennylane's totals are the document's (its rounding may differ from ours by a cent).
             "amount": created.currency_amount or created.amount,
+            "amount_before_tax": created.currency_amount_before_tax or quote["amount_before_tax"],
+            "tax": created.currency_tax or quote["tax"],
         }  # fmt: skip
         await _store(db, "billing_quotes", quote_id, values)
         quote = await _row(db, "billing_quotes", quote_id)
@@ -218,10 +221,10 @@ async def finalize_invoice(db: Database, pennylane: PennylaneClient, invoice_id:
     invoice = await _row(db, "billing_invoices", invoice_id)
     if invoice is None or not invoice["draft"]:
         return
-    if invoice["pennylane_id"] is None or invoice["push_state"] != "done":
-        await push_invoice(db, pennylane, invoice_id)
-        invoice = await _row(db, "billing_invoices", invoice_id)
-        assert invoice is not None
+    # What is finalized is the draft's latest content: an edit's own push may not have run yet.
+    await push_invoice(db, pennylane, invoice_id)
+    invoice = await _row(db, "billing_invoices", invoice_id)
+    assert invoice is not None
     finalized = await pennylane.finalize_customer_invoice(invoice["pennylane_id"])
     values = {**_invoice_values(finalized), "finalized_at": datetime.now(UTC), "push_state": "done", "push_error": None}
     await _store(db, "billing_invoices", invoice_id, values)

@@ -169,6 +169,37 @@ async def seed(http: httpx.AsyncClient, world: World) -> Seeded:
         )  # fmt: skip
         res.ids["meeting_id"], res.ids["transcript_id"] = str(meeting_id), str(transcript_id)
         res.ids["recording_id"] = str(recording_id)
+    for res in (seeded.a, seeded.b):  # billing: an identity, a sent quote, a finalized invoice, a subscription
+        await world.sql.execute(
+            "insert into public.billing_customers (client_id, kind, legal_name, siren, billing_address, emails)"
+            " values ($1, 'company', 'Client SAS', '732829320',"
+            ' \'{"address": "1 rue", "postal_code": "75001", "city": "Paris"}\', \'{compta@example.com}\')',
+            res.tenant.id,
+        )
+        res.ids["quote_id"] = str(
+            await world.sql.fetchval(
+                "insert into public.billing_quotes (client_id, status, issue_date, valid_until, amount, pdf_sha256,"
+                " operation_nature, sent_at) values ($1, 'pending', current_date, current_date + 30, 120,"
+                " repeat('0', 64), 'services', now()) returning id",
+                res.tenant.id,
+            )
+        )
+        res.ids["invoice_id"] = str(
+            await world.sql.fetchval(
+                "insert into public.billing_invoices (client_id, pennylane_id, status, draft, issue_date, due_date,"
+                " amount, operation_nature, pdf_url) values ($1, (random() * 1e12)::bigint, 'upcoming', false,"
+                " current_date, current_date + 30, 120, 'services', 'https://app.pennylane.com/public/x') returning id",
+                res.tenant.id,
+            )
+        )
+        res.ids["subscription_id"] = str(
+            await world.sql.fetchval(
+                "insert into public.billing_subscriptions (client_id, status, label, amount_before_tax, vat_rate,"
+                " start_date, operation_nature) values ($1, 'in_progress', 'Maintenance', 300, 'FR_200',"
+                " current_date, 'services') returning id",
+                res.tenant.id,
+            )
+        )
     for res in (seeded.a, seeded.b):  # the operator's message in each conversation notified the member
         res.ids["notification_id"] = str(
             await world.sql.fetchval(

@@ -118,6 +118,8 @@ async def arena(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -
         LIVEKIT_EGRESS_S3_ENDPOINT="http://127.0.0.1:9",
         LIVEKIT_EGRESS_S3_ACCESS_KEY="contract",
         LIVEKIT_EGRESS_S3_SECRET="contract-secret",
+        # Billing routes that reach Pennylane answer 503 without a token; with one they only queue jobs.
+        PENNYLANE_API_TOKEN="contract-token",
     )
     app = create_app(settings)
     sql = await asyncpg.connect(settings.database_url)
