@@ -40,6 +40,8 @@ TENANT_SCOPED = {
     "quote_id": "a sent quote of the client",
     "invoice_id": "a finalized invoice of the client",
     "subscription_id": "a subscription of the client (operator-only changes)",
+    "reminder_id": "a reminder addressed to the client's members",
+    "email_id": "an outbox e-mail about the client (operator-only routes)",
 }
 # Operator-owned catalogue keys: not a client's resource (the route is scoped by its other parameters).
 NOT_TENANT_SCOPED = {"key": "a module of the catalogue", "template_id": "a journey template"}

@@ -67,6 +67,20 @@ class Settings(BaseSettings):
 
     notifications_retention_days: int = Field(90, alias="FOXEO_NOTIFICATIONS_RETENTION_DAYS", ge=1)
 
+    # Reminders and e-mail (services/reminders). Every e-mail goes through the outbox; without
+    # FOXEO_SMTP_HOST and FOXEO_SMTP_FROM it stays there as `not_sent` (readable through the API).
+    # Port 465 speaks TLS from the start; other ports upgrade with STARTTLS unless it is switched off.
+    smtp_host: str | None = Field(None, alias="FOXEO_SMTP_HOST")
+    smtp_port: int = Field(587, alias="FOXEO_SMTP_PORT", ge=1, le=65535)
+    smtp_username: str | None = Field(None, alias="FOXEO_SMTP_USERNAME")
+    smtp_password: SecretStr | None = Field(None, alias="FOXEO_SMTP_PASSWORD")
+    smtp_from: str | None = Field(None, alias="FOXEO_SMTP_FROM")
+    smtp_starttls: bool = Field(True, alias="FOXEO_SMTP_STARTTLS")
+    smtp_timeout_seconds: float = Field(30, alias="FOXEO_SMTP_TIMEOUT_SECONDS", gt=0, le=600)
+    reminders_batch_size: int = Field(100, alias="FOXEO_REMINDERS_BATCH_SIZE", ge=1, le=10_000)
+    # "Homework due soon" fires this long before the homework's due time.
+    reminders_homework_window_hours: float = Field(24, alias="FOXEO_REMINDERS_HOMEWORK_WINDOW_HOURS", gt=0, le=720)
+
     pennylane_api_token: SecretStr | None = Field(None, alias="PENNYLANE_API_TOKEN")
     calcom_api_key: SecretStr | None = Field(None, alias="CALCOM_API_KEY")
     calcom_webhook_secret: SecretStr | None = Field(None, alias="CALCOM_WEBHOOK_SECRET")

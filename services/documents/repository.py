@@ -27,6 +27,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    tuple_,
     union,
     update,
 )
@@ -369,3 +370,30 @@ async def confirm_upload(
             raise DocumentArchived("the document is archived: restore it first") from None
         raise
     return value
+
+
+# ---------------------------------------------------------------- homework due soon (the reminders engine)
+
+_DUE_KEY = tuple_(d.homework_due_at, d.id)
+
+
+@shaped
+def _homework_due(*, after: bool) -> Select[Any]:
+    """Open, shared, unarchived homework due in (start, end], by due time (the partial index's order)."""
+    statement = select(d.id, d.client_id, d.title, d.homework_due_at).where(
+        _OPEN_HOMEWORK,
+        d.archived_at.is_(None),
+        d.visibility == _const("shared"),
+        d.homework_due_at > bindparam("start"),
+        d.homework_due_at <= bindparam("end"),
+    )
+    if after:
+        statement = statement.where(_DUE_KEY > tuple_(bindparam("after_due"), bindparam("after_id", type_=Uuid)))
+    return statement.order_by(d.homework_due_at, d.id).limit(bindparam("limit"))
+
+
+async def homework_due_between(
+    session: ServiceSession, start: datetime, end: datetime, *, after: tuple[datetime, UUID] | None, limit: int
+) -> list[asyncpg.Record]:
+    keys = {} if after is None else {"after_due": after[0], "after_id": after[1]}
+    return await _homework_due(after=after is not None).fetch(session, start=start, end=end, limit=limit, **keys)

@@ -186,3 +186,12 @@ class StoredObject(BaseModel):
     """What a signed upload answers (Supabase Storage's shape)."""
 
     Key: str = Field(description="`bucket/path` of the stored object")
+
+
+class HomeworkDue(BaseModel):
+    """Open homework due soon, for the reminders engine."""
+
+    id: UUID
+    client_id: UUID
+    title: str
+    homework_due_at: Timestamp

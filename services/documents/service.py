@@ -17,7 +17,7 @@ from uuid import UUID, uuid4
 from services.audit import service as audit
 from services.clients import service as clients
 from services.config import service as config
-from services.core.db import AnySession, UserSession
+from services.core.db import AnySession, ServiceSession, UserSession
 from services.core.errors import Unprocessable
 from services.documents import repository
 from services.documents.errors import (
@@ -39,6 +39,7 @@ from services.documents.schemas import (
     DocumentUpdate,
     DownloadLink,
     HomeworkCounts,
+    HomeworkDue,
     TypeCounts,
     VersionRead,
 )
@@ -433,3 +434,18 @@ async def create_homework(
         after=doc,
     )  # fmt: skip
     return doc
+
+
+async def homework_due_between(
+    session: ServiceSession, start: datetime, end: datetime, *, batch: int = 500
+) -> list[HomeworkDue]:
+    """Open, shared, unarchived homework due in (start, end], soonest first (the reminders engine's
+    "homework due soon"; a service read across clients)."""
+    found: list[HomeworkDue] = []
+    after: tuple[datetime, UUID] | None = None
+    while True:
+        rows = await repository.homework_due_between(session, start, end, after=after, limit=batch)
+        found.extend(HomeworkDue(**dict(row)) for row in rows)
+        if len(rows) < batch:
+            return found
+        after = (rows[-1]["homework_due_at"], rows[-1]["id"])

@@ -200,6 +200,20 @@ async def seed(http: httpx.AsyncClient, world: World) -> Seeded:
                 res.tenant.id,
             )
         )
+    for res in (seeded.a, seeded.b):  # a reminder for the client's members, and an outbox e-mail about the client
+        res.ids["reminder_id"] = str(
+            await world.sql.fetchval(
+                "select id from private.schedule_reminder($1, 'agenda.session_tomorrow', 'appointment', $2,"
+                " now() + interval '1 day', 'all', true, 'Séance demain', null, null, null, null)",
+                res.tenant.id, f"contract-{res.tenant.id}",
+            )
+        )  # fmt: skip
+        res.ids["email_id"] = str(
+            await world.sql.fetchval(
+                "select private.queue_email($1, 'Séance demain', 'À demain', $2, null, null)",
+                res.tenant.member.email, res.tenant.id,
+            )
+        )  # fmt: skip
     for res in (seeded.a, seeded.b):  # the operator's message in each conversation notified the member
         res.ids["notification_id"] = str(
             await world.sql.fetchval(
