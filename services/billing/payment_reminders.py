@@ -3,8 +3,9 @@
 with `on conflict do nothing` in the transaction that notifies, so a second run sends nothing.
 
 Only the latest step that applies is sent: an invoice found 20 days late gets the 15-day reminder,
-not the 1-, 7- and 15-day ones at once. E-mail: the reminders engine's outbox has not landed yet, so
-reminders go out as notifications to the client's members (`emailed` stays false).
+not the 1-, 7- and 15-day ones at once. Each goes out as a notification to the client's members and
+as an e-mail to the client's billing addresses through the reminders engine's outbox (sent by its
+job after the commit, so a rolled-back pass e-mails nobody).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from services.billing.sync import repository
 from services.core.db import ServiceSession
 from services.core.settings import Settings
 from services.notifications import service as notifications
+from services.reminders import service as reminders
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -56,6 +58,10 @@ def _message(invoice: asyncpg.Record, step: str, on: date) -> tuple[str, str]:
     )
 
 
+def _pay_here(settings: Settings) -> str:
+    return f"Vos factures et le paiement en ligne : {settings.public_base_url.rstrip('/')}/billing/invoices"
+
+
 async def send_due(session: ServiceSession, settings: Settings, on: date | None = None) -> int:
     """Send every reminder whose day has come; the number sent."""
     on = on or today()
@@ -69,9 +75,10 @@ async def send_due(session: ServiceSession, settings: Settings, on: date | None 
         if step is None or step in invoice["sent_steps"]:
             continue
         members = await notifications.client_member_ids(session, invoice["client_id"])
+        emails = list(invoice["emails"] or [])
         recorded = await repository.record_reminder(
             session, client_id=invoice["client_id"], invoice_id=invoice["id"], step=step,
-            due_date=invoice["due_date"], recipients=len(members), emailed=False,
+            due_date=invoice["due_date"], recipients=len(members) + len(emails), emailed=bool(emails),
         )  # fmt: skip
         if not recorded:
             continue  # another run sent this step meanwhile
@@ -80,6 +87,11 @@ async def send_due(session: ServiceSession, settings: Settings, on: date | None 
             session, invoice["client_id"], source="system", title=title, body=body, priority="high",
             entity_type="billing_invoice", entity_id=str(invoice["id"]),
         )  # fmt: skip
+        for address in emails:
+            await reminders.send_email(
+                session, to=address, subject=title, text=f"{body}\n\n{_pay_here(settings)}",
+                client_id=invoice["client_id"],
+            )  # fmt: skip
         if settings.stripe_secret_key is not None:
             await enqueue_payment_link(session, invoice["id"], invoice["client_id"])
         sent += 1

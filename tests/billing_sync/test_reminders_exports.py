@@ -17,7 +17,7 @@ from services.billing.payment_reminders import cadence, send_due, step_due
 from services.core.jobs import registered_handlers
 from services.core.settings import Settings
 from services.core.worker import Worker
-from tests.billing_sync.conftest import BASE, FIXTURES, add_invoice
+from tests.billing_sync.conftest import BASE, FIXTURES, add_invoice, link_customer
 from tests.conftest import Tenant, User
 
 DUE = date(2026, 7, 31)
@@ -36,6 +36,8 @@ def test_the_latest_step_whose_day_has_come() -> None:
 async def test_each_reminder_step_is_sent_once(
     app: Any, sql: asyncpg.Connection, settings: Settings, tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
+    await link_customer(sql, tenant_a.id)
+    await sql.execute("update billing_customers set emails = '{compta@acme.test}'")
     late = await add_invoice(sql, tenant_a.id, due_date=DUE)
     await add_invoice(sql, tenant_b.id, due_date=DUE, paid=True)  # paid: never reminded
     await add_invoice(sql, tenant_b.id, due_date=date(2026, 9, 30))  # not due yet
@@ -44,9 +46,11 @@ async def test_each_reminder_step_is_sent_once(
         async with db.service_session() as session:
             await send_due(session, settings, date(2026, 8, 8))
     reminders = await sql.fetch("select invoice_id, step, recipients, emailed from billing_payment_reminders")
-    assert [tuple(r) for r in reminders] == [(late, "after:7", 1, False)]
+    assert [tuple(r) for r in reminders] == [(late, "after:7", 2, True)]  # one member, one billing address
     notes = await sql.fetch("select user_id, title from notifications")
     assert [tuple(n) for n in notes] == [(tenant_a.member.id, "Facture F-2026-001 : en retard de 8 jours")]
+    mails = await sql.fetch("select to_address, subject, client_id from email_outbox")
+    assert [tuple(m) for m in mails] == [("compta@acme.test", "Facture F-2026-001 : en retard de 8 jours", tenant_a.id)]
     async with db.service_session() as session:
         assert await send_due(session, settings, date(2026, 8, 15)) == 1  # the next step, a week later
     assert await sql.fetchval("select count(*) from notifications") == 2

@@ -202,11 +202,12 @@ _sent_steps = (
     .where(reminders.c.invoice_id == inv.c.id)
     .scalar_subquery()
 )
+_billing_emails = select(customers.c.emails).where(customers.c.client_id == inv.c.client_id).scalar_subquery()
 # Open invoices whose due date is close or past (the partial index billing_invoices_open_idx).
 _REMINDER_CANDIDATES = compiled(
     select(
         inv.c.id, inv.c.client_id, inv.c.invoice_number, inv.c.label, inv.c.currency, inv.c.amount,
-        inv.c.paid_amount, inv.c.due_date, _sent_steps.label("sent_steps"),
+        inv.c.paid_amount, inv.c.due_date, _sent_steps.label("sent_steps"), _billing_emails.label("emails"),
     )
     .where(
         ~inv.c.draft, ~inv.c.paid, inv.c.deleted_at.is_(None), inv.c.kind == "invoice",
