@@ -112,8 +112,8 @@ class PennylaneSync:
             outcome.resources.append(report)
             try:
                 await self._resource(report)
-            except IntegrationError as exc:
-                report.error = str(exc)
+            except Exception as exc:  # Pennylane down, a row the mirror refuses...: recorded, the others go on
+                report.error = f"{type(exc).__name__}: {exc}" if not isinstance(exc, IntegrationError) else str(exc)
                 log.warning("billing sync failed", extra={"resource": resource, "error": report.error})
                 async with self.db.service_session() as session:
                     await repository.record_error(session, resource, report.error)
