@@ -120,6 +120,9 @@ async def arena(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -
         LIVEKIT_EGRESS_S3_SECRET="contract-secret",
         # Billing routes that reach Pennylane answer 503 without a token; with one they only queue jobs.
         PENNYLANE_API_TOKEN="contract-token",
+        # Payment links are made by a job with Stripe configured; the webhook then answers 401 to bad signatures.
+        STRIPE_SECRET_KEY="sk_test_contract",
+        STRIPE_WEBHOOK_SECRET="whsec_contract",
     )
     app = create_app(settings)
     sql = await asyncpg.connect(settings.database_url)
