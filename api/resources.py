@@ -10,6 +10,7 @@ from integrations.company_lookup import CompanyLookup
 from integrations.deepgram import DeepgramClient
 from integrations.livekit import LiveKitClient
 from integrations.pennylane import PennylaneClient
+from integrations.stripe_payments import StripePayments
 from integrations.supabase_auth import SupabaseAuthClient
 from services.core.db import Database
 from services.core.queue import Resources
@@ -64,11 +65,16 @@ def _meeting_vendors(settings: Settings, stack: AsyncExitStack, resources: Resou
 
 
 def _billing_vendors(settings: Settings, stack: AsyncExitStack, resources: Resources) -> None:
-    """Always provided: without a token its calls raise NotConfiguredError (routes answer 503 first)."""
+    """Always provided: without credentials their calls raise NotConfiguredError (routes answer 503 first)."""
     token = settings.pennylane_api_token.get_secret_value() if settings.pennylane_api_token else None
     pennylane = PennylaneClient(token)
     stack.push_async_callback(pennylane.aclose)
     resources.provide(PennylaneClient, pennylane)
+    secret = settings.stripe_secret_key.get_secret_value() if settings.stripe_secret_key else None
+    hook_secret = settings.stripe_webhook_secret.get_secret_value() if settings.stripe_webhook_secret else None
+    stripe = StripePayments(secret, hook_secret)
+    stack.push_async_callback(stripe.aclose)
+    resources.provide(StripePayments, stripe)
 
 
 def user_directory(resources: Resources) -> UserDirectory | None:

@@ -59,6 +59,8 @@ UNSCOPED_ROUTES = {
     "/api/v1/storage/object/upload/sign/{bucket}/{path:path}": "signed links: authorised by their HMAC (tests/storage)",
     "/api/v1/storage/object/sign/{bucket}/{path:path}": "signed links: authorised by their HMAC (tests/storage)",
     "/api/v1/webhooks/deepgram/{token}": "Deepgram's callback: authorised by our signed token (tests/transcripts)",
+    "/api/v1/billing/exports/{export_id}": "accounting exports are operator-owned (tests/billing_sync)",
+    "/api/v1/billing/exports/{export_id}/download": "accounting exports are operator-owned (tests/billing_sync)",
 }
 
 Ids = dict[str, str]

@@ -5,6 +5,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.webhooks import calcom, deepgram, livekit
+from api.webhooks import calcom, deepgram, livekit, stripe
 
-WEBHOOK_ROUTERS: list[APIRouter] = [livekit.router, deepgram.router, calcom.router]
+WEBHOOK_ROUTERS: list[APIRouter] = [livekit.router, deepgram.router, calcom.router, stripe.router]

@@ -30,6 +30,7 @@ from integrations.pennylane import (
     SubscriptionModeInput,
 )
 from services.billing import customers, einvoicing, invoices, quotes, repository, service, subscriptions
+from services.billing.sync import jobs as sync_jobs
 from services.core.db import Database
 from services.core.errors import FoxeoError
 from services.core.queue import Job, JobContext, JobHandler, PermanentJobError
@@ -312,3 +313,7 @@ HANDLERS: dict[str, JobHandler] = {
     subscriptions.CREATE_SUBSCRIPTION_JOB: _tracked("billing_subscriptions", "subscription_id", create_subscription),
     subscriptions.UPDATE_SUBSCRIPTION_JOB: _tracked("billing_subscriptions", "subscription_id", update_subscription),
 }
+
+# The sync and payment half (services/billing/sync/jobs.py): changelog sync, payment links, reminders, exports.
+HANDLERS |= sync_jobs.HANDLERS
+JOBS = sync_jobs.JOBS

@@ -225,3 +225,6 @@ billing_quote_acceptances = Table(
     Column("signature", Text, nullable=False),
     _ts("created_at", nullable=False, default=True),
 )
+
+# The sync half's tables (services/billing/sync) register on the same metadata.
+from services.billing.sync import tables as sync_tables  # noqa: E402, F401

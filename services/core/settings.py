@@ -7,11 +7,12 @@ import secrets
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+ReminderDay = Annotated[int, Field(ge=0, le=365)]
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 Temperature = Literal["hot", "warm", "cold", "no"]
 DEFAULT_FOLLOWUP_DAYS: dict[Temperature, list[int]] = {"hot": [1, 3], "warm": [7, 21], "cold": [30], "no": []}
@@ -140,6 +141,19 @@ class Settings(BaseSettings):
         default_factory=lambda: dict(DEFAULT_FOLLOWUP_DAYS),
         alias="FOXEO_PROSPECT_FOLLOWUP_DAYS",
     )
+    # Billing sync and payments (issue 12): the Pennylane changelog sync period, the payment reminder
+    # cadence (days before the due date, days after it: each step is sent once per invoice), and where
+    # Stripe Checkout sends the payer back (an app path under FOXEO_PUBLIC_BASE_URL, or an https URL).
+    billing_sync_interval_seconds: int = Field(300, alias="BILLING_SYNC_INTERVAL_SECONDS", ge=30, le=86_400)
+    billing_reminder_days_before: list[ReminderDay] = Field(
+        default_factory=lambda: [3], alias="BILLING_REMINDER_DAYS_BEFORE", max_length=10
+    )
+    billing_reminder_days_after: list[ReminderDay] = Field(
+        default_factory=lambda: [1, 7, 15, 30], alias="BILLING_REMINDER_DAYS_AFTER", max_length=10
+    )
+    billing_payment_link_hours: int = Field(23, alias="BILLING_PAYMENT_LINK_HOURS", ge=1, le=23)
+    stripe_success_path: str = Field("/billing/invoices?paid=1", alias="STRIPE_SUCCESS_PATH")
+    stripe_cancel_path: str = Field("/billing/invoices", alias="STRIPE_CANCEL_PATH")
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:

@@ -239,4 +239,10 @@ async def seed(http: httpx.AsyncClient, world: World) -> Seeded:
                 res.tenant.member.id,
             )
         )
+    seeded.shared["export_id"] = str(  # a filed FEC export (operator-owned)
+        await world.sql.fetchval(
+            "insert into public.billing_exports (period_start, period_end, status, storage_path, size_bytes)"
+            " values ('2026-01-01', '2026-06-30', 'ready', 'billing/exports/seed/FEC.txt', 10) returning id"
+        )
+    )
     return seeded

@@ -125,6 +125,9 @@ async def arena(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -
         PENNYLANE_API_TOKEN="contract-token",
         # The Cal.com webhook answers 503 without its secret; with it, unsigned cases meet 401s.
         CALCOM_WEBHOOK_SECRET="contract-calcom-secret",
+        # Payment links are made by a job with Stripe configured; the webhook then answers 401 to bad signatures.
+        STRIPE_SECRET_KEY="sk_test_contract",
+        STRIPE_WEBHOOK_SECRET="whsec_contract",
     )
     app = create_app(settings)
     sql = await asyncpg.connect(settings.database_url)

@@ -1,0 +1,1 @@
+"""Read-only figures over the billing mirror: reconciliation and revenue (operator only)."""
