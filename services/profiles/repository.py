@@ -20,7 +20,9 @@ _OWN = p.user_id == select(func.auth.uid()).scalar_subquery()
 
 _GET_OWN = compiled(select(*COLUMNS, _CLIENT_IDS).where(_OWN))
 _GET_OWN_FOR_UPDATE = compiled(select(*COLUMNS, _CLIENT_IDS).where(_OWN).with_for_update())
-ENSURE_OWN = "select private.ensure_profile()"
+_ENSURE_OWN = "select private.ensure_profile()"
+# A read session runs each statement read-only with no transaction of its own: the repair gets one.
+_ENSURE_OWN_ALONE = "begin read write; select private.ensure_profile(); commit"
 
 
 async def get_own(session: UserSession, *, for_update: bool = False) -> asyncpg.Record | None:
@@ -28,7 +30,7 @@ async def get_own(session: UserSession, *, for_update: bool = False) -> asyncpg.
 
 
 async def ensure_own(session: UserSession) -> None:
-    await session.execute(ENSURE_OWN)
+    await session.execute(_ENSURE_OWN_ALONE if session.read_only else _ENSURE_OWN)
 
 
 @shaped

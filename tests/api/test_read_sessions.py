@@ -43,10 +43,24 @@ async def test_a_get_that_writes_fails_and_writes_nothing(
 ) -> None:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        await http.get("/api/v1/me", headers=tenant_a.member.headers)  # the profile exists: reads are read-only
+        r = await http.get("/api/v1/me", headers=tenant_a.member.headers)  # the profile exists: reads are read-only
+        assert r.status_code == 200
         r = await http.get("/test/writes-in-a-get", headers=tenant_a.member.headers)
     assert r.status_code == 500 and r.json()["code"] == "internal_error"
     assert await sql.fetchval("select display_name from profiles where user_id = $1", tenant_a.member.id) is None
+
+
+async def test_a_first_request_that_fails_leaves_the_profile_to_the_next(
+    client: httpx.AsyncClient, operator: User, sql: asyncpg.Connection
+) -> None:
+    """The first request writes the profile in its setup; its rollback takes the profile away, so the
+    next request (a read) must not assume it is there."""
+    r = await client.get("/api/v1/agenda/appointments", headers=operator.headers, params={"tz": "Mars/Olympus"})
+    assert r.status_code == 422
+    assert await sql.fetchval("select count(*) from profiles where user_id = $1", operator.id) == 0
+    r = await client.get("/api/v1/agenda/appointments", headers=operator.headers, params={"tz": "UTC"})
+    assert r.status_code == 200
+    assert await sql.fetchval("select count(*) from profiles where user_id = $1", operator.id) == 1
 
 
 async def who(session: AnySession) -> tuple[object, ...]:
