@@ -191,6 +191,9 @@ class Database:
             if isinstance(exc, asyncpg.PostgresError) and exc.sqlstate == USER_GONE:
                 raise Unauthorized("the user of this token no longer exists") from None
             raise
+        # Marked at once so the user's concurrent sessions do not wait on this one's uncommitted profile
+        # row; if this request rolls back, profiles' own repair (ensure_own) writes it later.
+        self._profiled.add(principal.subject)
         return UserSession(conn, principal, request_id, read_only=read_only)
 
     async def end_user_session(self, session: UserSession, *, commit: bool) -> None:
@@ -206,8 +209,6 @@ class Database:
             # an error: without this check a handler that caught a database error would answer 2xx
             # for writes that were all discarded.
             raise TransactionAborted("the transaction had failed and was rolled back")
-        if commit:  # the profile written by the setup is there to stay (a rollback takes it away)
-            self._profiled.add(session.principal.subject)
 
     @asynccontextmanager
     async def user_session(self, principal: Principal, request_id: str | None = None) -> AsyncIterator[UserSession]:
