@@ -19,6 +19,7 @@ import respx
 
 from integrations.pennylane import PennylaneClient
 from integrations.pennylane.changelogs import PennylaneChangelogs
+from tests.integrations.fake_clock import Sleeper
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 BASE = "https://app.pennylane.com/api/external/v2"
@@ -61,14 +62,6 @@ def mock_lines(router: respx.MockRouter) -> respx.Route:
     return router.get(url__regex=r"/(customer_invoices|quotes)/[0-9]+/invoice_lines").mock(
         return_value=httpx.Response(200, json=page([LINE]))
     )
-
-
-class Sleeper:
-    def __init__(self) -> None:
-        self.sleeps: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
 
 
 @pytest.fixture

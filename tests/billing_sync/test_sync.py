@@ -18,7 +18,6 @@ from services.core.db import ServiceSession
 from tests.billing_sync.conftest import (
     CUSTOMER_ID,
     NOW,
-    Sleeper,
     add_invoice,
     entry,
     invoice,
@@ -29,6 +28,7 @@ from tests.billing_sync.conftest import (
     set_cursor,
 )
 from tests.conftest import Tenant
+from tests.integrations.fake_clock import Sleeper
 
 A, B, C, D = 25461646082048, 25461862449152, 25465638002688, 25465737265152
 START = datetime(2026, 7, 8, tzinfo=UTC)

@@ -20,6 +20,16 @@ class FakeTime:
         self.now += seconds
 
 
+class Sleeper:
+    """A `sleep` that records how long it was asked to wait and returns at once."""
+
+    def __init__(self) -> None:
+        self.sleeps: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+
+
 def on_fake_time(limiter: RateLimiter | None) -> FakeTime:
     """Put a client's own default limiter (its real limits) on a fake clock."""
     assert limiter is not None

@@ -31,6 +31,7 @@ from integrations.pennylane import (
     PennylanePdfNotReadyError,
     QuoteCreate,
 )
+from tests.integrations.fake_clock import Sleeper
 
 BASE = "https://app.pennylane.com/api/external/v2"
 PREFIX = "/api/external/v2"
@@ -38,14 +39,6 @@ TOKEN = "pl-test-token"
 NOW = datetime(2026, 7, 8, 13, 0, tzinfo=UTC)  # the day the fixtures were recorded
 
 Load = Callable[[str], Any]
-
-
-class Sleeper:
-    def __init__(self) -> None:
-        self.sleeps: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
 
 
 @pytest.fixture

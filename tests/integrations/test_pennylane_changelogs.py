@@ -14,19 +14,12 @@ from integrations.errors import RequestError, TransientError
 from integrations.pennylane import CustomerInvoice, PennylaneClient
 from integrations.pennylane.changelogs import ChangelogWindowError, PennylaneChangelogs
 from integrations.pennylane.exports import PennylaneExports
+from tests.integrations.fake_clock import Sleeper
 
 BASE = "https://app.pennylane.com/api/external/v2"
 NOW = datetime(2026, 7, 8, 13, 0, tzinfo=UTC)
 S3_HOST = "pennylane-exports.s3.eu-west-3.amazonaws.com"
 Load = Callable[[str], Any]
-
-
-class Sleeper:
-    def __init__(self) -> None:
-        self.sleeps: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
 
 
 @pytest.fixture
