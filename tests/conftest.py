@@ -37,7 +37,6 @@ class PgServer:
         return self.admin_dsn.replace("/postgres?", f"/{database}?", 1)
 
 
-
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """Schemathesis reports each operation as a subtest, and pytest-xdist drops subtest failures: under
     workers a broken operation would pass unseen. That module runs in its own serial session instead
@@ -45,6 +44,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     if collection_path.name == "test_schemathesis.py" and config.getoption("numprocesses", None):
         return True
     return None
+
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
