@@ -52,7 +52,15 @@ async def get_operator_session(request: Request) -> UserSession:
     return await transaction.open(principal)
 
 
+async def get_one_statement_session(request: Request) -> UserSession:
+    """For a write that is one statement (one SQL function call): it commits as it ends, releasing
+    its locks without another round trip; a second statement fails (services/core/db.py)."""
+    transaction: RequestTransaction = request.scope[TRANSACTION_KEY]
+    return await transaction.open(await get_principal(request), one_statement=True)
+
+
 CurrentUser = Annotated[Principal, Depends(get_principal)]
 Session = Annotated[UserSession, Depends(get_session)]
 OperatorSession = Annotated[UserSession, Depends(get_operator_session)]
+OneStatement = Annotated[UserSession, Depends(get_one_statement_session)]
 Db = Annotated[Database, Depends(get_database)]

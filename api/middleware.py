@@ -31,7 +31,8 @@ class RequestTransaction:
     ended by `RequestContext` just before the response starts: committed for a success status,
     rolled back for an error status or an exception. A failed commit becomes a 500, never a lost
     write behind a 200. GET and HEAD requests only read: their session is read-only, without a
-    transaction to end (see services/core/db.py)."""
+    transaction to end; a route whose write is one statement asks for a one-statement session, which
+    has none either (see services/core/db.py)."""
 
     __slots__ = ("db", "read_only", "request_id", "session")
 
@@ -41,9 +42,11 @@ class RequestTransaction:
         self.read_only = read_only
         self.session: UserSession | None = None
 
-    async def open(self, principal: Principal) -> UserSession:
+    async def open(self, principal: Principal, *, one_statement: bool = False) -> UserSession:
         if self.session is None:
-            self.session = await self.db.begin_user_session(principal, self.request_id, read_only=self.read_only)
+            self.session = await self.db.begin_user_session(
+                principal, self.request_id, read_only=self.read_only, one_statement=one_statement
+            )
         return self.session
 
     async def end(self, *, commit: bool) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
@@ -130,12 +131,47 @@ end
 """
 
 
+def database_server(dsn: str) -> psutil.Process:
+    """The postmaster behind `dsn` (the first line of its data directory's postmaster.pid)."""
+    import asyncpg
+
+    async def data_directory() -> str:
+        conn = await asyncpg.connect(dsn)
+        try:
+            return str(await conn.fetchval("select current_setting('data_directory')"))
+        finally:
+            await conn.close()
+
+    return psutil.Process(int((Path(asyncio.run(data_directory())) / "postmaster.pid").read_text().split()[0]))
+
+
+def _cpu_seconds(processes: list[psutil.Process]) -> dict[int, float]:
+    seconds = {}
+    for process in processes:
+        try:
+            seconds[process.pid] = sum(process.cpu_times()[:2])
+        except psutil.NoSuchProcess:
+            pass
+    return seconds
+
+
+def _tree(process: psutil.Process) -> list[psutil.Process]:
+    return [process, *process.children(recursive=True)]
+
+
 def wrk(
-    base_url: str, script: str, seconds: int, connections: int, server: subprocess.Popen[bytes]
+    base_url: str,
+    script: str,
+    seconds: int,
+    connections: int,
+    server: subprocess.Popen[bytes],
+    database: psutil.Process | None = None,
 ) -> dict[str, float]:
-    """Load the server; also its CPU time per request, a figure the machine's noise barely moves."""
-    processes = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]
-    cpu_before = sum(sum(p.cpu_times()[:2]) for p in processes)
+    """Load the server; also its CPU time per request, a figure the machine's noise barely moves, and
+    the database's (every server process, so the other server's idle pool counts too, a little)."""
+    processes = _tree(psutil.Process(server.pid))
+    cpu_before = sum(_cpu_seconds(processes).values())
+    db_before = _cpu_seconds(_tree(database)) if database else {}
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
         lua.write(script)
         lua.flush()
@@ -154,5 +190,15 @@ def wrk(
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     count = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    cpu = sum(sum(p.cpu_times()[:2]) for p in processes) - cpu_before
-    return {"rps": rps, "p50": latency("50"), "p99": latency("99"), "cpu_us": cpu / max(count, 1) * 1e6}
+    cpu = sum(_cpu_seconds(processes).values()) - cpu_before
+    # Backends that ended during the run are lost; those that started count from zero.
+    db_after = _cpu_seconds(_tree(database)) if database else {}
+    db = sum(after - db_before.get(pid, 0.0) for pid, after in db_after.items())
+    per_request = 1e6 / max(count, 1)
+    return {
+        "rps": rps,
+        "p50": latency("50"),
+        "p99": latency("99"),
+        "cpu_us": cpu * per_request,
+        "db_us": db * per_request,
+    }

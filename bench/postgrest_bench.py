@@ -23,7 +23,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.load import ROOT, embedded_database, fetch, free_port, start, stop, uvicorn_command, wrk, wrk_script
+from bench.load import (
+    ROOT,
+    database_server,
+    embedded_database,
+    fetch,
+    free_port,
+    start,
+    stop,
+    uvicorn_command,
+    wrk,
+    wrk_script,
+)
 from bench.seed import SECRET, Dataset, seed
 
 CACHE = ROOT / "bench" / ".cache"
@@ -213,15 +224,20 @@ def compare(label: str, runs: dict[str, tuple[str, str, Any]], args: argparse.Na
         wrk(url, script, 2, args.connections, server)  # warm-up
     for _ in range(args.rounds):
         for name, (url, script, server) in runs.items():
-            results[name].append(wrk(url, script, args.seconds, args.connections, server))
+            results[name].append(wrk(url, script, args.seconds, args.connections, server, args.database))
     mean = {n: {k: sum(r[k] for r in rs) / len(rs) for k in rs[0]} for n, rs in results.items()}
     api, pgrst = mean["api"], mean["postgrest"]
     for name, m in mean.items():
-        print(f"{label:32} {name:9} {m['rps']:9.0f} {m['p50']:8.2f} {m['p99']:8.2f} {m['cpu_us']:10.0f}", flush=True)
+        print(
+            f"{label:32} {name:9} {m['rps']:9.0f} {m['p50']:8.2f} {m['p99']:8.2f} {m['cpu_us']:10.0f}"
+            f" {m['db_us']:9.0f}",
+            flush=True,
+        )
     print(
         f"{'':32} {'ratio':9} {api['rps'] / pgrst['rps']:8.2f}x {pgrst['p50'] / api['p50']:7.2f}x"
-        f" {pgrst['p99'] / api['p99']:7.2f}x {pgrst['cpu_us'] / api['cpu_us']:9.2f}x  ({unit}: API/PostgREST;"
-        " latency and CPU: PostgREST/API, so > 1 favours the API)\n",
+        f" {pgrst['p99'] / api['p99']:7.2f}x {pgrst['cpu_us'] / api['cpu_us']:9.2f}x"
+        f" {pgrst['db_us'] / api['db_us']:8.2f}x  ({unit}: API/PostgREST; latency and CPU: PostgREST/API,"
+        " so > 1 favours the API)\n",
         flush=True,
     )
 
@@ -285,6 +301,7 @@ def main() -> None:
     postgrest = ensure_postgrest()
     with embedded_database() as dsn:
         dataset = asyncio.run(seed(dsn))
+        args.database = database_server(dsn)
         api_port, pgrst_port = free_port(), free_port()
         env = {
             **os.environ,
@@ -305,7 +322,9 @@ def main() -> None:
                 f"wrk: {args.connections} connections, {args.seconds}s x {args.rounds} alternating rounds,"
                 f" API workers: {args.workers}\n"
             )
-            print(f"{'case':32} {'server':9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'cpu us/req':>10}")
+            print(
+                f"{'case':32} {'server':9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'cpu us/req':>10} {'db us/req':>9}"
+            )
             (run_writes if args.writes else run_reads)(api, pgrst, servers, dataset, args)
         finally:
             for process in servers.values():

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from api.deps import Session
+from api.deps import OneStatement, Session
 from api.problems import JSONBytes, responses
 from services.chat import service
 from services.chat.schemas import (
@@ -71,26 +71,26 @@ async def list_messages(
     status_code=201,
     responses=responses(401, 403, 404, 409, 422),
 )
-async def send_message(session: Session, conversation_id: UUID, data: MessageCreate) -> JSONBytes:
+async def send_message(session: OneStatement, conversation_id: UUID, data: MessageCreate) -> JSONBytes:
     """Send a message (text, attachments, reply); notifies the other side."""
     return JSONBytes(await service.post_message(session, conversation_id, data), status_code=201)
 
 
 @router.patch("/messages/{message_id}", response_model=MessageRead, responses=responses(401, 403, 404, 409, 422))
-async def edit_message(session: Session, message_id: UUID, data: MessageUpdate) -> JSONBytes:
+async def edit_message(session: OneStatement, message_id: UUID, data: MessageUpdate) -> JSONBytes:
     """Edit my message's text or attachments."""
     return JSONBytes(await service.edit_message(session, message_id, data))
 
 
 @router.delete("/messages/{message_id}", response_model=MessageRead, responses=responses(401, 403, 404, 409))
-async def delete_message(session: Session, message_id: UUID) -> JSONBytes:
+async def delete_message(session: OneStatement, message_id: UUID) -> JSONBytes:
     """Delete my message; a tombstone stays in the conversation."""
     return JSONBytes(await service.delete_message(session, message_id))
 
 
 @router.post("/conversations/{conversation_id}/read", response_model=ReadState, responses=responses(401, 403, 404, 422))
 async def mark_conversation_read(
-    session: Session, conversation_id: UUID, data: ReadPosition | None = None
+    session: OneStatement, conversation_id: UUID, data: ReadPosition | None = None
 ) -> ReadState:
     """Move my read position forward (default: to the latest message)."""
     return await service.mark_read(session, conversation_id, data.seq if data else None)

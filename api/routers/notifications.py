@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from api.deps import Session
+from api.deps import OneStatement, Session
 from api.problems import JSONBytes, responses
 from services.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from services.notifications import service
@@ -38,7 +38,7 @@ async def get_notification_summary(session: Session) -> NotificationSummary:
 
 @router.post("/read", response_model=MarkedRead, responses=responses(401, 422))
 async def mark_all_notifications_read(
-    session: Session,
+    session: OneStatement,
     source: NotificationSource | None = Query(None, description="Only this source"),
 ) -> MarkedRead:
     """Mark all my notifications as read, or all of one source."""
@@ -46,6 +46,6 @@ async def mark_all_notifications_read(
 
 
 @router.post("/{notification_id}/read", response_model=NotificationRead, responses=responses(401, 404))
-async def mark_notification_read(session: Session, notification_id: UUID) -> NotificationRead:
+async def mark_notification_read(session: OneStatement, notification_id: UUID) -> NotificationRead:
     """Mark one of my notifications as read."""
     return await service.mark_read(session, notification_id)

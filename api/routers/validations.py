@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from api.deps import OperatorSession, Session
+from api.deps import OneStatement, OperatorSession, Session
 from api.problems import JSONBytes, responses
 from services.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from services.validations import service
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/validations", tags=["validations"])
 
 
 @router.post("", response_model=ValidationDetail, status_code=201, responses=responses(401, 403, 404, 409, 422))
-async def submit_validation(session: Session, data: ValidationSubmit) -> ValidationDetail:
+async def submit_validation(session: OneStatement, data: ValidationSubmit) -> ValidationDetail:
     """Submit a step to MiKL (the client); after "changes requested" this opens the next round."""
     return await service.submit(session, data)
 

@@ -5,7 +5,10 @@ decide what a user sees (what PostgREST does). A writing session is one transact
 are transaction-local, and it ends with COMMIT or ROLLBACK. A read-only session (GET requests) sets
 them for the connection instead and runs each statement in its own read-only transaction, so it
 needs no BEGIN and no COMMIT: one round trip fewer per read. Each statement of a READ COMMITTED
-transaction already took its own snapshot, so a read sees nothing different.
+transaction already took its own snapshot, so a read sees nothing different. A one-statement session
+is the same for a write that is a single statement (one SQL function call): PostgreSQL commits it as
+the statement ends, so the locks it took are released without waiting for another round trip, and a
+second statement is refused rather than committed apart from the first.
 
 Connections that carry a user's identity live in their own pool and never serve the service
 session, which has no claims and runs as the connecting role: jobs, webhooks, the CLI. The two
@@ -14,6 +17,7 @@ session types are distinct so a service session cannot be passed where a user se
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -90,16 +94,56 @@ class _Session:
 
 
 class UserSession(_Session):
-    """Runs as `authenticated` with the caller's claims: RLS applies."""
+    """Runs as `authenticated` with the caller's claims: RLS applies. `in_transaction`: its statements
+    share one transaction, which `end_user_session` commits or rolls back."""
 
-    __slots__ = ("principal", "read_only")
+    __slots__ = ("in_transaction", "principal", "read_only")
 
     def __init__(
-        self, conn: asyncpg.Connection, principal: Principal, request_id: str | None = None, *, read_only: bool = False
+        self,
+        conn: asyncpg.Connection,
+        principal: Principal,
+        request_id: str | None = None,
+        *,
+        read_only: bool = False,
+        in_transaction: bool = True,
     ) -> None:
         super().__init__(conn, request_id)
         self.principal = principal
         self.read_only = read_only
+        self.in_transaction = in_transaction
+
+
+class OneStatementSession(UserSession):
+    """A user session that runs one statement: a write that needs a second one belongs in a
+    transaction (`Database.begin_user_session` without `one_statement`)."""
+
+    __slots__ = ("_spent",)
+
+    def __init__(self, conn: asyncpg.Connection, principal: Principal, request_id: str | None, *, in_transaction: bool):
+        super().__init__(conn, principal, request_id, in_transaction=in_transaction)
+        self._spent = False
+
+    def _spend(self) -> None:
+        if self._spent:
+            raise RuntimeError("a one-statement session ran a second statement: it needs a transaction")
+        self._spent = True
+
+    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        self._spend()
+        return await super().fetch(query, *args)
+
+    async def fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
+        self._spend()
+        return await super().fetchrow(query, *args)
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        self._spend()
+        return await super().fetchval(query, *args)
+
+    async def execute(self, query: str, *args: Any) -> str:
+        self._spend()
+        return await super().execute(query, *args)
 
 
 class ServiceSession(_Session):
@@ -117,6 +161,12 @@ class Database:
         self.pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
         self._user_pool: asyncpg.Pool | None = None
+        # Turns at the user pool, first come first served. asyncpg wakes a waiter when a connection
+        # is released, but a request that asks in between takes it first and the waiter queues again
+        # at the back: with more requests than connections some waited many turns (p99 5-7x the
+        # median in bench/postgrest_bench.py). asyncio's Semaphore hands a released turn to its
+        # oldest waiter, and with one turn per connection asyncpg always has one free.
+        self._turns = asyncio.Semaphore(pool_size)
         # Users whose profile row this process has already ensured (see private.ensure_profile).
         self._profiled: set[str] = set()
 
@@ -154,61 +204,80 @@ class Database:
             raise RuntimeError("database pool is not open")
         return self._user_pool
 
-    def _setup_sql(self, principal: Principal, *, read_only: bool) -> str:
+    def _setup_sql(self, principal: Principal, *, in_transaction: bool, read_only: bool) -> str:
         claims = sql_literal(principal.claims_json)
-        if read_only:
-            # Session-level settings, overwritten by the next user of the connection before anything
-            # runs; a write attempted by a read (a GET) fails instead of committing half-way.
-            sql = (
-                f"select set_config('request.jwt.claims', {claims}, false); set role authenticated;"
-                " set default_transaction_read_only = on;"
-            )
-        else:
+        if in_transaction:
             sql = (
                 f"begin read write; select set_config('request.jwt.claims', {claims}, true);"
                 " set local role authenticated;"
             )
+        else:
+            # Session-level settings, overwritten by the next user of the connection before anything
+            # runs; a write attempted by a read (a GET) fails instead of committing half-way.
+            sql = (
+                f"select set_config('request.jwt.claims', {claims}, false); set role authenticated;"
+                f" set default_transaction_read_only = {'on' if read_only else 'off'};"
+            )
         # The user check runs on every request: a signed token outlives a deleted user.
         sql += " select private.require_current_user();"
-        if principal.subject not in self._profiled:  # never read_only (see begin_user_session)
+        if principal.subject not in self._profiled:  # always in a transaction (see begin_user_session)
             sql += " select private.ensure_profile();"
         return sql
 
     async def begin_user_session(
-        self, principal: Principal, request_id: str | None = None, *, read_only: bool = False
+        self,
+        principal: Principal,
+        request_id: str | None = None,
+        *,
+        read_only: bool = False,
+        one_statement: bool = False,
     ) -> UserSession:
-        """Acquire a connection and set up the user's session (and open their transaction unless
-        `read_only`); pair with `end_user_session`."""
+        """Acquire a connection and set up the user's session: a transaction, unless `read_only` or
+        `one_statement`, where each statement is its own; pair with `end_user_session`."""
         # A user's first request writes their profile row, so it runs as a transaction.
-        read_only = read_only and principal.subject in self._profiled
-        conn = await self.user_pool.acquire()
+        in_transaction = not (read_only or one_statement) or principal.subject not in self._profiled
+        read_only = read_only and not in_transaction
+        await self._turns.acquire()
+        try:
+            conn = await self.user_pool.acquire()
+        except BaseException:
+            self._turns.release()
+            raise
         try:
             # One round trip: (begin +) claims + role + user check (+ the profile on first sight), as
-            # one implicit transaction for a read, so a failing check leaves no setting behind.
-            await conn.execute(self._setup_sql(principal, read_only=read_only))
+            # one implicit transaction outside a transaction, so a failing check leaves nothing behind.
+            await conn.execute(self._setup_sql(principal, in_transaction=in_transaction, read_only=read_only))
         except BaseException as exc:
-            await self.user_pool.release(conn)
+            await self._release(conn)
             if isinstance(exc, asyncpg.PostgresError) and exc.sqlstate == USER_GONE:
                 raise Unauthorized("the user of this token no longer exists") from None
             raise
         # Marked at once so the user's concurrent sessions do not wait on this one's uncommitted profile
         # row; if this request rolls back, profiles' own repair (ensure_own) writes it later.
         self._profiled.add(principal.subject)
-        return UserSession(conn, principal, request_id, read_only=read_only)
+        if one_statement and not read_only:
+            return OneStatementSession(conn, principal, request_id, in_transaction=in_transaction)
+        return UserSession(conn, principal, request_id, read_only=read_only, in_transaction=in_transaction)
 
     async def end_user_session(self, session: UserSession, *, commit: bool) -> None:
-        if session.read_only:  # every statement has ended its own transaction
-            await self.user_pool.release(session.conn)
+        if not session.in_transaction:  # every statement has ended its own transaction
+            await self._release(session.conn)
             return
         try:
             status = await session.conn.execute("commit" if commit else "rollback")
         finally:
-            await self.user_pool.release(session.conn)
+            await self._release(session.conn)
         if commit and status != "COMMIT":
             # PostgreSQL answers COMMIT of a transaction a swallowed error aborted with ROLLBACK, not
             # an error: without this check a handler that caught a database error would answer 2xx
             # for writes that were all discarded.
             raise TransactionAborted("the transaction had failed and was rolled back")
+
+    async def _release(self, conn: asyncpg.Connection) -> None:
+        try:
+            await self.user_pool.release(conn)
+        finally:
+            self._turns.release()
 
     @asynccontextmanager
     async def user_session(self, principal: Principal, request_id: str | None = None) -> AsyncIterator[UserSession]:

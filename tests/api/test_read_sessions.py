@@ -1,9 +1,11 @@
-"""Read sessions (GET and HEAD) set the user's identity for the connection and run without BEGIN or
-COMMIT (services/core/db.py): they must stay read-only, never leak one user's identity into another's
-session, and never reach the service pool."""
+"""Sessions without BEGIN or COMMIT (services/core/db.py): reads (GET and HEAD) and one-statement
+writes set the user's identity for the connection. Reads must stay read-only, a one-statement write
+must commit as its statement ends and run no second one, and none may leak one user's identity into
+another's session or reach the service pool. Sessions wait for a connection in the order they asked."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -92,3 +94,71 @@ async def test_sessions_on_one_connection_each_see_only_their_own_user(
 
     async with db.service_session() as service:  # never a connection that carried a user
         assert await who(service) == (None, "postgres", "off")
+
+
+async def test_a_one_statement_session_commits_as_its_statement_ends_and_runs_no_second(
+    one_connection: Database, tenant_a: Tenant, sql: asyncpg.Connection
+) -> None:
+    db, member = one_connection, principal_of(tenant_a.member)
+    async with db.user_session(member):  # first sight: the profile is written in a transaction
+        pass
+    read = await db.begin_user_session(member, read_only=True)  # leaves the connection read-only
+    await db.end_user_session(read, commit=True)
+
+    write = await db.begin_user_session(member, one_statement=True)
+    assert not write.in_transaction
+    await write.execute(RENAME)
+    # Visible to everyone before the session ends: the statement committed, and released its locks.
+    assert await sql.fetchval("select display_name from profiles where user_id = $1", tenant_a.member.id) == "changed"
+    with pytest.raises(RuntimeError, match="second statement"):
+        await write.fetchrow(WHO)
+    await db.end_user_session(write, commit=True)
+
+    read = await db.begin_user_session(member, read_only=True)
+    assert await who(read) == (str(tenant_a.member.id), "authenticated", "on")
+    await db.end_user_session(read, commit=True)
+
+
+async def test_a_one_statement_session_that_fails_writes_nothing(
+    one_connection: Database, tenant_a: Tenant, sql: asyncpg.Connection
+) -> None:
+    db, member = one_connection, principal_of(tenant_a.member)
+    async with db.user_session(member):
+        pass
+    write = await db.begin_user_session(member, one_statement=True)
+    with pytest.raises(asyncpg.CheckViolationError):
+        await write.execute(RENAME.replace("set ", "set theme = 'no-such-theme', "))
+    await db.end_user_session(write, commit=False)
+    assert await sql.fetchval("select display_name from profiles where user_id = $1", tenant_a.member.id) is None
+
+
+async def test_a_first_sight_one_statement_session_is_a_transaction(one_connection: Database, operator: User) -> None:
+    """A user's first session writes their profile: it runs as a transaction (begin_user_session)."""
+    write = await one_connection.begin_user_session(principal_of(operator), one_statement=True)
+    assert write.in_transaction
+    await one_connection.end_user_session(write, commit=True)
+
+
+async def test_sessions_get_a_connection_in_the_order_they_asked(one_connection: Database, tenant_a: Tenant) -> None:
+    """A session that asks while others wait is served after them, whenever it arrives: asyncpg's
+    pool alone lets one that asks just as a connection is released take it, and sends the waiter it
+    was meant for to the back of the queue."""
+    db, member = one_connection, principal_of(tenant_a.member)
+    async with db.user_session(member):
+        pass
+
+    async def read(label: str, served: list[str], yields: int = 0) -> None:
+        for _ in range(yields):  # arrive this many event-loop turns after the release starts
+            await asyncio.sleep(0)
+        session = await db.begin_user_session(member, read_only=True)
+        served.append(label)
+        await db.end_user_session(session, commit=True)
+
+    for yields in range(8):
+        served: list[str] = []
+        holder = await db.begin_user_session(member, read_only=True)
+        waiting = [asyncio.create_task(read(f"waiter {i}", served)) for i in range(3)]
+        await asyncio.sleep(0.01)  # all three wait
+        release = asyncio.create_task(db.end_user_session(holder, commit=True))
+        await asyncio.gather(release, read("newcomer", served, yields), *waiting)
+        assert served == ["waiter 0", "waiter 1", "waiter 2", "newcomer"], f"arriving after {yields} turns"
