@@ -7,8 +7,8 @@ them for the connection instead and runs each statement in its own read-only tra
 needs no BEGIN and no COMMIT: one round trip fewer per read. Each statement of a READ COMMITTED
 transaction already took its own snapshot, so a read sees nothing different. A one-statement session
 is the same for a write that is a single statement (one SQL function call): PostgreSQL commits it as
-the statement ends, so the locks it took are released without waiting for another round trip, and a
-second statement is refused rather than committed apart from the first.
+the statement ends, so the locks it took are released without waiting for another round trip. A
+second statement raises: the first has committed by then, so a write that needs two is a transaction.
 
 Connections that carry a user's identity live in their own pool and never serve the service
 session, which has no claims and runs as the connecting role: jobs, webhooks, the CLI. The two
@@ -213,7 +213,7 @@ class Database:
             )
         else:
             # Session-level settings, overwritten by the next user of the connection before anything
-            # runs; a write attempted by a read (a GET) fails instead of committing half-way.
+            # runs; read-only for a read, so a write attempted by a GET fails instead of committing.
             sql = (
                 f"select set_config('request.jwt.claims', {claims}, false); set role authenticated;"
                 f" set default_transaction_read_only = {'on' if read_only else 'off'};"
