@@ -12,7 +12,7 @@ from sqlalchemy import Select, bindparam, func, insert, select, update
 from services.agenda.tables import appointments
 from services.core.db import AnySession, UserSession
 from services.core.pagination import Keyset
-from services.core.query import compiled, shaped
+from services.core.query import bound, compiled, shaped
 
 a = appointments.c
 COLUMNS = (
@@ -80,7 +80,7 @@ async def insert_manual(session: AnySession, values: dict[str, Any]) -> asyncpg.
 
 @shaped
 def _update(names: tuple[str, ...]) -> Any:
-    values: dict[str, Any] = {n: bindparam(n, type_=a[n].type) for n in names}
+    values: dict[str, Any] = bound(a, names)
     return (
         update(appointments).where(a.id == bindparam("appointment_id")).values(updated_at=func.now(), **values)
         .returning(*COLUMNS)

@@ -26,7 +26,7 @@ from services.billing.tables import (
 )
 from services.core.db import AnySession
 from services.core.pagination import Keyset
-from services.core.query import compiled, shaped
+from services.core.query import bound, compiled, shaped
 
 TABLES: dict[str, Table] = {
     t.name: t
@@ -71,7 +71,7 @@ async def get(session: AnySession, table: str, key: object, *, by: str | None = 
 @shaped
 def _insert(table: str, names: tuple[str, ...]) -> Any:
     t = TABLES[table]
-    values = {n: bindparam(n, type_=t.c[n].type) for n in names}
+    values = bound(t.c, names)
     return insert(t).values(values).returning(*_columns(t))
 
 
@@ -84,7 +84,7 @@ async def insert_row(session: AnySession, table: str, values: dict[str, Any]) ->
 @shaped
 def _update(table: str, key: str, names: tuple[str, ...]) -> Any:
     t = TABLES[table]
-    values: dict[str, Any] = {n: bindparam(n, type_=t.c[n].type) for n in names}
+    values: dict[str, Any] = bound(t.c, names)
     if "updated_at" in t.c:
         values["updated_at"] = func.now()
     return update(t).where(t.c[key] == bindparam("key_", type_=t.c[key].type)).values(values).returning(*_columns(t))
@@ -100,7 +100,7 @@ async def update_row(
 @shaped
 def _upsert(table: str, conflict: str, names: tuple[str, ...]) -> Any:
     t = TABLES[table]
-    statement = pg_insert(t).values({n: bindparam(n, type_=t.c[n].type) for n in names})
+    statement = pg_insert(t).values(bound(t.c, names))
     changes: dict[str, Any] = {n: statement.excluded[n] for n in names if n != conflict}
     if "updated_at" in t.c:
         changes["updated_at"] = func.now()

@@ -15,7 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from services.clients.tables import client_crm_profiles, clients
 from services.core.db import AnySession, UserSession
 from services.core.pagination import Keyset
-from services.core.query import compiled, shaped
+from services.core.query import bound, compiled, shaped
 
 c = clients.c
 COLUMNS = (
@@ -122,7 +122,7 @@ async def get_crm(session: AnySession, client_id: UUID) -> asyncpg.Record | None
 
 @shaped
 def _insert(names: tuple[str, ...]) -> Any:
-    return insert(clients).values({n: bindparam(n, type_=c[n].type) for n in names}).returning(*COLUMNS)
+    return insert(clients).values(bound(c, names)).returning(*COLUMNS)
 
 
 async def insert_client(session: AnySession, values: dict[str, Any]) -> asyncpg.Record:
@@ -133,7 +133,7 @@ async def insert_client(session: AnySession, values: dict[str, Any]) -> asyncpg.
 
 @shaped
 def _update(names: tuple[str, ...]) -> Any:
-    assignments: dict[str, Any] = {n: bindparam(n, type_=c[n].type) for n in names}
+    assignments: dict[str, Any] = bound(c, names)
     return (
         update(clients).where(c.id == bindparam("client_id")).values(updated_at=func.now(), **assignments)
         .returning(*COLUMNS)
@@ -149,9 +149,7 @@ async def update_client(session: AnySession, client_id: UUID, values: dict[str, 
 @shaped
 def _upsert_crm(names: tuple[str, ...]) -> Any:
     crm = client_crm_profiles.c
-    statement = pg_insert(client_crm_profiles).values(
-        client_id=bindparam("client_id"), **{n: bindparam(n, type_=crm[n].type) for n in names}
-    )
+    statement = pg_insert(client_crm_profiles).values(client_id=bindparam("client_id"), **bound(crm, names))
     changes: dict[str, Any] = {n: statement.excluded[n] for n in names} or {"client_id": statement.excluded.client_id}
     return statement.on_conflict_do_update(
         index_elements=[crm.client_id], set_={**changes, "updated_at": func.now()}

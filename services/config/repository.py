@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.config.tables import client_configs, modules
 from services.core.db import AnySession
-from services.core.query import compiled, shaped
+from services.core.query import bound, compiled, shaped
 
 m, cc = modules.c, client_configs.c
 MODULE_COLUMNS = (m.key, m.name, m.kind, m.version, m.description, m.dashboards, m.depends_on, m.default_for,
@@ -47,7 +47,7 @@ async def get_module(session: AnySession, key: str) -> asyncpg.Record | None:
 @shaped
 def _insert_module(names: tuple[str, ...]) -> Any:
     # A module registered through the API is always a spécifique one.
-    values: dict[str, Any] = {n: bindparam(n, type_=m[n].type) for n in names}
+    values: dict[str, Any] = bound(m, names)
     statement = pg_insert(modules).values(kind="specifique", **values)
     return statement.on_conflict_do_nothing(index_elements=[m.key]).returning(*MODULE_COLUMNS)
 
@@ -59,7 +59,7 @@ async def insert_module(session: AnySession, values: dict[str, Any]) -> asyncpg.
 
 @shaped
 def _update_module(names: tuple[str, ...]) -> Any:
-    values: dict[str, Any] = {n: bindparam(n, type_=m[n].type) for n in names}
+    values: dict[str, Any] = bound(m, names)
     return (
         update(modules).where(m.key == bindparam("module_key")).values(updated_at=func.now(), **values)
         .returning(*MODULE_COLUMNS)
@@ -102,7 +102,7 @@ async def get_config(session: AnySession, client_id: UUID, *, for_update: bool =
 
 @shaped
 def _update_config(names: tuple[str, ...]) -> Any:
-    values: dict[str, Any] = {n: bindparam(n, type_=cc[n].type) for n in names}
+    values: dict[str, Any] = bound(cc, names)
     return (
         update(client_configs).where(cc.client_id == bindparam("config_client_id"))
         .values(updated_at=func.now(), **values).returning(*CONFIG_COLUMNS)

@@ -20,13 +20,15 @@ Fixed statements may stay as named SQL constants run with `session.fetch(SQL, ..
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ParamSpec
 
 import asyncpg
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import ClauseElement
+from sqlalchemy.sql.expression import BindParameter, ClauseElement
 
 from services.core.db import AnySession
 
@@ -93,3 +95,9 @@ def shaped(builder: Callable[P, ClauseElement]) -> Callable[P, Compiled]:
 def compiled(statement: ClauseElement) -> Compiled:
     """Compile a statement whose shape never varies (use it at import time, as a module constant)."""
     return Compiled(statement)
+
+
+def bound(columns: ReadOnlyColumnCollection[str, Any], names: Iterable[str]) -> dict[str, BindParameter[Any]]:
+    """A bind parameter per named column, typed as the column (the values of a partial insert or
+    update: `insert(t).values(bound(t.c, names))`)."""
+    return {n: bindparam(n, type_=columns[n].type) for n in names}

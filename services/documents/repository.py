@@ -36,7 +36,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from services.core.db import AnySession, ServiceSession, UserSession
 from services.core.pagination import Keyset
-from services.core.query import compiled, shaped
+from services.core.query import bound, compiled, shaped
 from services.documents.errors import DocumentArchived, DocumentInvalid, DocumentNotFound, UploadNotFound
 from services.documents.tables import document_uploads, document_versions, documents
 
@@ -210,7 +210,7 @@ def _project_checked() -> Iterator[None]:
 
 @shaped
 def _insert(names: tuple[str, ...]) -> Any:
-    return insert(documents).values({n: bindparam(n, type_=d[n].type) for n in names})
+    return insert(documents).values(bound(d, names))
 
 
 async def insert_document(session: AnySession, values: dict[str, Any]) -> None:
@@ -220,7 +220,7 @@ async def insert_document(session: AnySession, values: dict[str, Any]) -> None:
 
 @shaped
 def _update(names: tuple[str, ...]) -> Any:
-    assignments: dict[str, Any] = {n: bindparam(n, type_=d[n].type) for n in names}
+    assignments: dict[str, Any] = bound(d, names)
     return update(documents).where(d.id == bindparam("document_id")).values(updated_at=func.now(), **assignments)
 
 
@@ -243,9 +243,7 @@ _VERSION_VALUES = (
     "document_id", "client_id", "version", "storage_path", "file_name", "size_bytes", "mime_type", "sha256",
     "uploaded_by",
 )  # fmt: skip
-_INSERT_VERSION = compiled(
-    insert(document_versions).values({n: bindparam(n, type_=v[n].type) for n in _VERSION_VALUES}).returning(v.id)
-)
+_INSERT_VERSION = compiled(insert(document_versions).values(bound(v, _VERSION_VALUES)).returning(v.id))
 _LIST_VERSIONS = compiled(select(*VERSION_COLUMNS).where(v.document_id == bindparam("id")).order_by(v.version.desc()))
 _CURRENT_VERSION = compiled(
     select(v.storage_path, *VERSION_COLUMNS)
@@ -297,9 +295,7 @@ UPLOAD_COLUMNS = (
     u.mime_type, u.sha256, u.document, u.created_by, u.expires_at, u.created_at,
 )  # fmt: skip
 _UPLOAD_VALUES = tuple(c.name for c in UPLOAD_COLUMNS if c.name not in ("id", "created_at"))
-_INSERT_UPLOAD = compiled(
-    insert(document_uploads).values({n: bindparam(n, type_=u[n].type) for n in _UPLOAD_VALUES}).returning(u.id)
-)
+_INSERT_UPLOAD = compiled(insert(document_uploads).values(bound(u, _UPLOAD_VALUES)).returning(u.id))
 _GET_UPLOAD = compiled(select(*UPLOAD_COLUMNS).where(u.id == bindparam("id")))
 _GET_UPLOAD_FOR_UPDATE = compiled(select(*UPLOAD_COLUMNS).where(u.id == bindparam("id")).with_for_update())
 _DELETE_UPLOAD = compiled(delete(document_uploads).where(u.id == bindparam("id")))

@@ -12,7 +12,7 @@ from sqlalchemy import Select, Text, Uuid, bindparam, func, insert, select, upda
 from services.clients.tables import clients
 from services.core.db import AnySession
 from services.core.pagination import Keyset, next_page
-from services.core.query import compiled, shaped
+from services.core.query import bound, compiled, shaped
 from services.evolutions.tables import evolution_events, evolution_requests
 
 e, ev = evolution_requests.c, evolution_events.c
@@ -44,7 +44,7 @@ _INSERT_EVENT = compiled(
 
 @shaped
 def _insert(names: tuple[str, ...]) -> Any:
-    return insert(evolution_requests).values({n: bindparam(n, type_=e[n].type) for n in names}).returning(e.id)
+    return insert(evolution_requests).values(bound(e, names)).returning(e.id)
 
 
 async def insert_request(session: AnySession, values: dict[str, Any]) -> UUID:
@@ -58,7 +58,7 @@ async def get(session: AnySession, evolution_id: UUID, *, for_update: bool = Fal
 
 @shaped
 def _update(names: tuple[str, ...]) -> Any:
-    assignments: dict[str, Any] = {n: bindparam(n, type_=e[n].type) for n in names}
+    assignments: dict[str, Any] = bound(e, names)
     return (
         update(evolution_requests).where(e.id == bindparam("evolution_id")).values(updated_at=func.now(), **assignments)
     )

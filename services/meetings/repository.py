@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.core.db import AnySession, UserSession
 from services.core.pagination import Keyset
-from services.core.query import compiled, shaped
+from services.core.query import bound, compiled, shaped
 from services.meetings.tables import meeting_participants, meeting_recordings, meetings, webhook_events
 
 m = meetings.c
@@ -71,7 +71,7 @@ async def insert_meeting(session: AnySession, values: dict[str, Any]) -> asyncpg
 
 @shaped
 def _update(names: tuple[str, ...]) -> Any:
-    values: dict[str, Any] = {n: bindparam(n, type_=m[n].type) for n in names}
+    values: dict[str, Any] = bound(m, names)
     return (
         update(meetings).where(m.id == bindparam("meeting_id")).values(updated_at=func.now(), **values)
         .returning(*MEETING_COLUMNS)
@@ -169,7 +169,7 @@ async def insert_recording(session: AnySession, values: dict[str, Any]) -> async
 
 @shaped
 def _update_recording(names: tuple[str, ...]) -> Any:
-    values: dict[str, Any] = {n: bindparam(n, type_=r[n].type) for n in names}
+    values: dict[str, Any] = bound(r, names)
     return (
         update(meeting_recordings).where(r.id == bindparam("recording_id"))
         .values(updated_at=func.now(), **values).returning(*RECORDING_JOB_COLUMNS)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
-from sqlalchemy import bindparam, func, literal_column, select, update
+from sqlalchemy import func, literal_column, select, update
 
 from services.core.db import UserSession
-from services.core.query import compiled, shaped
+from services.core.query import bound, compiled, shaped
 from services.profiles.tables import profiles
 
 p = profiles.c
@@ -35,7 +35,7 @@ async def ensure_own(session: UserSession) -> None:
 
 @shaped
 def _update_own(names: tuple[str, ...]) -> Any:
-    values: dict[str, Any] = {n: bindparam(n, type_=p[n].type) for n in names}
+    values: dict[str, Any] = bound(p, names)
     return update(profiles).where(_OWN).values(updated_at=func.now(), **values).returning(*COLUMNS, _CLIENT_IDS)
 
 

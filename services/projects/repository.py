@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from services.core.db import AnySession
 from services.core.pagination import Keyset, next_page
-from services.core.query import compiled, shaped
+from services.core.query import bound, compiled, shaped
 from services.projects.tables import journey_templates, project_steps, project_tasks, projects, timeline_events
 
 p, st, tk, tp, ev = projects.c, project_steps.c, project_tasks.c, journey_templates.c, timeline_events.c
@@ -137,7 +137,7 @@ async def lock_project(session: AnySession, project_id: UUID, *, share: bool = F
 
 @shaped
 def _insert_project(names: tuple[str, ...]) -> Any:
-    return insert(projects).values({n: bindparam(n, type_=p[n].type) for n in names}).returning(p.id)
+    return insert(projects).values(bound(p, names)).returning(p.id)
 
 
 async def insert_project(session: AnySession, values: dict[str, Any]) -> UUID:
@@ -147,7 +147,7 @@ async def insert_project(session: AnySession, values: dict[str, Any]) -> UUID:
 
 @shaped
 def _update_project(names: tuple[str, ...]) -> Any:
-    assignments: dict[str, Any] = {n: bindparam(n, type_=p[n].type) for n in names}
+    assignments: dict[str, Any] = bound(p, names)
     return sql_update(projects).where(p.id == bindparam("project_id")).values(updated_at=func.now(), **assignments)
 
 
@@ -260,7 +260,7 @@ async def insert_steps(
 
 @shaped
 def _update_step(names: tuple[str, ...]) -> Any:
-    assignments: dict[str, Any] = {n: bindparam(n, type_=st[n].type) for n in names}
+    assignments: dict[str, Any] = bound(st, names)
     return (
         sql_update(project_steps).where(st.id == bindparam("step_id")).values(updated_at=func.now(), **assignments)
         .returning(*STEP_COLUMNS)
@@ -358,7 +358,7 @@ async def get_task(session: AnySession, project_id: UUID, task_id: UUID) -> asyn
 
 @shaped
 def _insert_task(names: tuple[str, ...]) -> Any:
-    return insert(project_tasks).values({n: bindparam(n, type_=tk[n].type) for n in names}).returning(*TASK_COLUMNS)
+    return insert(project_tasks).values(bound(tk, names)).returning(*TASK_COLUMNS)
 
 
 async def insert_task(session: AnySession, values: dict[str, Any]) -> asyncpg.Record:
@@ -369,7 +369,7 @@ async def insert_task(session: AnySession, values: dict[str, Any]) -> asyncpg.Re
 
 @shaped
 def _update_task(names: tuple[str, ...]) -> Any:
-    assignments: dict[str, Any] = {n: bindparam(n, type_=tk[n].type) for n in names}
+    assignments: dict[str, Any] = bound(tk, names)
     return (
         sql_update(project_tasks).where(tk.id == bindparam("task_id")).values(updated_at=func.now(), **assignments)
         .returning(*TASK_COLUMNS)
@@ -410,7 +410,7 @@ async def get_template(session: AnySession, template_id: UUID, *, for_update: bo
 @shaped
 def _insert_template(names: tuple[str, ...]) -> Any:
     return (
-        insert(journey_templates).values({n: bindparam(n, type_=tp[n].type) for n in names})
+        insert(journey_templates).values(bound(tp, names))
         .returning(*TEMPLATE_COLUMNS)
     )  # fmt: skip
 
@@ -423,7 +423,7 @@ async def insert_template(session: AnySession, values: dict[str, Any]) -> asyncp
 
 @shaped
 def _update_template(names: tuple[str, ...]) -> Any:
-    assignments: dict[str, Any] = {n: bindparam(n, type_=tp[n].type) for n in names}
+    assignments: dict[str, Any] = bound(tp, names)
     return (
         sql_update(journey_templates).where(tp.id == bindparam("template_id"))
         .values(updated_at=func.now(), **assignments).returning(*TEMPLATE_COLUMNS)

@@ -10,7 +10,7 @@ from sqlalchemy import ARRAY, Double, Integer, Text, Uuid, bindparam, delete, fu
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.core.db import AnySession
-from services.core.query import compiled, shaped
+from services.core.query import bound, compiled, shaped
 from services.transcripts.tables import transcript_segments, transcripts
 
 t = transcripts.c
@@ -95,7 +95,7 @@ async def replace_segments(
 
 @shaped
 def _update(names: tuple[str, ...]) -> Any:
-    values: dict[str, Any] = {n: bindparam(n, type_=t[n].type) for n in names}
+    values: dict[str, Any] = bound(t, names)
     return (
         update(transcripts).where(t.id == bindparam("transcript_id")).values(updated_at=func.now(), **values)
         .returning(*JOB_COLUMNS)
