@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from api.deps import Db
 from api.problems import responses
-from api.webhooks.livekit import WebhookAck
+from api.webhooks.ack import WebhookAck
 from integrations.calcom import SIGNATURE_HEADER, parse_webhook, verify_webhook_signature
 from integrations.errors import WebhookSignatureError
 from services.agenda.bookings import apply_calcom_event

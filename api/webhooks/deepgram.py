@@ -7,10 +7,10 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
 
 from api.deps import Db
 from api.problems import responses
+from api.webhooks.ack import WebhookAck
 from integrations.deepgram import parse_transcription
 from integrations.errors import IntegrationError
 from services.core.context import request_id_var
@@ -22,13 +22,8 @@ from services.transcripts.callback import verify_callback_token
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], max_body_size=64 * 1024 * 1024)
 
 
-class CallbackAck(BaseModel):
-    received: bool = True
-    duplicate: bool  # the transcript was already stored: nothing was done again
-
-
-@router.post("/deepgram/{token}", response_model=CallbackAck, responses=responses(401, 422))
-async def deepgram_callback(request: Request, db: Db, token: str) -> CallbackAck:
+@router.post("/deepgram/{token}", response_model=WebhookAck, responses=responses(401, 422))
+async def deepgram_callback(request: Request, db: Db, token: str) -> WebhookAck:
     """Receive a transcription Deepgram finished in callback mode."""
     transcript_id = verify_callback_token(request.app.state.settings.signing_key(), token)
     try:
@@ -41,4 +36,4 @@ async def deepgram_callback(request: Request, db: Db, token: str) -> CallbackAck
         if state.request_id is None or result.request_id != state.request_id:
             raise Unauthorized("the callback answers no request of this transcript")
         stored = await service.store_result(session, transcript_id, result)
-    return CallbackAck(duplicate=stored is None)
+    return WebhookAck(duplicate=stored is None)

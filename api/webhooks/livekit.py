@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
 
 from api.deps import Db
 from api.problems import responses
+from api.webhooks.ack import WebhookAck
 from integrations.errors import WebhookSignatureError
 from integrations.livekit import LiveKitClient
 from services.core.context import request_id_var
@@ -15,11 +15,6 @@ from services.core.queue import Resources
 from services.meetings.events import apply_livekit_event
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], max_body_size=1024 * 1024)
-
-
-class WebhookAck(BaseModel):
-    received: bool = True
-    duplicate: bool  # already handled: nothing was done again
 
 
 @router.post("/livekit", response_model=WebhookAck, responses=responses(401, 503))

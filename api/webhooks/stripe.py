@@ -4,10 +4,10 @@ per event id."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
 
 from api.deps import Db
 from api.problems import responses
+from api.webhooks.ack import WebhookAck
 from integrations.errors import WebhookSignatureError
 from integrations.stripe_payments import StripePayments
 from services.billing.stripe_events import apply_stripe_event
@@ -18,13 +18,8 @@ from services.core.queue import Resources
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], max_body_size=1024 * 1024)
 
 
-class StripeAck(BaseModel):
-    received: bool = True
-    duplicate: bool  # already handled: nothing was done again
-
-
-@router.post("/stripe", response_model=StripeAck, responses=responses(401, 503))
-async def stripe_webhook(request: Request, db: Db) -> StripeAck:
+@router.post("/stripe", response_model=WebhookAck, responses=responses(401, 503))
+async def stripe_webhook(request: Request, db: Db) -> WebhookAck:
     """Receive a Stripe event (signed `t=…,v1=…` over the raw body, within the tolerance)."""
     resources: Resources = request.app.state.job_context.resources
     stripe = resources.get(StripePayments)
@@ -35,4 +30,4 @@ async def stripe_webhook(request: Request, db: Db) -> StripeAck:
         raise Unauthorized(f"webhook rejected: {exc.message}") from exc
     async with db.service_session(request_id_var.get()) as session:
         applied = await apply_stripe_event(session, event)
-    return StripeAck(duplicate=not applied)
+    return WebhookAck(duplicate=not applied)
